@@ -1,0 +1,133 @@
+"""go-plugin's side of the launch: cookie check, socket, TLS, handshake line, lifetime.
+
+Terraform execs the provider with a magic cookie, reads one handshake line from stdout, dials
+the unix socket named there, and ends the plugin with GRPCController.Shutdown (or SIGKILL).
+The socket lives in a fresh 0700 directory, removed on every way out: grpcio cannot verify
+Terraform's P-521 client certificate, so the directory's mode is the access control.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from typing import Any, Callable
+
+COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
+COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+CORE_PROTOCOL = 1
+APP_PROTOCOL = 6
+
+NOT_A_COMMAND = (
+    "This is a Terraform provider plugin, not a program to run by hand. "
+    "Terraform starts it itself: declare it in required_providers and run terraform init.\n"
+    "(To debug it, run it with --debug and follow the instructions it prints.)"
+)
+
+
+def check_launch(debug: bool) -> str | None:
+    """Why this launch cannot serve, or None when it can."""
+    if debug:
+        return None
+    if os.environ.get(COOKIE_KEY) != COOKIE_VALUE:
+        return NOT_A_COMMAND
+    versions = os.environ.get("PLUGIN_PROTOCOL_VERSIONS", str(APP_PROTOCOL))
+    if str(APP_PROTOCOL) not in [v.strip() for v in versions.split(",")]:
+        return (
+            f"This provider speaks plugin protocol {APP_PROTOCOL}, but Terraform offered {versions}. "
+            "Use Terraform 1.0 or newer."
+        )
+    return None
+
+
+def handshake_line(socket_path: str, cert_b64: str | None) -> str:
+    line = f"{CORE_PROTOCOL}|{APP_PROTOCOL}|unix|{socket_path}|grpc"
+    return line + f"|{cert_b64}" if cert_b64 else line
+
+
+def reattach_json(source_address: str, socket_path: str) -> str:
+    return json.dumps(
+        {
+            source_address: {
+                "Protocol": "grpc",
+                "ProtocolVersion": APP_PROTOCOL,
+                "Pid": os.getpid(),
+                "Test": True,
+                "Addr": {"Network": "unix", "String": socket_path},
+            }
+        },
+        separators=(",", ":"),
+    )
+
+
+def _watch_parent(stop: threading.Event) -> None:
+    """Exit when Terraform goes away without telling us (killed, crashed)."""
+    parent = os.getppid()
+    while not stop.wait(0.5):
+        if os.getppid() != parent:
+            stop.set()
+
+
+def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: str, debug: bool = False) -> int:
+    """Serve until told to stop; returns the exit code."""
+    problem = check_launch(debug)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+
+    import grpc  # the heavy imports wait until the cookie said Terraform is the caller
+    from concurrent import futures
+
+    from . import services
+
+    stop = threading.Event()
+    cancelled = threading.Event()
+    socket_dir = tempfile.mkdtemp(prefix="tfprovider-")  # mode 0700 by construction
+    socket_path = os.path.join(socket_dir, "plugin.sock")
+    server = None
+    try:
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="rpc"),
+            options=[("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)],
+        )
+        services.register(server, make_servicer(cancelled), stop)
+        client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").strip()
+        cert_b64 = None
+        if client_cert and not debug:
+            from .tls import make_certificate
+
+            key_pem, cert_pem, cert_b64 = make_certificate()
+            creds = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
+            server.add_secure_port(f"unix:{socket_path}", creds)
+        else:
+            # TF_DISABLE_PLUGIN_TLS=1: Terraform sends no certificate and panics if we send one.
+            server.add_insecure_port(f"unix:{socket_path}")
+        server.start()
+
+        if debug:
+            signal.signal(signal.SIGINT, lambda *_: stop.set())
+            print(
+                "Provider started in debug mode. To attach Terraform, run in another shell:\n\n"
+                f"\tTF_REATTACH_PROVIDERS='{reattach_json(source_address, socket_path)}'\n\n"
+                "Press Ctrl-C to stop the provider.",
+                flush=True,
+            )
+        else:
+            # Ctrl-C reaches the whole process group; Terraform itself decides what to stop
+            # (StopProvider, then Shutdown), as go-plugin servers do.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
+            sys.stdout.write(handshake_line(socket_path, cert_b64) + "\n")
+            sys.stdout.flush()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        while not stop.wait(0.5):  # a timed wait lets signal handlers run promptly
+            pass
+        cancelled.set()
+        server.stop(grace=1).wait(2)
+        return 0
+    finally:
+        shutil.rmtree(socket_dir, ignore_errors=True)

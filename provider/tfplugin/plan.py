@@ -1,0 +1,150 @@
+"""Plan semantics shared by every resource, driven by the schema's flags.
+
+- On create, a computed attribute the configuration leaves null is unknown ("known after
+  apply"), unless it has a default.
+- On update, such attributes keep their prior value when nothing changes; when something does,
+  they become unknown, except `stable` ones (values fixed at create, like ids), which keep
+  their prior value so that re-plans stay empty.
+- Write-only attributes are always null in plans and state.
+- A `requires_replace` attribute whose planned value differs from the prior one is reported
+  for replacement, at any depth of single nested attributes.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .diagnostics import Path
+from .schema import Attribute, Block, Schema
+from .values import UNKNOWN, CtyType, Unknown, equal
+
+
+def _plan_attrs(
+    attrs: list[Attribute], planned: dict[str, Any], config: dict[str, Any] | None, creating: bool
+) -> None:
+    config = config or {}
+    for a in attrs:
+        cv = config.get(a.name)
+        if a.write_only:
+            planned[a.name] = None
+            continue
+        if a.computed and cv is None:
+            if a.default is not None:
+                planned[a.name] = copy.deepcopy(a.default)
+            elif creating:
+                planned[a.name] = UNKNOWN
+        value = planned.get(a.name)
+        if a.nested is None or value is None or isinstance(value, Unknown) or isinstance(cv, Unknown):
+            continue
+        # Computed attributes inside configured nested objects follow the same rules.
+        nesting = a.nested.nesting
+        if nesting == "single" and isinstance(cv, dict):
+            _plan_attrs(a.nested.attributes, value, cv, creating)
+        elif nesting in ("list", "set") and isinstance(cv, list):
+            for i, elem in enumerate(value):
+                if isinstance(elem, dict) and i < len(cv) and isinstance(cv[i], dict):
+                    _plan_attrs(a.nested.attributes, elem, cv[i], creating or nesting == "set")
+        elif nesting == "map" and isinstance(cv, dict):
+            for k, elem in value.items():
+                if isinstance(elem, dict) and isinstance(cv.get(k), dict):
+                    _plan_attrs(a.nested.attributes, elem, cv[k], creating)
+
+
+def _plan_block(block: Block, planned: dict[str, Any], config: dict[str, Any] | None, creating: bool) -> None:
+    _plan_attrs(block.attributes, planned, config, creating)
+    config = config or {}
+    for nb in block.blocks:
+        pv, cv = planned.get(nb.type_name), config.get(nb.type_name)
+        if nb.nesting in ("single", "group") and isinstance(pv, dict):
+            _plan_block(nb.block, pv, cv if isinstance(cv, dict) else None, creating)
+        elif nb.nesting in ("list", "set") and isinstance(pv, list) and isinstance(cv, list):
+            for i, elem in enumerate(pv):
+                if isinstance(elem, dict) and i < len(cv):
+                    _plan_block(nb.block, elem, cv[i], creating or nb.nesting == "set")
+
+
+def _unknown_changeable_computed(block: Block, planned: dict[str, Any], config: dict[str, Any]) -> None:
+    for a in block.attributes:
+        if a.computed and not a.stable and a.default is None and config.get(a.name) is None and not a.write_only:
+            planned[a.name] = UNKNOWN
+
+
+def _value_at(value: Any, path: Path) -> Any:
+    for step in path:
+        if isinstance(value, dict) and isinstance(step, str):
+            value = value.get(step)
+        else:
+            return None
+    return value
+
+
+def _replace_paths(schema: Schema) -> list[tuple[Path, Attribute]]:
+    """Attributes flagged requires_replace, reachable through single nested attributes."""
+    out: list[tuple[Path, Attribute]] = []
+
+    def rec(prefix: Path, attrs: list[Attribute]) -> None:
+        for a in attrs:
+            path = prefix + (a.name,)
+            if a.requires_replace:
+                out.append((path, a))
+            elif a.nested and a.nested.nesting == "single":
+                rec(path, a.nested.attributes)
+
+    rec((), schema.block.attributes)
+    return out
+
+
+def _type_at(ty: CtyType, path: Path) -> CtyType:
+    for step in path:
+        ty = ty[1][step]
+    return ty
+
+
+def plan_change(
+    schema: Schema,
+    prior: dict[str, Any] | None,
+    proposed: dict[str, Any],
+    config: dict[str, Any],
+) -> tuple[dict[str, Any], list[Path]]:
+    """The planned state and the paths that force replacement, before resource hooks."""
+    creating = prior is None
+    planned = copy.deepcopy(proposed)
+    _plan_block(schema.block, planned, config, creating)
+    if not creating and not equal(planned, prior, schema.cty_type):
+        _unknown_changeable_computed(schema.block, planned, config)
+    return planned, requires_replace(schema, prior, planned)
+
+
+def requires_replace(schema: Schema, prior: dict[str, Any] | None, planned: dict[str, Any]) -> list[Path]:
+    if prior is None:
+        return []
+    out: list[Path] = []
+    for path, attr in _replace_paths(schema):
+        before, after = _value_at(prior, path), _value_at(planned, path)
+        if before is None and attr.replace_ignores_null_prior:
+            continue
+        if not equal(before, after, _type_at(schema.cty_type, path)):
+            out.append(path)
+    return out
+
+
+def finalize_applied(schema: Schema, state: dict[str, Any]) -> dict[str, Any]:
+    """After apply no unknowns may remain and write-only values are never stored."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, Unknown):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    out = clean(state)
+    for path, attr in schema.walk():
+        if attr.write_only:
+            parent = _value_at(out, path[:-1]) if len(path) > 1 else out
+            if isinstance(parent, dict):
+                parent[path[-1]] = None
+    return out

@@ -1,0 +1,46 @@
+"""Fixtures for the end-to-end tests: the real terraform, the installed providers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from .harness import TERRAFORM_MISSING, Terraform, install_providers, terraform_binary
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def terraform_bin() -> str:
+    binary = terraform_binary()
+    if not binary:
+        pytest.fail(TERRAFORM_MISSING, pytrace=False)  # a missing terraform fails, never skips
+    return binary
+
+
+@pytest.fixture(scope="session")
+def plugins_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("plugins")
+    install_providers(path)
+    return path
+
+
+@pytest.fixture
+def make_tf(tmp_path: Path, terraform_bin: str, plugins_dir: Path) -> Callable[..., Terraform]:
+    counter = iter(range(1000))
+
+    def make(**env: str) -> Terraform:
+        return Terraform(tmp_path / f"tf{next(counter)}", terraform_bin, plugins_dir, env_extra=dict(env))
+
+    return make
+
+
+@pytest.fixture
+def tf(make_tf: Callable[..., Terraform]) -> Terraform:
+    return make_tf()
