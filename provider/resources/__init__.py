@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from ..tfplugin.resource import DataSource, Resource
+from .api_key import ApiKey
+from .data_sending_domain import SendingDomainData
+from .data_subaccount import SubaccountData
+from .data_subaccounts import SubaccountsData
+from .sending_domain import SendingDomain
+from .subaccount import Subaccount
 
-RESOURCES: list[type[Resource]] = []
-DATA_SOURCES: list[type[DataSource]] = []
+RESOURCES: list[type[Resource]] = [Subaccount, ApiKey, SendingDomain]
+DATA_SOURCES: list[type[DataSource]] = [SubaccountData, SubaccountsData, SendingDomainData]

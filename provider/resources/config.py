@@ -1,21 +1,173 @@
-"""The provider block: credentials, region or endpoint, retries and timeouts."""
+"""The provider block: credentials (a key, or a Secret Manager version), region or endpoint,
+retries and timeouts."""
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 from ..tfplugin.diagnostics import Diagnostics
 from ..tfplugin.schema import Attribute, Block, Schema
+from ..tfplugin.values import Unknown
+from .common import ProviderMeta, known, number_between, one_of, secret_version_name
 
-PROVIDER_SCHEMA = Schema(block=Block(attributes=[
-    Attribute("api_key", "string", optional=True, sensitive=True, description="SparkPost API key."),
-]))
+DEFAULT_MAX_RETRIES = 8
+DEFAULT_RETRY_TIMEOUT = 300
+DEFAULT_REQUEST_TIMEOUT = 30
+
+PROVIDER_SCHEMA = Schema(
+    block=Block(
+        description=(
+            "The SparkPost provider manages subaccounts, API keys and sending domains through "
+            "SparkPost's REST API. Give it an API key directly (`api_key` or `SPARKPOST_API_KEY`) "
+            "or the name of a Google Secret Manager secret version holding one (`api_key_secret`)."
+        ),
+        attributes=[
+            Attribute(
+                "api_key", "string", optional=True, sensitive=True,
+                description=(
+                    "A SparkPost API key. Defaults to the `SPARKPOST_API_KEY` environment variable. "
+                    "Conflicts with `api_key_secret`."
+                ),
+            ),
+            Attribute(
+                "api_key_secret", "string", optional=True, validators=[secret_version_name],
+                description=(
+                    "A Google Secret Manager secret version holding the API key, such as "
+                    "`projects/sourcegraph-secrets/secrets/SPARKPOST_API_KEY/versions/latest`. Read once "
+                    "at configuration with Application Default Credentials (needs "
+                    "`secretmanager.versions.access`). Conflicts with `api_key`."
+                ),
+            ),
+            Attribute(
+                "region", "string", optional=True, validators=[one_of("us", "eu")],
+                description=(
+                    "The SparkPost region of the account: `us` (api.sparkpost.com, the default) or `eu` "
+                    "(api.eu.sparkpost.com). Defaults to `SPARKPOST_REGION`. Also decides the bounce CNAME "
+                    "target of sending domains."
+                ),
+            ),
+            Attribute(
+                "base_url", "string", optional=True,
+                validators=[lambda v: None if v.startswith(("https://", "http://")) else "must start with https:// (or http:// for a local emulator)."],
+                description=(
+                    "API endpoint overriding the region's, e.g. an Enterprise tenant "
+                    "(`https://TENANT.api.e.sparkpost.com`) or a local emulator. Defaults to `SPARKPOST_BASE_URL`."
+                ),
+            ),
+            Attribute(
+                "max_retries", "number", optional=True, validators=[number_between(0, 100)],
+                description=f"Retries of a request rate limited (429) or failed by the server or network. Default {DEFAULT_MAX_RETRIES}.",
+            ),
+            Attribute(
+                "retry_timeout", "number", optional=True, validators=[number_between(0, 3600)],
+                description=f"Seconds one request may spend retrying before it fails. Default {DEFAULT_RETRY_TIMEOUT}.",
+            ),
+            Attribute(
+                "request_timeout", "number", optional=True, validators=[number_between(1, 600)],
+                description=f"Seconds to wait for one HTTP response. Default {DEFAULT_REQUEST_TIMEOUT}.",
+            ),
+            Attribute(
+                "skip_credentials_validation", "bool", optional=True,
+                description=(
+                    "Skip the one API call that checks the key when the provider is configured. "
+                    "Without it, a wrong key fails once, at the provider, instead of at every resource."
+                ),
+            ),
+        ],
+    )
+)
 
 
 def validate(config: dict[str, Any], diags: Diagnostics) -> None:
-    pass
+    if config.get("api_key") is not None and config.get("api_key_secret") is not None:
+        diags.error(
+            "Conflicting credentials",
+            "Set either api_key or api_key_secret, not both.",
+            ["api_key_secret"],
+        )
+
+
+def _setting(config: dict[str, Any], name: str, env: str | None = None) -> Any:
+    value = config.get(name)
+    if value is None and env:
+        value = os.environ.get(env) or None
+    return value
 
 
 def configure(config: dict[str, Any], diags: Diagnostics, cancelled: threading.Event) -> Any:
-    return None
+    unknown = [n for n in ("api_key", "api_key_secret", "region", "base_url") if isinstance(config.get(n), Unknown)]
+    if unknown:
+        # Terraform configures providers during plan even when their arguments come from
+        # resources not created yet; API calls then wait for apply.
+        return ProviderMeta(client=None, unknown_reason=f"the provider's {', '.join(unknown)} will be known only after apply")
+
+    region = _setting(config, "region", "SPARKPOST_REGION") or "us"
+    if region not in ("us", "eu"):
+        diags.error("Invalid SparkPost region", f"SPARKPOST_REGION must be us or eu; got {region!r}.", ["region"])
+        return None
+    base_url = _setting(config, "base_url", "SPARKPOST_BASE_URL")
+
+    api_key = config.get("api_key")
+    source = "api_key"
+    secret = config.get("api_key_secret")
+    if api_key is None and known(secret):
+        source = "api_key_secret"
+        from ..secrets import SecretManagerError, read_secret
+
+        try:
+            api_key = read_secret(secret).strip()
+        except SecretManagerError as err:
+            diags.error("Cannot read the SparkPost API key from Secret Manager", err.message, ["api_key_secret"])
+            return None
+    if api_key is None:
+        api_key = os.environ.get("SPARKPOST_API_KEY") or None
+    if not api_key:
+        diags.error(
+            "Missing SparkPost API key",
+            "Set api_key (or the SPARKPOST_API_KEY environment variable), or api_key_secret naming a "
+            "Secret Manager version that holds the key.",
+            ["api_key"],
+        )
+        return None
+
+    from ..tfplugin.redact import register
+
+    register(api_key)
+    from ..sparkpost.client import SparkPostClient
+
+    try:
+        client = SparkPostClient(
+            api_key,
+            region=region,
+            base_url=base_url,
+            timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
+            retry_deadline=float(config["retry_timeout"] if config.get("retry_timeout") is not None else DEFAULT_RETRY_TIMEOUT),
+            max_retries=int(config["max_retries"] if config.get("max_retries") is not None else DEFAULT_MAX_RETRIES),
+            cancel_event=cancelled,
+        )
+    except ValueError as err:
+        diags.error("Invalid SparkPost provider configuration", str(err), [source])
+        return None
+
+    if not config.get("skip_credentials_validation"):
+        _check_credentials(client, source, diags)
+    return ProviderMeta(client=client, region=region, api_key_source=source)
+
+
+def _check_credentials(client: Any, source: str, diags: Diagnostics) -> None:
+    """One cheap call: a 401 means the key is wrong; any other answer means it is usable."""
+    from ..sparkpost.errors import SparkPostError, Unauthorized
+
+    try:
+        client.request("GET", "/account")
+    except Unauthorized as err:
+        diags.error(
+            "SparkPost rejected the API key",
+            f"{err}\n\nThe key is wrong, revoked, belongs to the other region (region = "
+            f"\"{client.region}\"), or is used from an IP address outside its allowed list.",
+            [source],
+        )
+    except SparkPostError:
+        pass  # a 403 (no account/view grant) still proves the key is valid

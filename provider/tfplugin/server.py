@@ -89,9 +89,20 @@ def _register_all(v: Any) -> None:
 
 
 def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> None:
-    """Per-attribute validators, skipping null and unknown values, errors at the attribute."""
+    """Per-attribute validators, skipping null and unknown values, errors at the attribute.
 
-    def check(attrs: list[Attribute], obj: Any, prefix: tuple[Any, ...]) -> None:
+    Terraform (1.11) underlines a diagnostic path only through blocks: a path into a nested
+    attribute's object lands on the resource's first line. So errors inside nested attributes
+    point at the outermost nested attribute and name the full path in their summary.
+    """
+
+    def dotted(path: tuple[Any, ...]) -> str:
+        out = ""
+        for step in path:
+            out += f"[{step}]" if isinstance(step, int) else f'["{step.key}"]' if isinstance(step, diag_mod.Key) else f".{step}"
+        return out.lstrip(".")
+
+    def check(attrs: list[Attribute], obj: Any, prefix: tuple[Any, ...], anchor: tuple[Any, ...] | None) -> None:
         if not isinstance(obj, dict):
             return
         for a in attrs:
@@ -102,21 +113,22 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> None:
             for validator in a.validators:
                 message = validator(v)
                 if message:
-                    diags.error(f"Invalid value for {a.name}", message, path)
+                    diags.error(f"Invalid value for {dotted(path)}", message, anchor or path)
             if a.nested:
+                inner_anchor = anchor or path
                 if a.nested.nesting == "single":
-                    check(a.nested.attributes, v, path)
+                    check(a.nested.attributes, v, path, inner_anchor)
                 elif a.nested.nesting == "list":
                     for i, e in enumerate(v):
-                        check(a.nested.attributes, e, path + (i,))
+                        check(a.nested.attributes, e, path + (i,), inner_anchor)
                 elif a.nested.nesting == "map":
                     for k, e in v.items():
-                        check(a.nested.attributes, e, path + (diag_mod.Key(k),))
-                else:  # set elements have no stable path: point at the set
+                        check(a.nested.attributes, e, path + (diag_mod.Key(k),), inner_anchor)
+                else:  # set elements have no stable path: name the set
                     for e in v:
-                        check(a.nested.attributes, e, path)
+                        check(a.nested.attributes, e, path, inner_anchor)
 
-    check(schema.block.attributes, config, ())
+    check(schema.block.attributes, config, (), None)
 
 
 def _exception_diag(diags: Diagnostics, what: str, exc: BaseException) -> None:
@@ -225,6 +237,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             d = self._data_source(request.type_name, diags)
             if d:
                 config = _decode(request.config, d.schema.cty_type)
+                register_sensitive(d.schema, config)
                 run_validators(d.schema, config, diags)
                 d.validate(config or {}, diags)
         except Exception as exc:  # noqa: BLE001
@@ -421,6 +434,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             d = self._data_source(request.type_name, diags)
             if d:
                 config = _decode(request.config, d.schema.cty_type) or {}
+                register_sensitive(d.schema, config)  # before read: its errors may quote them
                 state = d.read(self._ctx(diags), config)
                 if not diags.has_errors:
                     state = plan.finalize_applied(d.schema, state)

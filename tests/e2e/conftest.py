@@ -44,3 +44,27 @@ def make_tf(tmp_path: Path, terraform_bin: str, plugins_dir: Path) -> Callable[.
 @pytest.fixture
 def tf(make_tf: Callable[..., Terraform]) -> Terraform:
     return make_tf()
+
+
+@pytest.fixture
+def sp(make_tf: Callable[..., Terraform]):  # type: ignore[no-untyped-def]
+    """The emulator (with our users' operator key), the Secret Manager fake, and a Terraform
+    whose provider reaches them through SPARKPOST_* and SECRETMANAGER_EMULATOR_HOST."""
+    from .sparkpost_world import make_world
+
+    world, close = make_world(make_tf)
+    try:
+        yield world
+    finally:
+        close()
+
+
+@pytest.fixture
+def sp_eu(make_tf: Callable[..., Terraform]):  # type: ignore[no-untyped-def]
+    from .sparkpost_world import make_world
+
+    world, close = make_world(make_tf, region="eu")
+    try:
+        yield world
+    finally:
+        close()

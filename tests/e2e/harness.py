@@ -128,11 +128,11 @@ class Terraform:
     def init(self) -> Result:
         return self.run("init", "-input=false", "-no-color")
 
-    def apply(self, *extra: str, check: bool = True) -> Result:
-        return self.run("apply", "-auto-approve", "-input=false", "-no-color", *extra, check=check)
+    def apply(self, *extra: str, check: bool = True, env: dict[str, str] | None = None) -> Result:
+        return self.run("apply", "-auto-approve", "-input=false", "-no-color", *extra, check=check, env=env)
 
-    def destroy(self, *extra: str, check: bool = True) -> Result:
-        return self.run("destroy", "-auto-approve", "-input=false", "-no-color", *extra, check=check)
+    def destroy(self, *extra: str, check: bool = True, env: dict[str, str] | None = None) -> Result:
+        return self.run("destroy", "-auto-approve", "-input=false", "-no-color", *extra, check=check, env=env)
 
     def plan(self, *extra: str, check: bool = True) -> tuple[Result, dict[str, Any] | None]:
         """Plan into a file and return it as `terraform show -json` sees it."""

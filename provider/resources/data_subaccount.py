@@ -1,0 +1,53 @@
+"""Data source sparkpost_subaccount: one subaccount, by id or by exact name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..tfplugin.diagnostics import Diagnostics, ResourceError
+from ..tfplugin.resource import Context, DataSource
+from ..tfplugin.schema import Attribute, Block, Schema
+from ..tfplugin.values import Unknown
+from .common import api_errors, client_of, matches
+from .subaccount import subaccount_state_from_api
+
+_FIELDS = [
+    Attribute("ip_pool", "string", computed=True, description="The IP pool the subaccount sends from, if any."),
+    Attribute("status", "string", computed=True, description="`active`, `suspended` or `terminated`."),
+    Attribute("compliance_status", "string", computed=True, description="Set by SparkPost."),
+    Attribute("deliverability", "bool", computed=True, description="Whether the Deliverability add-on is enabled."),
+]
+
+
+class SubaccountData(DataSource):
+    type_name = "sparkpost_subaccount"
+    schema = Schema(block=Block(
+        description="Looks up one subaccount by `id`, or by exact `name` (an error when several share the name).",
+        attributes=[
+            Attribute("id", "string", optional=True, computed=True, validators=[matches(r"[1-9][0-9]{0,9}", "a numeric subaccount id")],
+                      description="The subaccount's numeric id. Give this or `name`."),
+            Attribute("name", "string", optional=True, computed=True,
+                      description="The subaccount's exact name. Give this or `id`."),
+            *_FIELDS,
+        ],
+    ))
+
+    def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
+        given = [k for k in ("id", "name") if config.get(k) is not None]
+        if len(given) != 1 and not any(isinstance(config.get(k), Unknown) for k in ("id", "name")):
+            diags.error("Give exactly one of id or name", "Look a subaccount up by its id or by its exact name.", [given[-1]] if given else None)
+
+    def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any]:
+        client = client_of(ctx)
+        if config.get("id") is not None:
+            with api_errors(f"read subaccount {config['id']}", ("id",)):
+                return subaccount_state_from_api(client.get_subaccount(int(config["id"])))
+        name = config["name"]
+        with api_errors("list subaccounts"):
+            found = [s for s in client.list_subaccounts() if s.get("name") == name]
+        if not found:
+            raise ResourceError("No such subaccount", f"No subaccount is named {name!r}.", ["name"])
+        if len(found) > 1:
+            ids = ", ".join(str(s.get("id")) for s in found)
+            raise ResourceError("Ambiguous subaccount name", f"{len(found)} subaccounts are named {name!r} (ids {ids}); look it up by id.", ["name"])
+        return subaccount_state_from_api(found[0])

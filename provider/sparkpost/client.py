@@ -1,0 +1,653 @@
+"""The SparkPost REST client: the one place in the provider that speaks HTTP.
+
+It alone knows the base URLs, the headers (``Authorization``, ``User-Agent``,
+``X-MSYS-SUBACCOUNT``), timeouts, retries (``retry.py``), pagination and error shapes
+(``errors.py``). Resources above it call typed methods, get plain dicts/lists (the response's
+``results``) and catch typed exceptions.
+
+Importing this module imports ``requests``; the plugin layer therefore imports it lazily
+(``provider.sparkpost.SparkPostClient`` resolves on first use).
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import random
+import threading
+import time
+from typing import Any, Callable, Iterator, Mapping
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import requests
+from requests import exceptions as rexc
+from requests.adapters import HTTPAdapter
+from requests.auth import AuthBase
+
+from ..version import VERSION
+from .errors import (
+    InvalidResponse,
+    SparkPostError,
+    TransportError,
+    parse_error_response,
+)
+from .retry import RetryPolicy, call_with_retries, parse_retry_after
+
+__all__ = ["SparkPostClient", "REGION_BASE_URLS", "DEFAULT_USER_AGENT"]
+
+log = logging.getLogger("provider.sparkpost")
+
+REGION_BASE_URLS: dict[str, str] = {
+    "us": "https://api.sparkpost.com/api/v1",
+    "eu": "https://api.eu.sparkpost.com/api/v1",
+}
+API_PREFIX = "/api/v1"
+DEFAULT_USER_AGENT = f"terraform-provider-sparkpost/{VERSION}"
+
+# Terraform runs up to 10 operations in parallel (-parallelism=10); each holds one connection
+# at a time, so 10 pooled connections per host means no thread ever waits for a socket and no
+# connection is thrown away after use.
+POOL_CONNECTIONS = 10
+POOL_MAXSIZE = 10
+# A dead host should fail fast (and be retried); a slow SparkPost response may legitimately
+# take longer, so only the connect phase is capped below the read timeout.
+CONNECT_TIMEOUT_CAP = 10.0
+# Subaccount lists are fetched 100 at a time (the documented maximum); the page cap only
+# guards against a server that keeps returning links.next forever.
+SUBACCOUNT_PAGE_SIZE = 100
+MAX_PAGES = 10_000
+
+_SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to log: credentials replaced by a marker."""
+    return {k: ("[REDACTED]" if k.lower() in _SENSITIVE_HEADERS else v) for k, v in headers.items()}
+
+
+class _KeyAuth(AuthBase):
+    """Sets ``Authorization: <raw key>`` (SparkPost uses no "Bearer" prefix).
+
+    Being a requests auth object (rather than a session header) also stops requests from
+    replacing the header with credentials from ~/.netrc, and its repr never shows the key.
+    """
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = self._key
+        return r
+
+    def __repr__(self) -> str:
+        return "<SparkPost API key [REDACTED]>"
+
+
+def _normalise_base_url(base_url: str) -> str:
+    """Accept ``https://host``, ``https://host/``, ``https://host/api/v1[/]`` (or a proxy path).
+
+    No path means the public API layout, so ``/api/v1`` is appended; any other path is used as
+    given (minus the trailing slash), which also lets a reverse proxy prefix work.
+    """
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"base_url must be an absolute http(s) URL such as "
+            f"'https://api.sparkpost.com/api/v1', got {base_url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"base_url must not contain a query or fragment: {base_url!r}")
+    if "@" in parts.netloc:
+        # Credentials in the URL would end up in logs and error texts.
+        raise ValueError("base_url must not contain credentials; use the api_key argument")
+    path = parts.path.rstrip("/")
+    if not path:
+        path = API_PREFIX
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _check_subaccount(subaccount: int | None) -> str | None:
+    """The X-MSYS-SUBACCOUNT header value; SparkPost requires a number there."""
+    if subaccount is None:
+        return None
+    if isinstance(subaccount, bool) or not isinstance(subaccount, int) or subaccount < 0:
+        raise ValueError(f"subaccount must be a non-negative integer or None, got {subaccount!r}")
+    return str(subaccount)
+
+
+def _segment(value: str | int, what: str) -> str:
+    """One URL path segment, percent-encoded (a domain or id can never change the route)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a string or integer, got {value!r}")
+    text = str(value)
+    if not text or text.strip() != text or text in (".", ".."):
+        raise ValueError(f"invalid {what}: {value!r}")
+    return quote(text, safe="")
+
+
+def _query_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """Query values as SparkPost expects them: booleans lower-case, lists comma-joined."""
+    if not params:
+        return None
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = str(value)
+    return out or None
+
+
+def _short_reason(exc: BaseException) -> str:
+    """The useful tail of a requests/urllib3 exception text ("[Errno 111] Connection refused")."""
+    inner: BaseException | None = exc
+    # requests wraps urllib3's MaxRetryError, which wraps the real cause in .reason
+    while inner is not None:
+        reason = getattr(inner, "reason", None)
+        if isinstance(reason, BaseException):
+            inner = reason
+            continue
+        if inner.args and isinstance(inner.args[0], BaseException):
+            inner = inner.args[0]
+            continue
+        break
+    text = str(inner) if inner is not None else str(exc)
+    for marker in ("Failed to establish a new connection: ", "Caused by "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    if text.startswith(("HTTPConnection", "HTTPSConnection")) and "): " in text:
+        text = text.split("): ", 1)[1]
+    text = " ".join(text.split())
+    return text[:200] or type(exc).__name__
+
+
+def _transport_error(exc: rexc.RequestException, method: str, path: str,
+                     read_timeout: float) -> TransportError:
+    """Classify a requests failure: was the request possibly received by SparkPost?"""
+    reason = _short_reason(exc)
+    sent = True
+    retryable = True
+    label = "connection error"
+    if isinstance(exc, rexc.ConnectTimeout):
+        sent, label = False, "connect timeout"
+        text = f"timed out connecting to SparkPost ({reason})"
+    elif isinstance(exc, rexc.SSLError):
+        sent, retryable, label = False, False, "TLS error"
+        text = f"TLS error talking to SparkPost: {reason}"
+    elif isinstance(exc, rexc.ProxyError):
+        sent = False
+        text = f"could not connect through the HTTP proxy: {reason}"
+    elif isinstance(exc, rexc.ConnectionError):
+        from urllib3.exceptions import ConnectTimeoutError, MaxRetryError  # requests' own dep
+
+        cause = exc.args[0] if exc.args else None
+        if isinstance(cause, MaxRetryError) and isinstance(cause.reason, ConnectTimeoutError):
+            # NewConnectionError (refused, DNS) subclasses ConnectTimeoutError in urllib3 2.
+            sent = False
+            text = f"could not connect to SparkPost: {reason}"
+        else:
+            text = f"connection lost before a response arrived: {reason}"
+    elif isinstance(exc, rexc.ReadTimeout):
+        label = "read timeout"
+        text = f"no response within {read_timeout:g} s (read timeout)"
+    elif isinstance(exc, (rexc.InvalidURL, rexc.InvalidHeader, rexc.MissingSchema,
+                          rexc.InvalidSchema, rexc.URLRequired)):
+        sent, retryable, label = False, False, "invalid request"
+        text = f"invalid request: {reason}"
+    else:  # ChunkedEncodingError, ContentDecodingError, ...: the response broke mid-way
+        text = f"response interrupted: {reason}"
+    err = TransportError(text, request_sent=sent, retryable=retryable, method=method, path=path)
+    err.kind_label = label
+    return err
+
+
+class SparkPostClient:
+    """A thread-safe client for SparkPost's REST API (one per configured provider).
+
+    Every call has connect and read timeouts, is retried per ``retry.py`` within
+    ``retry_deadline`` seconds and ``max_retries`` retries, and aborts with ``Cancelled`` when
+    ``cancel_event`` is set. ``subaccount`` arguments become ``X-MSYS-SUBACCOUNT``.
+
+    ``user_agent``, if given, is appended after ``terraform-provider-sparkpost/VERSION`` (for
+    example ``Terraform/1.9.5``), so SparkPost always sees who is calling.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        region: str = "us",
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retry_deadline: float = 120.0,
+        max_retries: int = 8,
+        user_agent: str | None = None,
+        cancel_event: threading.Event | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ValueError("api_key must be a non-empty string")
+        key = api_key.strip()  # keys read from files or secrets often end with a newline
+        if any(ch.isspace() or ord(ch) < 32 for ch in key):
+            # Never echo the key: say what is wrong with it only.
+            raise ValueError("api_key contains whitespace or control characters")
+        if region not in REGION_BASE_URLS:
+            raise ValueError(f"region must be one of {sorted(REGION_BASE_URLS)}, got {region!r}")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if retry_deadline < 0 or max_retries < 0:
+            raise ValueError("retry_deadline and max_retries must not be negative")
+
+        self._api_key = key
+        self.region = region
+        self.base_url = _normalise_base_url(base_url) if base_url else REGION_BASE_URLS[region]
+        self.timeout = float(timeout)
+        self.user_agent = DEFAULT_USER_AGENT + (f" {user_agent.strip()}" if user_agent else "")
+        self.cancel_event = cancel_event or threading.Event()
+        # Public so tests (and a future provider option) can tune the backoff.
+        self.retry_policy = RetryPolicy(max_retries=max_retries, deadline=float(retry_deadline))
+        self._rng = random.Random()
+
+        base = urlsplit(self.base_url)
+        self._origin = (base.scheme, base.netloc)
+        self._base_path = base.path
+
+        session = requests.Session()
+        # Retries are ours (retry.py): urllib3 must not retry behind our back, a POST included.
+        adapter = HTTPAdapter(pool_connections=POOL_CONNECTIONS, pool_maxsize=POOL_MAXSIZE,
+                              max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.auth = _KeyAuth(key)
+        session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
+        self._session = session
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"SparkPostClient(base_url={self.base_url!r}, region={self.region!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> "SparkPostClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _timeouts(self) -> tuple[float, float]:
+        return (min(self.timeout, CONNECT_TIMEOUT_CAP), self.timeout)
+
+    # -- the one HTTP path ---------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        subaccount: int | None = None,
+        idempotent: bool | None = None,
+        idempotency_check: Callable[[], Any] | None = None,
+    ) -> Any:
+        """Call ``path`` (relative to the API base, e.g. ``/subaccounts/7``); return ``results``.
+
+        Returns None for 204 No Content. ``idempotent`` overrides the method's default (POSTs
+        are not idempotent); ``idempotency_check`` is described in ``retry.py``.
+        """
+        return self._call(method, path, json=json, params=params, subaccount=subaccount,
+                          idempotent=idempotent, idempotency_check=idempotency_check)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        subaccount: int | None = None,
+        url: str | None = None,
+        expect: tuple[type, ...] = (dict, list),
+        envelope: bool = False,
+        lenient: bool = False,
+        idempotent: bool | None = None,
+        idempotency_check: Callable[[], Any] | None = None,
+    ) -> Any:
+        method = method.upper()
+        if url is None:
+            if not isinstance(path, str) or not path.startswith("/") or "//" in path \
+                    or "://" in path:
+                # Absolute URLs would let a caller send the key to another host.
+                raise ValueError(f"path must be relative to the API base, like '/subaccounts': "
+                                 f"{path!r}")
+            url = self.base_url + path
+        headers: dict[str, str] = {}
+        sub = _check_subaccount(subaccount)
+        if sub is not None:
+            headers["X-MSYS-SUBACCOUNT"] = sub
+        body: bytes | None = None
+        if json is not None:
+            body = jsonlib.dumps(json, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        query = _query_params(params)
+        err_path = path.split("?", 1)[0]
+
+        def attempt() -> Any:
+            return self._attempt(method, url, err_path, headers, query, body,
+                                 expect=expect, envelope=envelope, lenient=lenient)
+
+        try:
+            return call_with_retries(
+                attempt, policy=self.retry_policy, method=method, path=err_path,
+                idempotent=idempotent, idempotency_check=idempotency_check,
+                cancel_event=self.cancel_event, rng=self._rng)
+        except SparkPostError as err:
+            raise err.redact(self._api_key)
+
+    def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
+                 query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
+                 envelope: bool, lenient: bool) -> Any:
+        """One HTTP exchange: the parsed result, or a typed error (redacted) raised."""
+        if log.isEnabledFor(logging.DEBUG):
+            # The key is added by _KeyAuth later; show that the header is sent, never its value.
+            shown = _redact_headers({**self._session.headers, **headers, "Authorization": ""})
+            log.debug("SparkPost request %s %s params=%s headers=%s", method, path, query, shown)
+        started = time.monotonic()
+        try:
+            resp = self._session.request(method, url, params=query, data=body, headers=headers,
+                                         timeout=self._timeouts, allow_redirects=False)
+        except rexc.RequestException as exc:
+            err = _transport_error(exc, method, path, self.timeout)
+            log.debug("SparkPost %s %s failed after %.0f ms: %s", method, path,
+                      (time.monotonic() - started) * 1000, err.kind_label)
+            raise err.redact(self._api_key) from exc
+        raw = resp.content  # already read in full (stream=False): the socket is back in the pool
+        status = resp.status_code
+        log.debug("SparkPost %s %s -> %d in %.0f ms", method, path, status,
+                  (time.monotonic() - started) * 1000)
+        text = raw.decode(resp.encoding or "utf-8", errors="replace") if raw else ""
+
+        if not 200 <= status < 300:
+            err = parse_error_response(
+                status, text, resp.headers.get("Content-Type"), method=method, path=path,
+                reason=resp.reason or None,
+                retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            raise err.redact(self._api_key)
+        return self._parse_success(status, text, resp.headers.get("Content-Type"), method,
+                                   path, expect=expect, envelope=envelope, lenient=lenient)
+
+    def _parse_success(self, status: int, text: str, content_type: str | None, method: str,
+                       path: str, *, expect: tuple[type, ...], envelope: bool,
+                       lenient: bool) -> Any:
+        def invalid(detail: str) -> InvalidResponse:
+            return InvalidResponse(detail, status=status, method=method, path=path).redact(
+                self._api_key)
+
+        if status == 204 or not text.strip():
+            if status == 204 or method == "DELETE" or lenient:
+                return None
+            raise invalid("the response body is empty; expected a JSON object with 'results'")
+        try:
+            doc = jsonlib.loads(text)
+        except ValueError:
+            ctype = (content_type or "no content type").split(";")[0].strip()
+            excerpt = " ".join(text[:120].split())
+            raise invalid(f"the response body is not JSON ({ctype}): {excerpt!r}") from None
+        if not isinstance(doc, dict) or "results" not in doc:
+            if lenient and isinstance(doc, dict):
+                return doc if envelope else {}
+            raise invalid("the JSON response has no 'results' member")
+        results = doc["results"]
+        if not isinstance(results, expect):
+            names = " or ".join("object" if t is dict else "array" for t in expect)
+            raise invalid(f"'results' is a {type(results).__name__}, expected an {names}")
+        return doc if envelope else results
+
+    # -- pagination ----------------------------------------------------------------------
+    def _resolve_next(self, link: str) -> tuple[str, str]:
+        """Absolute URL and error path for a ``links.next`` value (usually ``/api/v1/...``)."""
+        parts = urlsplit(link)
+        if parts.scheme or parts.netloc:
+            if (parts.scheme, parts.netloc) != self._origin:
+                # Following it would hand the API key to another host.
+                raise InvalidResponse(f"links.next points to another host: {parts.netloc!r}",
+                                      method="GET", path="/subaccounts")
+        path = parts.path
+        base = self._base_path
+        if not path.startswith("/"):
+            path = f"{base}/{path}"
+        elif not path.startswith(base + "/"):
+            if base.endswith(API_PREFIX) and path.startswith(API_PREFIX + "/"):
+                path = base[: -len(API_PREFIX)] + path  # a proxy prefix in base_url
+            else:
+                path = base + path
+        url = urlunsplit((self._origin[0], self._origin[1], path, parts.query, ""))
+        return url, path[len(base):]
+
+    @staticmethod
+    def _next_link(doc: Mapping[str, Any]) -> str | None:
+        links = doc.get("links")
+        if isinstance(links, dict):
+            nxt = links.get("next")
+            return nxt if isinstance(nxt, str) and nxt else None
+        if isinstance(links, list):  # older SparkPost style: [{"href": ..., "rel": "next"}]
+            for item in links:
+                if isinstance(item, dict) and item.get("rel") == "next" and item.get("href"):
+                    return str(item["href"])
+        return None
+
+    def iter_pages(self, path: str, *, params: Mapping[str, Any] | None = None,
+                   subaccount: int | None = None) -> Iterator[list[Any]]:
+        """Yield each page's ``results`` list, following ``links.next`` to the end."""
+        doc = self._call("GET", path, params=params, subaccount=subaccount, expect=(list,),
+                         envelope=True)
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            yield doc["results"]
+            nxt = self._next_link(doc)
+            if not nxt:
+                return
+            url, page_path = self._resolve_next(nxt)
+            if url in seen:
+                raise InvalidResponse("pagination loop: links.next repeats a page",
+                                      method="GET", path=path)
+            seen.add(url)
+            doc = self._call("GET", page_path, url=url, subaccount=subaccount, expect=(list,),
+                             envelope=True)
+        raise InvalidResponse(f"more than {MAX_PAGES} pages", method="GET", path=path)
+
+    # -- subaccounts ---------------------------------------------------------------------
+    def create_subaccount(
+        self,
+        name: str,
+        *,
+        ip_pool: str | None = None,
+        setup_api_key: bool = False,
+        key_label: str | None = None,
+        key_grants: list[str] | None = None,
+        key_valid_ips: list[str] | None = None,
+        idempotency_check: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
+        """POST /subaccounts -> ``{"subaccount_id", "key"?, "label"?, "short_key"?}``.
+
+        ``setup_api_key`` is always sent (SparkPost defaults it to true); the ``key_*`` fields
+        only with it. Not retried on 5xx/read timeouts (a duplicate subaccount cannot be
+        deleted) unless ``idempotency_check`` is given; see ``retry.py``.
+        """
+        body: dict[str, Any] = {"name": name, "setup_api_key": bool(setup_api_key)}
+        if ip_pool is not None:
+            body["ip_pool"] = ip_pool
+        if setup_api_key:
+            if key_label is not None:
+                body["key_label"] = key_label
+            if key_grants is not None:
+                body["key_grants"] = list(key_grants)
+            if key_valid_ips is not None:
+                body["key_valid_ips"] = list(key_valid_ips)
+        return self._call("POST", "/subaccounts", json=body, expect=(dict,),
+                          idempotency_check=idempotency_check)
+
+    def get_subaccount(self, id: int) -> dict[str, Any]:
+        return self._call("GET", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}",
+                          expect=(dict,))
+
+    def iter_subaccounts(self, *, per_page: int = SUBACCOUNT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
+        """Every subaccount, page by page (``cursor=initial`` switches on pagination)."""
+        for page in self.iter_pages("/subaccounts",
+                                    params={"cursor": "initial", "per_page": per_page}):
+            yield from page
+
+    def list_subaccounts(self) -> list[dict[str, Any]]:
+        return list(self.iter_subaccounts())
+
+    def update_subaccount(self, id: int, **fields: Any) -> dict[str, Any]:
+        """PUT /subaccounts/{id} with only the given fields (partial update)."""
+        return self._call("PUT", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}",
+                          json=fields, expect=(dict,))
+
+    # -- API keys ------------------------------------------------------------------------
+    # SparkPost never documented /api-keys (reference section 3). What this client assumes,
+    # from SparkPost's own web app and community clients:
+    #   * paths: POST/GET /api-keys, GET/PUT/DELETE /api-keys/{id}; ``?grant=`` filters lists;
+    #   * ``X-MSYS-SUBACCOUNT`` scopes every call to a subaccount's keys, and a key created with
+    #     it belongs to that subaccount permanently;
+    #   * the create response has no ``id``: it is the last path segment of
+    #     ``results.link.href`` (``/api/v1/api-keys/<id>``); if that is missing we list the keys
+    #     and match on ``short_key`` + ``label``;
+    #   * PUT's response shape is unknown (any JSON object is accepted, ``{}`` if no results);
+    #     DELETE answers 204 or an empty 200.
+    # Keep these details here; resources see only the methods below.
+    def create_api_key(
+        self,
+        label: str,
+        grants: list[str],
+        valid_ips: list[str] | None = None,
+        *,
+        subaccount: int | None = None,
+        idempotency_check: Callable[[], dict[str, Any] | None] | None = None,
+    ) -> dict[str, Any]:
+        """POST /api-keys -> ``{"key", "short_key", "label", "link", "id"}`` (``id`` may be None
+        only if SparkPost returned no usable link and no unique list match)."""
+        body: dict[str, Any] = {"label": label, "grants": list(grants)}
+        if valid_ips is not None:
+            body["valid_ips"] = list(valid_ips)
+        results = self._call("POST", "/api-keys", json=body, subaccount=subaccount,
+                             expect=(dict,), idempotency_check=idempotency_check)
+        result = dict(results)
+        if result.get("id"):
+            return result
+        key_id = _id_from_href(result.get("link"))
+        if key_id is None:
+            key_id = self._find_api_key_id(result.get("short_key"), result.get("label", label),
+                                           subaccount)
+        result["id"] = key_id
+        return result
+
+    def _find_api_key_id(self, short_key: Any, label: Any, subaccount: int | None) -> str | None:
+        if not short_key:
+            return None
+        matches = [k for k in self.list_api_keys(subaccount=subaccount)
+                   if k.get("short_key") == short_key and k.get("label") == label]
+        if len(matches) == 1 and matches[0].get("id"):
+            return str(matches[0]["id"])
+        log.warning("SparkPost POST /api-keys: no link.href in the response and %d keys match "
+                    "the new key's short_key and label; its id is unknown", len(matches))
+        return None
+
+    def get_api_key(self, id: str, *, subaccount: int | None = None) -> dict[str, Any]:
+        return self._call("GET", f"/api-keys/{_segment(id, 'API key id')}",
+                          subaccount=subaccount, expect=(dict,))
+
+    def list_api_keys(self, *, subaccount: int | None = None,
+                      grant: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", "/api-keys", params={"grant": grant}, subaccount=subaccount,
+                          expect=(list,))
+
+    def update_api_key(self, id: str, *, subaccount: int | None = None,
+                       **fields: Any) -> dict[str, Any]:
+        """PUT /api-keys/{id}. SparkPost reportedly wants ``label`` and ``grants`` every time."""
+        result = self._call("PUT", f"/api-keys/{_segment(id, 'API key id')}", json=fields,
+                            subaccount=subaccount, expect=(dict, list), lenient=True)
+        return result if isinstance(result, dict) else {}
+
+    def delete_api_key(self, id: str, *, subaccount: int | None = None) -> None:
+        self._call("DELETE", f"/api-keys/{_segment(id, 'API key id')}", subaccount=subaccount,
+                   lenient=True)
+
+    # -- sending domains -----------------------------------------------------------------
+    def create_sending_domain(
+        self,
+        domain: str,
+        *,
+        subaccount: int | None = None,
+        idempotency_check: Callable[[], dict[str, Any] | None] | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """POST /sending-domains -> ``{"message", "domain", "dkim"?}``."""
+        _segment(domain, "domain")  # same validation as the other domain calls
+        return self._call("POST", "/sending-domains", json={"domain": domain, **fields},
+                          subaccount=subaccount, expect=(dict,),
+                          idempotency_check=idempotency_check)
+
+    def get_sending_domain(self, domain: str, *, subaccount: int | None = None) -> dict[str, Any]:
+        """GET /sending-domains/{domain}; note SparkPost omits ``domain`` from this object."""
+        return self._call("GET", f"/sending-domains/{_segment(domain, 'domain')}",
+                          subaccount=subaccount, expect=(dict,))
+
+    def list_sending_domains(self, *, subaccount: int | None = None,
+                             **filters: Any) -> list[dict[str, Any]]:
+        """GET /sending-domains; filters such as ``ownership_verified=True`` become query params."""
+        return self._call("GET", "/sending-domains", params=filters, subaccount=subaccount,
+                          expect=(list,))
+
+    def update_sending_domain(self, domain: str, *, subaccount: int | None = None,
+                              **fields: Any) -> dict[str, Any]:
+        return self._call("PUT", f"/sending-domains/{_segment(domain, 'domain')}", json=fields,
+                          subaccount=subaccount, expect=(dict,))
+
+    def delete_sending_domain(self, domain: str, *, subaccount: int | None = None) -> None:
+        self._call("DELETE", f"/sending-domains/{_segment(domain, 'domain')}",
+                   subaccount=subaccount)
+
+    def verify_sending_domain(self, domain: str, *, subaccount: int | None = None,
+                              dkim_verify: bool = False,
+                              cname_verify: bool = False) -> dict[str, Any]:
+        """POST .../verify -> flattened status fields plus ``dns``.
+
+        DKIM and CNAME checks only read DNS, so this POST is safe to retry on 5xx/timeouts
+        (mailbox verifications, which send email, are deliberately not offered here).
+        """
+        body = {"dkim_verify": bool(dkim_verify), "cname_verify": bool(cname_verify)}
+        return self._call("POST", f"/sending-domains/{_segment(domain, 'domain')}/verify",
+                          json=body, subaccount=subaccount, expect=(dict,), idempotent=True)
+
+    # -- account and lookups -------------------------------------------------------------
+    def get_account(self) -> dict[str, Any]:
+        return self._call("GET", "/account", expect=(dict,))
+
+    def list_grants(self, role: str | None = None) -> list[dict[str, Any]]:
+        """GET /authenticate/grants (``role="subaccount"`` for grants subaccount keys may hold)."""
+        return self._call("GET", "/authenticate/grants", params={"role": role}, expect=(list,))
+
+    def list_ip_pools(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/ip-pools", expect=(list,))
+
+
+def _int_id(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"subaccount id must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _id_from_href(link: Any) -> str | None:
+    """``{"href": "/api/v1/api-keys/<id>"}`` -> ``"<id>"``."""
+    href = link.get("href") if isinstance(link, dict) else None
+    if not isinstance(href, str) or not href.strip():
+        return None
+    segments = [s for s in urlsplit(href.strip()).path.split("/") if s]
+    if len(segments) < 2 or segments[-2] != "api-keys":
+        return None
+    return unquote(segments[-1]) or None

@@ -1,0 +1,482 @@
+"""One typed exception hierarchy for everything that can go wrong talking to SparkPost.
+
+The resources above the client catch these classes (``NotFound`` on read means "gone",
+``Conflict`` on create means "already exists", ...) and never look at HTTP bodies.
+
+This module is imported by the plugin layer at start-up (to name the exception types), so it
+must stay light: stdlib only, and no ``requests`` (reference: "nothing heavy at import time").
+
+SparkPost's error bodies come in several shapes (reference section 1.5); ``parse_error_response``
+turns every one of them, and bodies that are not JSON at all (proxy HTML pages, empty bodies,
+huge bodies), into one exception with the same fields.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+__all__ = [
+    "SparkPostError",
+    "BadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "Unprocessable",
+    "RateLimited",
+    "ServerError",
+    "TransportError",
+    "Cancelled",
+    "InvalidResponse",
+    "error_class_for_status",
+    "parse_error_response",
+]
+
+# What we keep from a server body is bounded: an error from a misbehaving proxy could be megabytes
+# of HTML, and error text ends up in Terraform diagnostics and logs.
+MAX_FIELD_CHARS = 300
+MAX_EXCERPT_CHARS = 300
+MAX_ERROR_ENTRIES = 20
+# Bodies larger than this are not parsed as JSON (SparkPost's own errors are tiny; this only
+# bounds the work spent on a runaway body).
+MAX_PARSE_CHARS = 4 * 1024 * 1024
+# How many error entries str(err) mentions (validation errors can list several fields).
+MAX_ENTRIES_IN_MESSAGE = 3
+
+_REDACTED = "[REDACTED]"
+
+
+def _clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    text = " ".join(text.split())  # collapse newlines/tabs: diagnostics are one-liners
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def _as_opt_str(value: Any) -> str | None:
+    """SparkPost sends ``code`` as a string ("1600") but also as an int (webhooks: 400)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):  # bool is an int subclass; a boolean code is nonsense, keep text
+        return str(value).lower()
+    if isinstance(value, (str, int, float)):
+        text = _clip(str(value))
+        return text or None
+    # Nested objects (e.g. webhooks' "response") are not a message; keep a compact JSON excerpt.
+    try:
+        return _clip(json.dumps(value, sort_keys=True, default=str))
+    except (TypeError, ValueError):
+        return _clip(repr(value))
+
+
+def _ensure_period(text: str) -> str:
+    text = text.rstrip()
+    if not text or text[-1] in ".!?…":
+        return text
+    return text + "."
+
+
+class SparkPostError(Exception):
+    """Any failure of a SparkPost API call.
+
+    Attributes (all safe to show: the API key is scrubbed from every text field):
+      status       HTTP status, or None when no response was received.
+      code         SparkPost's extended error code as a string ("1602"), if any.
+      message      the first error's message (always non-empty).
+      description  the first error's description, if any.
+      param        the offending parameter for validation-style errors, if any.
+      method/path  the request, path relative to the API base (``/subaccounts/7``), no query.
+      errors       every error entry parsed from the body (dicts with message/description/
+                   code/param/value), at most MAX_ERROR_ENTRIES.
+      retry_after  seconds from a ``Retry-After`` header, if the server sent one.
+      attempts     how many HTTP attempts were made before this error surfaced.
+    """
+
+    # Used in the "gave up ..." sentence, e.g. "rate limited (429)".
+    kind_label: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        description: str | None = None,
+        param: str | None = None,
+        method: str = "",
+        path: str = "",
+        errors: list[dict[str, Any]] | None = None,
+        body_excerpt: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message or "unknown error"
+        self.description = description
+        self.param = param
+        self.method = method.upper()
+        self.path = path
+        self.errors: list[dict[str, Any]] = errors if errors is not None else []
+        self.body_excerpt = body_excerpt
+        self.retry_after = retry_after
+        self.attempts = 1
+        # Set by the retry loop when it stopped retrying ("gave up after 9 attempts over 120.3 s").
+        self.gave_up: str | None = None
+        # An extra sentence for the operator, e.g. why a POST was not retried.
+        self.hint: str | None = None
+        super().__init__(self._render())
+
+    # -- rendering -------------------------------------------------------------------------
+    def _detail(self) -> str:
+        """The part after the colon: what SparkPost said, at most a few entries."""
+        entries = self.errors or [
+            {"message": self.message, "description": self.description, "param": self.param,
+             "code": self.code}
+        ]
+        parts = [_describe_entry(e) for e in entries[:MAX_ENTRIES_IN_MESSAGE]]
+        text = "; ".join(p for p in parts if p) or self.message
+        extra = len(entries) - MAX_ENTRIES_IN_MESSAGE
+        if extra > 0:
+            text += f" (and {extra} more)"
+        return text
+
+    def _headline(self) -> str:
+        if self.status is not None:
+            return f"SparkPost API error {self.status} on {self.method} {self.path}"
+        return f"SparkPost API request {self.method} {self.path} failed"
+
+    def _render(self) -> str:
+        detail = self._detail()
+        if self.gave_up:
+            label = self.kind_label
+            if self.status is not None and isinstance(self, (RateLimited, ServerError)):
+                label = f"{label} ({self.status})"
+            detail = f"{self.gave_up}: {label}: {detail}"
+        text = _ensure_period(f"{self._headline()}: {detail}")
+        if self.hint:
+            text += " " + _ensure_period(self.hint)
+        return text
+
+    def _refresh(self) -> None:
+        """Recompute the exception text after the retry loop or redaction changed fields."""
+        self.args = (self._render(),)
+
+    def __str__(self) -> str:
+        return self._render()
+
+    # -- mutation by the client/retry layer ------------------------------------------------
+    def mark_gave_up(self, attempts: int, elapsed: float, why: str | None = None) -> None:
+        self.attempts = attempts
+        text = f"gave up after {attempts} attempt{'s' if attempts != 1 else ''} over {elapsed:.1f} s"
+        if why:
+            text += f" ({why})"
+        self.gave_up = text
+        self._refresh()
+
+    def add_hint(self, hint: str) -> None:
+        self.hint = hint if not self.hint else f"{self.hint} {hint}"
+        self._refresh()
+
+    def redact(self, secret: str | None) -> "SparkPostError":
+        """Scrub ``secret`` (the API key) from every text field, in place.
+
+        A proxy page or a buggy endpoint could echo request headers back; the key must never
+        reach a diagnostic, a log line or a test snapshot.
+        """
+        if not secret:
+            return self
+
+        def scrub(value: Any) -> Any:
+            if isinstance(value, str):
+                return value.replace(secret, _REDACTED)
+            if isinstance(value, dict):
+                return {k: scrub(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [scrub(v) for v in value]
+            return value
+
+        for attr in ("message", "description", "param", "code", "path", "body_excerpt", "hint",
+                     "gave_up"):
+            setattr(self, attr, scrub(getattr(self, attr)))
+        self.errors = scrub(self.errors)
+        self._refresh()
+        return self
+
+
+def _describe_entry(entry: dict[str, Any]) -> str:
+    message = entry.get("message") or ""
+    description = entry.get("description")
+    text = message
+    if description and description != message:
+        text = f"{_ensure_period(message)} {description}" if message else description
+    extras = []
+    if entry.get("param"):
+        extras.append(f"param {entry['param']}")
+    if entry.get("code"):
+        extras.append(f"code {entry['code']}")
+    if extras:
+        text = f"{text.rstrip('.')} ({', '.join(extras)})" if text else ", ".join(extras)
+    return text
+
+
+class BadRequest(SparkPostError):
+    kind_label = "bad request"
+
+
+class Unauthorized(SparkPostError):
+    kind_label = "unauthorized"
+
+
+class Forbidden(SparkPostError):
+    kind_label = "forbidden"
+
+
+class NotFound(SparkPostError):
+    kind_label = "not found"
+
+
+class Conflict(SparkPostError):
+    kind_label = "conflict"
+
+
+class Unprocessable(SparkPostError):
+    kind_label = "unprocessable"
+
+
+class RateLimited(SparkPostError):
+    kind_label = "rate limited"
+
+
+class ServerError(SparkPostError):
+    kind_label = "server error"
+
+
+class TransportError(SparkPostError):
+    """No HTTP response: DNS, connect, TLS, reset or timeout.
+
+    ``request_sent`` tells the retry layer whether SparkPost may have received (and acted on)
+    the request: False only for failures before the request left (connect refused, DNS, connect
+    timeout), which makes even a POST safe to retry. ``retryable`` is False for faults that
+    retrying cannot fix (TLS certificate errors, invalid URLs).
+    """
+
+    kind_label = "connection error"
+
+    def __init__(self, message: str, *, request_sent: bool, retryable: bool = True,
+                 method: str = "", path: str = "") -> None:
+        self.request_sent = request_sent
+        self.retryable = retryable
+        super().__init__(message, method=method, path=path)
+
+
+class Cancelled(SparkPostError):
+    """The client's cancel_event was set (Terraform sent StopProvider)."""
+
+    kind_label = "cancelled"
+
+    def _headline(self) -> str:
+        return f"SparkPost API request {self.method} {self.path} cancelled"
+
+
+class InvalidResponse(SparkPostError):
+    """A success status whose body is not what the endpoint documents (not JSON, no results)."""
+
+    kind_label = "invalid response"
+
+    def _headline(self) -> str:
+        status = f" {self.status}" if self.status is not None else ""
+        return f"SparkPost API returned an unexpected response{status} on {self.method} {self.path}"
+
+
+_STATUS_CLASSES: dict[int, type[SparkPostError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: Unprocessable,
+    429: RateLimited,
+}
+
+
+def error_class_for_status(status: int) -> type[SparkPostError]:
+    """Other statuses (405, 413, 415, 420, ...) stay plain ``SparkPostError``."""
+    if 500 <= status <= 599:
+        return ServerError
+    return _STATUS_CLASSES.get(status, SparkPostError)
+
+
+# -- body parsing --------------------------------------------------------------------------
+
+_TAG_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def _text_excerpt(body: str, content_type: str | None) -> str:
+    """A readable, bounded excerpt of a non-JSON body (HTML tags stripped)."""
+    text = body
+    looks_html = "html" in (content_type or "").lower() or text.lstrip()[:1] == "<"
+    if looks_html:
+        text = html.unescape(_TAG_RE.sub(" ", text))
+    return _clip(text, MAX_EXCERPT_CHARS)
+
+
+def _entry(raw: Any) -> dict[str, Any] | None:
+    """Normalise one element of ``errors`` into {message, description, code, param, value}."""
+    if isinstance(raw, str):
+        return {"message": _clip(raw)} if raw.strip() else None
+    if not isinstance(raw, dict):
+        text = _as_opt_str(raw)
+        return {"message": text} if text else None
+    entry: dict[str, Any] = {}
+    message = _as_opt_str(raw.get("message")) or _as_opt_str(raw.get("error"))
+    description = _as_opt_str(raw.get("description"))
+    if message:
+        entry["message"] = message
+    if description:
+        entry["description"] = description
+    code = _as_opt_str(raw.get("code"))
+    if code:
+        entry["code"] = code
+    param = _as_opt_str(raw.get("param"))
+    if param:
+        entry["param"] = param
+    if "value" in raw:
+        entry["value"] = _as_opt_str(raw.get("value"))
+    # Extra fields (template "part"/"line", data-privacy "recipient", webhook "response"):
+    # kept, bounded, for whoever wants them.
+    for key, value in raw.items():
+        if key not in ("message", "error", "description", "code", "param", "value") and \
+                len(entry) < 12:
+            entry[str(key)[:50]] = _as_opt_str(value)
+    if "message" not in entry:
+        if description:
+            entry["message"] = description
+            del entry["description"]
+        else:
+            # e.g. {"field": "name", "reason": "too long"}: say something useful anyway
+            fields = ", ".join(f"{k}={v}" for k, v in entry.items() if v)
+            if not fields:
+                return None
+            entry["message"] = _clip(fields)
+    return entry
+
+
+def _entries_from_json(doc: Any) -> list[dict[str, Any]]:
+    """Every shape seen in the wild, reduced to a list of entries (possibly empty)."""
+    if isinstance(doc, dict):
+        errors = doc.get("errors", doc.get("error"))
+        if isinstance(errors, list):
+            raw_items: list[Any] = errors
+        elif isinstance(errors, dict):
+            if any(k in errors for k in ("message", "description", "code")):
+                raw_items = [errors]  # a single error object instead of a list
+            else:
+                # {"errors": {"name": ["is too long"], "ip_pool": "bad"}}: field -> messages
+                raw_items = []
+                for field, value in errors.items():
+                    values = value if isinstance(value, list) else [value]
+                    for v in values:
+                        msg = _as_opt_str(v.get("message") if isinstance(v, dict) else v)
+                        raw_items.append({"message": f"{field}: {msg}" if msg else str(field),
+                                          "param": field})
+        elif errors is not None:
+            raw_items = [errors]
+        elif any(k in doc for k in ("message", "description", "code")):
+            raw_items = [doc]  # a bare top-level error object
+        else:
+            raw_items = []
+    elif isinstance(doc, list):
+        raw_items = doc
+    elif isinstance(doc, str):
+        raw_items = [doc]
+    else:
+        raw_items = []
+    entries = []
+    for raw in raw_items[:MAX_ERROR_ENTRIES]:
+        entry = _entry(raw)
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def parse_error_response(
+    status: int,
+    body: str,
+    content_type: str | None = None,
+    *,
+    method: str,
+    path: str,
+    reason: str | None = None,
+    retry_after: float | None = None,
+) -> SparkPostError:
+    """Build the typed exception for a non-2xx response, whatever its body looks like."""
+    cls = error_class_for_status(status)
+    entries: list[dict[str, Any]] = []
+    excerpt: str | None = None
+    stripped = body.strip()
+    is_json = False
+    if stripped:
+        parsed: Any = None
+        if len(stripped) <= MAX_PARSE_CHARS:
+            try:
+                parsed = json.loads(stripped)
+                is_json = True
+            except ValueError:
+                is_json = False
+        if is_json:
+            entries = _entries_from_json(parsed)
+            if not entries:
+                excerpt = _clip(stripped, MAX_EXCERPT_CHARS)
+        else:
+            excerpt = _text_excerpt(stripped, content_type)
+
+    if entries:
+        first = entries[0]
+        message = first["message"]
+        kwargs: dict[str, Any] = {
+            "code": first.get("code"),
+            "description": first.get("description"),
+            "param": first.get("param"),
+        }
+    else:
+        phrase = reason or _DEFAULT_REASONS.get(status) or "error"
+        if excerpt:
+            if is_json:
+                kind = "Unrecognised JSON"
+            elif len(stripped) > MAX_PARSE_CHARS:
+                kind = "Oversized"
+            else:
+                kind = "Non-JSON"
+            ctype = f" ({content_type.split(';')[0].strip()})" if content_type else ""
+            message = _ensure_period(phrase)
+            description = f"{kind} response body{ctype}: {excerpt}"
+        else:
+            message = _ensure_period(phrase)
+            description = "Empty response body" if not stripped else None
+        kwargs = {"code": None, "description": description, "param": None}
+        entries = []
+    return cls(message, method=method, path=path, status=status, errors=entries,
+               body_excerpt=excerpt, retry_after=retry_after, **kwargs)
+
+
+# Used when a response has no usable body; SparkPost's own wording where it has one.
+_DEFAULT_REASONS: dict[int, str] = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Request Entity Too Large",
+    415: "Unsupported Media Type",
+    420: "Sending limit exceeded",
+    422: "Unprocessable Entity",
+    429: "Too many requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}

@@ -1,0 +1,220 @@
+"""The typed client methods end to end against the local SparkPost emulator.
+
+The emulator is the referee (modelled on the reference, not on this client): these tests
+check that the client's wire assumptions agree with it. The control API (``/__emulator/...``)
+is driven with plain ``requests``: it is test plumbing, not SparkPost traffic.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from provider.emulator.sparkpost import Emulator
+from provider.sparkpost import errors as E
+from provider.sparkpost.client import SparkPostClient
+from sparkpost_stub import fast
+
+ADMIN_KEY = "a1" * 20
+# The operator key of ARCHITECTURE.md: metrics read-only, subaccounts and sending domains.
+OPERATOR_KEY = "0b" * 20
+OPERATOR_GRANTS = ["metrics/view", "subaccount/manage", "sending_domains/manage"]
+ADMIN_GRANTS = OPERATOR_GRANTS + ["api_keys/manage"]
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Emulator]:
+    emulator = Emulator(region="us", state_path=None, seed=None)
+    emulator.start(port=0)
+    emulator.add_key(key=ADMIN_KEY, grants=ADMIN_GRANTS, label="admin")
+    emulator.add_key(key=OPERATOR_KEY, grants=OPERATOR_GRANTS, label="operator")
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def control(emu: Emulator, method: str, what: str, body: Any = None) -> Any:
+    root = emu.url.rstrip("/")
+    if root.endswith("/api/v1"):
+        root = root[: -len("/api/v1")]
+    resp = requests.request(method, f"{root}/__emulator/{what}", json=body, timeout=5)
+    resp.raise_for_status()
+    return resp.json() if resp.content else None
+
+
+@pytest.fixture(autouse=True)
+def _clean_faults_and_log(emu: Emulator) -> Iterator[None]:
+    control(emu, "DELETE", "faults")
+    control(emu, "DELETE", "requests")
+    yield
+    control(emu, "DELETE", "faults")
+
+
+def api_log(emu: Emulator, method: str | None = None, suffix: str = "") -> list[dict[str, Any]]:
+    return [e for e in control(emu, "GET", "requests")["log"]
+            if (method is None or e["method"] == method)
+            and e["path"].split("?")[0].endswith(suffix)]
+
+
+@pytest.fixture
+def admin(emu: Emulator) -> Iterator[SparkPostClient]:
+    with SparkPostClient(ADMIN_KEY, base_url=emu.url, timeout=5, retry_deadline=10) as c:
+        yield fast(c)
+
+
+@pytest.fixture
+def operator(emu: Emulator) -> Iterator[SparkPostClient]:
+    with SparkPostClient(OPERATOR_KEY, base_url=emu.url, timeout=5, retry_deadline=10) as c:
+        yield fast(c)
+
+
+def test_subaccount_lifecycle_with_initial_key(emu, operator):
+    created = operator.create_subaccount("tenant-lifecycle", setup_api_key=True,
+                                         key_label="send", key_grants=["smtp/inject"])
+    sid = created["subaccount_id"]
+    assert isinstance(sid, int)
+    assert len(created["key"]) == 40 and created["short_key"] == created["key"][:4]
+    assert created["label"] == "send"
+
+    got = operator.get_subaccount(sid)
+    assert got["id"] == sid and got["name"] == "tenant-lifecycle" and got["status"] == "active"
+
+    assert sid in [s["id"] for s in operator.list_subaccounts()]
+
+    operator.update_subaccount(sid, name="tenant-renamed", status="suspended")
+    got = operator.get_subaccount(sid)
+    assert got["name"] == "tenant-renamed" and got["status"] == "suspended"
+
+    with pytest.raises(E.NotFound):
+        operator.get_subaccount(987_654)
+
+
+def test_subaccount_without_key(operator):
+    created = operator.create_subaccount("tenant-nokey")
+    assert "key" not in created
+    assert operator.get_subaccount(created["subaccount_id"])["name"] == "tenant-nokey"
+
+
+def test_subaccount_validation_error_is_typed(operator):
+    with pytest.raises(E.BadRequest) as info:
+        operator.create_subaccount("x" * 65)
+    assert info.value.param == "name"
+    assert str(info.value).startswith("SparkPost API error 400 on POST /subaccounts: ")
+
+
+def test_list_subaccounts_follows_pages(emu, operator):
+    ids = {operator.create_subaccount(f"tenant-page-{i}")["subaccount_id"] for i in range(5)}
+    control(emu, "DELETE", "requests")
+    listed = list(operator.iter_subaccounts(per_page=2))
+    assert ids <= {s["id"] for s in listed}
+    assert len(listed) == len({s["id"] for s in listed})  # no page repeated
+    pages = api_log(emu, "GET", "/subaccounts")
+    assert len(pages) == -(-len(listed) // 2)  # ceil: one request per page of two
+
+
+def test_api_keys_with_a_key_holding_api_keys_manage(emu, admin, operator):
+    sid = operator.create_subaccount("tenant-keys")["subaccount_id"]
+    created = admin.create_api_key("ci-send", ["smtp/inject"], ["10.0.0.0/8"], subaccount=sid)
+    key_id = created["id"]
+    assert key_id and created["label"] == "ci-send" and len(created["key"]) == 40
+    assert created["link"]["href"].endswith("/" + key_id)
+
+    got = admin.get_api_key(key_id, subaccount=sid)
+    assert got["id"] == key_id and got["grants"] == ["smtp/inject"]
+    assert got["valid_ips"] == ["10.0.0.0/8"] and got["subaccount_id"] == sid
+
+    assert key_id in [k["id"] for k in admin.list_api_keys(subaccount=sid, grant="smtp/inject")]
+    assert key_id not in [k["id"] for k in admin.list_api_keys(subaccount=sid,
+                                                               grant="metrics/view")]
+
+    admin.update_api_key(key_id, subaccount=sid, label="ci-send-2", grants=["smtp/inject"])
+    assert admin.get_api_key(key_id, subaccount=sid)["label"] == "ci-send-2"
+
+    assert admin.delete_api_key(key_id, subaccount=sid) is None
+    with pytest.raises(E.NotFound):
+        admin.get_api_key(key_id, subaccount=sid)
+    with pytest.raises(E.NotFound):
+        admin.delete_api_key(key_id, subaccount=sid)
+
+
+def test_operator_key_gets_403_on_api_keys_at_once(emu, operator):
+    with pytest.raises(E.Forbidden) as info:
+        operator.list_api_keys()
+    assert str(info.value) == "SparkPost API error 403 on GET /api-keys: Forbidden."
+    with pytest.raises(E.Forbidden):
+        operator.create_api_key("nope", ["smtp/inject"])
+    assert len(api_log(emu, suffix="/api-keys")) == 2  # one each: a 403 is never retried
+
+
+def test_sending_domain_lifecycle(emu, operator):
+    sid = operator.create_subaccount("tenant-domains")["subaccount_id"]
+    domain = "mail.tenant-domains.example.com"
+    created = operator.create_sending_domain(domain, subaccount=sid)
+    assert created["domain"] == domain
+    selector = created["dkim"]["selector"]
+
+    got = operator.get_sending_domain(domain, subaccount=sid)
+    assert got["dkim"]["selector"] == selector
+    assert got["status"]["ownership_verified"] is False
+
+    assert domain in [d["domain"] for d in operator.list_sending_domains(subaccount=sid)]
+
+    with pytest.raises(E.Conflict) as info:
+        operator.create_sending_domain(domain, subaccount=sid)
+    assert info.value.code == "1602"
+
+    verified = operator.verify_sending_domain(domain, subaccount=sid, dkim_verify=True)
+    assert verified["dkim_status"] in ("invalid", "unverified")  # no DNS record published
+    assert verified["ownership_verified"] is False
+    assert "dkim_record" in verified["dns"]
+
+    assert operator.delete_sending_domain(domain, subaccount=sid) is None
+    with pytest.raises(E.NotFound) as info:
+        operator.get_sending_domain(domain, subaccount=sid)
+    assert info.value.code == "1600"
+    with pytest.raises(E.NotFound):
+        operator.delete_sending_domain(domain, subaccount=sid)
+
+
+def test_subaccount_key_from_setup_works(emu, operator):
+    created = operator.create_subaccount("tenant-own-key", setup_api_key=True, key_label="own",
+                                         key_grants=["sending_domains/manage"])
+    with SparkPostClient(created["key"], base_url=emu.url, timeout=5) as own:
+        assert own.list_sending_domains() == []
+
+
+def test_429_burst_absorbed(emu, operator):
+    sid = operator.create_subaccount("tenant-429")["subaccount_id"]
+    control(emu, "PUT", "faults", {"burst_429": 3, "retry_after_fraction": 0})
+    control(emu, "DELETE", "requests")
+    assert operator.get_subaccount(sid)["id"] == sid
+    entries = api_log(emu, "GET", f"/subaccounts/{sid}")
+    assert [e["status"] for e in entries] == [429, 429, 429, 200]
+
+
+def test_429_with_retry_after_is_honoured(emu, operator):
+    control(emu, "PUT", "faults", {"burst_429": 1, "retry_after_fraction": 1, "retry_after": 1})
+    started = time.monotonic()
+    operator.list_sending_domains()
+    assert time.monotonic() - started >= 0.95
+    assert [e["status"] for e in api_log(emu, "GET", "/sending-domains")] == [429, 200]
+
+
+def test_create_is_not_repeated_on_a_5xx(emu, operator):
+    control(emu, "PUT", "faults", {"rate_5xx": 1.0})
+    with pytest.raises(E.ServerError) as info:
+        operator.create_subaccount("tenant-5xx")
+    assert "Not retried" in str(info.value)
+    assert len(api_log(emu, "POST", "/subaccounts")) == 1
+
+
+def test_no_key_in_emulator_errors(emu, operator):
+    bad = SparkPostClient("f" * 40, base_url=emu.url, timeout=5)
+    with pytest.raises(E.Unauthorized) as info:
+        bad.get_account()
+    assert "f" * 40 not in str(info.value)
+    assert OPERATOR_KEY not in repr(operator)
