@@ -135,9 +135,11 @@ SCHEMA = Schema(
                     "is kept in `initial_api_key_secret` with a warning and the next apply writes it."
                 ),
             ),
-            Attribute("compliance_status", "string", computed=True,
+            # Set by SparkPost, refreshed on every read; an update of other fields leaves them be,
+            # so plans keep the refreshed value instead of showing "known after apply".
+            Attribute("compliance_status", "string", computed=True, stable=True,
                       description="Set by SparkPost (e.g. `active`); not settable."),
-            Attribute("deliverability", "bool", computed=True,
+            Attribute("deliverability", "bool", computed=True, stable=True,
                       description="Whether the Deliverability add-on is enabled for the subaccount."),
         ],
     )
@@ -342,7 +344,6 @@ class Subaccount(Resource):
                 client.update_subaccount(sub_id, **changes)
             state.update(changes)
             state["ip_pool"] = planned.get("ip_pool")
-            state = self._settle(ctx, sub_id, state)
         sm_cfg = config.get("initial_api_key_secret_manager")
         if sm_cfg and prior.get("initial_api_key_secret") and not (prior.get("initial_api_key_secret_manager") or {}).get("version"):
             state = self._store_key(ctx, state, sm_cfg)

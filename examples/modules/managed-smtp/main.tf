@@ -1,0 +1,43 @@
+# Managed SMTP for one Sourcegraph Cloud instance: a SparkPost subaccount, a send key allowed
+# only to send over SMTP stored in the instance's Secret Manager, and the SMTP settings.
+
+locals {
+  secret          = "projects/${var.secret_project}/secrets/${var.secret_id}"
+  make_key        = !var.adopt_existing_key
+  initial_key     = local.make_key && !var.key_via_api_key_resource
+  smtp_host       = var.region == "eu" ? "smtp.eu.sparkpostmail.com" : "smtp.sparkpostmail.com"
+  send_key_grants = ["smtp/inject"]
+}
+
+resource "sparkpost_subaccount" "this" {
+  name                = "cloud-${var.customer}"
+  deletion_protection = var.deletion_protection
+
+  # Made in the same call as the subaccount: the only way an operator key without the
+  # API-keys grant can make a subaccount's key.
+  initial_api_key = local.initial_key ? {
+    label  = "cloud-${var.customer} SMTP"
+    grants = local.send_key_grants
+  } : null
+  initial_api_key_secret_manager = local.initial_key ? {
+    secret        = local.secret
+    create_secret = var.create_secret
+  } : null
+}
+
+resource "sparkpost_api_key" "send" {
+  count         = local.make_key && var.key_via_api_key_resource ? 1 : 0
+  label         = "cloud-${var.customer} SMTP"
+  subaccount_id = sparkpost_subaccount.this.id
+  grants        = local.send_key_grants
+  secret_manager = {
+    secret        = local.secret
+    create_secret = var.create_secret
+  }
+}
+
+resource "sparkpost_sending_domain" "custom" {
+  count         = var.sending_domain == null ? 0 : 1
+  domain        = var.sending_domain
+  subaccount_id = sparkpost_subaccount.this.id
+}

@@ -1,0 +1,67 @@
+variable "customer" {
+  description = "The customer slug of the Cloud instance (lower-case letters, digits and dashes). It names the subaccount and the default sender noreply+CUSTOMER@cloud.sourcegraph.com."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$", var.customer))
+    error_message = "customer must be 1 to 40 lower-case letters, digits or dashes, starting and ending with a letter or digit."
+  }
+}
+
+variable "secret_project" {
+  description = "The instance's Google Cloud project, where the SMTP send key is stored in Secret Manager."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.secret_project))
+    error_message = "secret_project must be a Google Cloud project id (6 to 30 lower-case letters, digits or dashes, starting with a letter)."
+  }
+}
+
+variable "region" {
+  description = "The SparkPost region of the account: us or eu. Decides the SMTP host."
+  type        = string
+  default     = "us"
+  validation {
+    condition     = contains(["us", "eu"], var.region)
+    error_message = "region must be \"us\" or \"eu\"."
+  }
+}
+
+variable "sending_domain" {
+  description = "An optional custom sending domain for the instance (for example mail.customer.com). Its DNS records are output."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.sending_domain == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.sending_domain))
+    error_message = "sending_domain must be a lower-case DNS name such as mail.example.com."
+  }
+}
+
+variable "secret_id" {
+  description = "The Secret Manager secret (in secret_project) that holds the SMTP send key."
+  type        = string
+  default     = "SPARKPOST_SMTP_API_KEY"
+}
+
+variable "create_secret" {
+  description = "Create the secret if it does not exist yet."
+  type        = bool
+  default     = true
+}
+
+variable "key_via_api_key_resource" {
+  description = "Make the send key with sparkpost_api_key instead of the subaccount's initial key. Needs an operator key with the API-keys grant, which our operator key does not have."
+  type        = bool
+  default     = false
+}
+
+variable "adopt_existing_key" {
+  description = "For subaccounts adopted from the old sync script: the send key already sits in the secret, so none is made, and the SMTP password points at the secret's latest version."
+  type        = bool
+  default     = false
+}
+
+variable "deletion_protection" {
+  description = "Refuse to destroy the subaccount (SparkPost cannot delete one; destroying terminates it, irreversibly)."
+  type        = bool
+  default     = true
+}

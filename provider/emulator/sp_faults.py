@@ -1,0 +1,129 @@
+"""Fault injection: latency, 429 (with or without Retry-After), 503 and dropped connections.
+
+Settings come from CLI flags at start and from `PUT /__emulator/faults` at run time; a
+PUT replaces every setting (omitted fields fall back to their defaults).  Random draws
+come from one seeded `random.Random`, so a run with a fixed `seed` and a fixed request
+order is reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+DROP_MODES = ("before", "after")
+
+
+@dataclass
+class FaultSettings:
+    latency_ms: float = 0
+    rate_429: float = 0.0
+    retry_after_fraction: float = 1.0   # share of 429s that carry Retry-After
+    retry_after: int = 1                # seconds, the header value
+    burst_429: int = 0                  # the next N matching requests get 429
+    rate_5xx: float = 0.0
+    burst_5xx: int = 0
+    drop_rate: float = 0.0
+    # Extension: "before" drops without touching state; "after" applies the request and
+    # then loses the response (the case that creates orphans on a real API).
+    drop_mode: str = "before"
+    routes: list[str] | None = None     # resource names ("subaccounts") or route templates
+    seed: int | None = None
+
+
+@dataclass
+class Decision:
+    latency_s: float = 0.0
+    action: str | None = None           # None | "drop" | "429" | "503"
+    retry_after: int | None = None      # header value for a 429, when sent
+    drop_after: bool = False            # "drop" only: process the request first
+
+
+def parse_settings(data: Any) -> FaultSettings:
+    """Validate a control-API body; raise ValueError with a readable message."""
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    known = {f.name for f in fields(FaultSettings)}
+    unknown = sorted(set(data) - known)
+    if unknown:  # strict here: a typo in a fault name would silently test nothing
+        raise ValueError(f"unknown fault field(s): {', '.join(unknown)}")
+    s = FaultSettings()
+    for name in ("rate_429", "retry_after_fraction", "rate_5xx", "drop_rate"):
+        if name in data:
+            v = data[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+                raise ValueError(f"{name} must be a number between 0 and 1")
+            setattr(s, name, float(v))
+    for name in ("latency_ms",):
+        if name in data:
+            v = data[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                raise ValueError(f"{name} must be a non-negative number")
+            setattr(s, name, v)
+    for name in ("retry_after", "burst_429", "burst_5xx"):
+        if name in data:
+            v = data[name]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer")
+            setattr(s, name, v)
+    if "drop_mode" in data:
+        if data["drop_mode"] not in DROP_MODES:
+            raise ValueError("drop_mode must be 'before' or 'after'")
+        s.drop_mode = data["drop_mode"]
+    if "routes" in data:
+        r = data["routes"]
+        if r is not None and not (isinstance(r, list) and all(isinstance(x, str) for x in r)):
+            raise ValueError("routes must be a list of strings or null")
+        s.routes = list(r) if r is not None else None
+    if "seed" in data:
+        if data["seed"] is not None and (isinstance(data["seed"], bool) or not isinstance(data["seed"], int)):
+            raise ValueError("seed must be an integer or null")
+        s.seed = data["seed"]
+    return s
+
+
+class FaultInjector:
+    """Thread-safe holder of the current settings and the remaining bursts."""
+
+    def __init__(self, settings: FaultSettings | None = None) -> None:
+        self._lock = threading.Lock()
+        self.configure(settings or FaultSettings())
+
+    def configure(self, settings: FaultSettings) -> None:
+        with self._lock:
+            self._s = settings
+            self._rng = random.Random(settings.seed)
+
+    def clear(self) -> None:
+        self.configure(FaultSettings())
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return asdict(self._s)
+
+    def _matches(self, resource: str | None, route: str | None) -> bool:
+        routes = self._s.routes
+        return routes is None or (resource in routes) or (route in routes)
+
+    def decide(self, resource: str | None, route: str | None) -> Decision:
+        with self._lock:
+            s = self._s
+            if not self._matches(resource, route):
+                return Decision()
+            d = Decision(latency_s=s.latency_ms / 1000.0)
+            rng = self._rng
+            if s.drop_rate and rng.random() < s.drop_rate:
+                d.action, d.drop_after = "drop", s.drop_mode == "after"
+            elif s.burst_429 > 0 or (s.rate_429 and rng.random() < s.rate_429):
+                if s.burst_429 > 0:
+                    s.burst_429 -= 1
+                d.action = "429"
+                if rng.random() < s.retry_after_fraction:
+                    d.retry_after = s.retry_after
+            elif s.burst_5xx > 0 or (s.rate_5xx and rng.random() < s.rate_5xx):
+                if s.burst_5xx > 0:
+                    s.burst_5xx -= 1
+                d.action = "503"
+            return d

@@ -1,0 +1,429 @@
+"""The emulator's objects, their JSON (de)serialisation, seeding and atomic persistence.
+
+One `Store` holds one SparkPost account (primary + subaccounts) and the test-controlled
+world around it (DNS table, metric counts, domains owned by *other* accounts).  Every
+access goes through `Store.lock`; handlers mutate under the lock and then call
+`Store.persist()`, which rewrites the state file atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import secrets
+import tempfile
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import sp_dkim
+from .sp_validate import is_int, is_str_list, is_valid_ip_entry
+
+STATE_VERSION = 1
+KEY_RE = re.compile(r"^[0-9a-f]{40}$")
+SUBACCOUNT_STATUSES = ("active", "suspended", "terminated")
+
+
+class SeedError(ValueError):
+    """A seed or state file that cannot be used; the message is one human line."""
+
+
+def now_ms() -> str:
+    """API-key timestamps: ISO-8601 with milliseconds and Z (UI fixtures)."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def now_offset() -> str:
+    """Sending-domain timestamps: `2017-08-03T22:25:37+00:00` (UI fixtures)."""
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def hash_key(secret: str) -> str:
+    # Secrets are never stored, only their digest: state files and dumps stay key-free.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_hex(20)  # 40 lowercase hex, like every documented key
+
+
+def new_status() -> dict[str, Any]:
+    # New domains start unverified; compliance `valid` (the current docs; `pending` was
+    # removed from the docs in 2023).
+    return {
+        "ownership_verified": False,
+        "spf_status": "unverified",
+        "abuse_at_status": "unverified",
+        "dkim_status": "unverified",
+        "cname_status": "unverified",
+        "mx_status": "unverified",
+        "compliance_status": "valid",
+        "postmaster_at_status": "unverified",
+        "verification_mailbox_status": "unverified",
+    }
+
+
+@dataclass
+class Subaccount:
+    id: int
+    name: str
+    status: str = "active"
+    compliance_status: str = "active"
+    ip_pool: str | None = None
+    options: dict[str, Any] = field(default_factory=lambda: {"deliverability": False})
+    created_at: str = field(default_factory=now_ms)
+    updated_at: str = field(default_factory=now_ms)
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "status": self.status,
+                               "compliance_status": self.compliance_status}
+        if self.ip_pool:  # absent when unset (D-sub list sample, GO fixture)
+            out["ip_pool"] = self.ip_pool
+        out["options"] = dict(self.options)
+        return out
+
+
+@dataclass
+class ApiKey:
+    id: str
+    key_sha256: str
+    short_key: str
+    label: str
+    grants: list[str]
+    valid_ips: list[str] = field(default_factory=list)
+    subaccount_id: int | None = None
+    created_at: str = field(default_factory=now_ms)
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "label": self.label, "short_key": self.short_key,
+                               "grants": list(self.grants)}
+        if self.valid_ips:  # the UI fixtures omit it when empty (UNCONFIRMED)
+            out["valid_ips"] = list(self.valid_ips)
+        if self.subaccount_id is not None:
+            out["subaccount_id"] = self.subaccount_id
+        out["created_at"] = self.created_at
+        return out
+
+
+@dataclass
+class SendingDomain:
+    domain: str
+    subaccount_id: int | None = None
+    tracking_domain: str | None = None
+    # {public, private, selector, signing_domain, headers}; `private` never leaves the emulator.
+    dkim: dict[str, str] | None = None
+    shared_with_subaccounts: bool = False
+    is_default_bounce_domain: bool = False
+    creation_time: str = field(default_factory=now_offset)
+    status: dict[str, Any] = field(default_factory=new_status)
+    verification_mailbox: str | None = None
+    # Tokens "mailed" by mailbox verification; exposed only through /__emulator/state.
+    mailbox_tokens: dict[str, str] = field(default_factory=dict)
+
+    def public_dkim(self) -> dict[str, str] | None:
+        if not self.dkim:
+            return None
+        return {k: self.dkim[k] for k in ("signing_domain", "public", "selector", "headers") if k in self.dkim}
+
+
+@dataclass
+class TrackingDomain:
+    domain: str
+    subaccount_id: int | None = None
+    secure: bool = False
+    default: bool = False
+    verified: bool = False
+    cname_status: str = "unverified"
+    compliance_status: str = "valid"
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "domain": self.domain, "port": 443 if self.secure else 80, "secure": self.secure,
+            "default": self.default,
+            "status": {"verified": self.verified, "cname_status": self.cname_status,
+                       "compliance_status": self.compliance_status},
+        }
+        if self.subaccount_id is not None:
+            out["subaccount_id"] = self.subaccount_id
+        return out
+
+
+@dataclass
+class IpPool:
+    id: str
+    name: str
+    signing_domain: str | None = None
+    fbl_signing_domain: str | None = None
+    auto_warmup_overflow_pool: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "ips": []}
+        for k in ("signing_domain", "fbl_signing_domain", "auto_warmup_overflow_pool"):
+            if getattr(self, k):
+                out[k] = getattr(self, k)
+        return out
+
+
+def default_pool() -> IpPool:
+    # Every SparkPost account has the reserved `default` pool.
+    return IpPool(id="default", name="Default")
+
+
+class Store:
+    """All objects of the emulated account.  Callers hold `lock` around any access."""
+
+    def __init__(self, state_path: str | None = None) -> None:
+        self.lock = threading.RLock()
+        self.state_path = state_path
+        self.clear()
+
+    def clear(self) -> None:
+        self.subaccounts: dict[int, Subaccount] = {}
+        self.keys: dict[str, ApiKey] = {}                 # by id
+        self.key_index: dict[str, str] = {}               # sha256(secret) -> id
+        self.domains: dict[str, SendingDomain] = {}       # by lower-case name
+        self.tracking_domains: dict[str, TrackingDomain] = {}
+        self.ip_pools: dict[str, IpPool] = {"default": default_pool()}
+        self.dns: list[dict[str, Any]] = []
+        self.metrics: dict[int, dict[str, int]] = {}      # subaccount id (0 = primary) -> counts
+        self.foreign_domains: list[str] = []              # owned by *other* SparkPost accounts
+        self.next_subaccount_id = 1
+
+    # ---- keys -------------------------------------------------------------------------
+    def add_key(self, *, secret: str | None, label: str, grants: list[str],
+                valid_ips: list[str] | None = None, subaccount_id: int | None = None,
+                key_id: str | None = None) -> tuple[ApiKey, str]:
+        secret = secret or new_secret()
+        digest = hash_key(secret)
+        if digest in self.key_index:
+            raise SeedError("an API key with that secret already exists")
+        key = ApiKey(id=key_id or str(uuid.uuid4()), key_sha256=digest, short_key=secret[:4],
+                     label=label, grants=list(grants), valid_ips=list(valid_ips or []),
+                     subaccount_id=subaccount_id)
+        self.keys[key.id] = key
+        self.key_index[digest] = key.id
+        return key, secret
+
+    def remove_key(self, key_id: str) -> None:
+        key = self.keys.pop(key_id)
+        self.key_index.pop(key.key_sha256, None)
+
+    def key_for_secret(self, secret: str) -> ApiKey | None:
+        key_id = self.key_index.get(hash_key(secret))
+        return self.keys.get(key_id) if key_id else None
+
+    def new_subaccount(self, name: str) -> Subaccount:
+        sub = Subaccount(id=self.next_subaccount_id, name=name)
+        self.subaccounts[sub.id] = sub
+        self.next_subaccount_id += 1
+        return sub
+
+    def dns_lookup(self, rtype: str, name: str) -> list[Any]:
+        name = name.lower().rstrip(".")
+        return [r["value"] for r in self.dns
+                if r["type"].upper() == rtype and str(r["name"]).lower().rstrip(".") == name]
+
+    # ---- persistence ------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "next_subaccount_id": self.next_subaccount_id,
+            "subaccounts": [asdict(s) for s in self.subaccounts.values()],
+            "keys": [asdict(k) for k in self.keys.values()],
+            "sending_domains": [asdict(d) for d in self.domains.values()],
+            "tracking_domains": [asdict(t) for t in self.tracking_domains.values()],
+            "ip_pools": [asdict(p) for p in self.ip_pools.values()],
+            "dns": list(self.dns),
+            "metrics": [{"subaccount_id": sid, **counts} for sid, counts in self.metrics.items()],
+            "foreign_domains": list(self.foreign_domains),
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        try:
+            self.clear()
+            self.next_subaccount_id = int(data.get("next_subaccount_id", 1))
+            for s in data.get("subaccounts", []):
+                self.subaccounts[s["id"]] = Subaccount(**s)
+            for k in data.get("keys", []):
+                key = ApiKey(**k)
+                self.keys[key.id] = key
+                self.key_index[key.key_sha256] = key.id
+            for d in data.get("sending_domains", []):
+                self.domains[d["domain"]] = SendingDomain(**d)
+            for t in data.get("tracking_domains", []):
+                self.tracking_domains[t["domain"]] = TrackingDomain(**t)
+            for p in data.get("ip_pools", []):
+                self.ip_pools[p["id"]] = IpPool(**p)
+            self.dns = [dict(r) for r in data.get("dns", [])]
+            for m in data.get("metrics", []):
+                m = dict(m)
+                self.metrics[int(m.pop("subaccount_id"))] = {k: int(v) for k, v in m.items()}
+            self.foreign_domains = [str(d) for d in data.get("foreign_domains", [])]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.clear()
+            raise SeedError(f"malformed state: {exc.__class__.__name__}: {exc}") from None
+
+    def persist(self) -> None:
+        """Write the state file atomically (temp file in the same dir + os.replace)."""
+        if not self.state_path:
+            return
+        path = os.path.abspath(self.state_path)
+        directory = os.path.dirname(path)
+        fd, tmp = tempfile.mkstemp(prefix=".sparkpost-emulator-", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.to_json(), fh, indent=1, sort_keys=True)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def load_file(self, path: str) -> None:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise SeedError(f"cannot read state file {path}: {exc}") from None
+        if not isinstance(data, dict):
+            raise SeedError(f"state file {path} is not a JSON object")
+        self.load_json(data)
+
+
+# ---- seeding ---------------------------------------------------------------------------
+DNS_TYPES = ("TXT", "CNAME", "MX", "A", "AAAA")
+
+
+def parse_dns_records(data: Any) -> list[dict[str, Any]]:
+    """Accept {"records": [...]}, a bare list, or one record object; raise ValueError."""
+    if isinstance(data, dict) and "records" in data:
+        data = data["records"]
+    elif isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise ValueError('expected {"records": [{"type", "name", "value"}, ...]}')
+    out = []
+    for r in data:
+        if not isinstance(r, dict) or not isinstance(r.get("name"), str) or not isinstance(r.get("type"), str):
+            raise ValueError("each DNS record needs string 'type' and 'name'")
+        rtype = r["type"].upper()
+        if rtype not in DNS_TYPES:
+            raise ValueError(f"DNS record type must be one of {', '.join(DNS_TYPES)}")
+        value = r.get("value")
+        if not (isinstance(value, str) or (rtype == "TXT" and is_str_list(value))):
+            raise ValueError("DNS record 'value' must be a string (or a list of strings for TXT)")
+        out.append({"type": rtype, "name": r["name"], "value": value})
+    return out
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise SeedError(f"invalid seed: {what}")
+
+
+_SEED_LISTS = ("ip_pools", "subaccounts", "keys", "tracking_domains", "sending_domains", "dns", "metrics",
+               "foreign_domains")
+
+
+def apply_seed(store: Store, seed: dict[str, Any]) -> None:
+    """Load a seed document (format in the `provider.emulator.sparkpost` docstring)."""
+    _need(isinstance(seed, dict), "the document must be a JSON object")
+    for name in _SEED_LISTS:
+        _need(isinstance(seed.get(name, []), list), f"'{name}' must be a list")
+    try:
+        _apply_seed(store, seed)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        if isinstance(exc, SeedError):
+            raise
+        raise SeedError(f"invalid seed: {exc.__class__.__name__}: {exc}") from None
+
+
+def _apply_seed(store: Store, seed: dict[str, Any]) -> None:
+    for p in seed.get("ip_pools", []):
+        _need(isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("name", ""), str),
+              "ip_pools[] needs a string id (and name)")
+        store.ip_pools[p["id"]] = IpPool(id=p["id"], name=str(p.get("name", p["id"])))
+    for s in seed.get("subaccounts", []):
+        _need(isinstance(s, dict) and isinstance(s.get("name"), str), "subaccounts[] needs a name")
+        sid = s.get("id", store.next_subaccount_id)
+        _need(is_int(sid) and sid > 0 and sid not in store.subaccounts, f"bad or duplicate subaccount id {sid!r}")
+        status = s.get("status", "active")
+        _need(status in SUBACCOUNT_STATUSES, f"bad subaccount status {status!r}")
+        store.subaccounts[sid] = Subaccount(
+            id=sid, name=s["name"], status=status,
+            compliance_status=str(s.get("compliance_status", "active")),
+            ip_pool=s.get("ip_pool") or None,
+            options={"deliverability": bool((s.get("options") or {}).get("deliverability", False))})
+        store.next_subaccount_id = max(store.next_subaccount_id, sid + 1)
+    for k in seed.get("keys", []):
+        _need(isinstance(k, dict), "keys[] entries must be objects")
+        secret = k.get("key")
+        _need(isinstance(secret, str) and bool(KEY_RE.match(secret)),
+              "keys[].key must be 40 lowercase hex characters")
+        grants = k.get("grants", [])
+        _need(is_str_list(grants), "keys[].grants must be a list of strings")
+        ips = k.get("valid_ips", [])
+        _need(is_str_list(ips) and all(is_valid_ip_entry(i) for i in ips),
+              "keys[].valid_ips must be IPv4/CIDR strings")
+        sid = k.get("subaccount_id")
+        _need(sid is None or sid in store.subaccounts, f"keys[].subaccount_id {sid!r} is not a seeded subaccount")
+        store.add_key(secret=secret, label=str(k.get("label", "seeded key")), grants=grants,
+                      valid_ips=ips, subaccount_id=sid, key_id=k.get("id"))
+    for t in seed.get("tracking_domains", []):
+        _need(isinstance(t, dict) and isinstance(t.get("domain"), str), "tracking_domains[] needs a domain")
+        _need(t.get("subaccount_id") is None or t["subaccount_id"] in store.subaccounts,
+              f"tracking domain {t['domain']}: unknown subaccount_id {t.get('subaccount_id')!r}")
+        store.tracking_domains[t["domain"].lower()] = TrackingDomain(
+            domain=t["domain"].lower(), subaccount_id=t.get("subaccount_id"),
+            secure=bool(t.get("secure", False)), verified=bool(t.get("verified", False)))
+    for d in seed.get("sending_domains", []):
+        _seed_domain(store, d)
+    try:
+        store.dns.extend(parse_dns_records(seed.get("dns", [])))
+    except ValueError as exc:
+        raise SeedError(f"invalid seed: {exc}") from None
+    for m in seed.get("metrics", []):
+        _need(isinstance(m, dict), "metrics[] entries must be objects")
+        m = dict(m)
+        sid = int(m.pop("subaccount_id", 0))
+        store.metrics.setdefault(sid, {}).update({k: int(v) for k, v in m.items()})
+    for f in seed.get("foreign_domains", []):
+        _need(isinstance(f, str), "foreign_domains[] must be strings")
+        store.foreign_domains.append(f.lower())
+
+
+def _seed_domain(store: Store, d: Any) -> None:
+    _need(isinstance(d, dict) and isinstance(d.get("domain"), str), "sending_domains[] needs a domain")
+    name = d["domain"].lower()
+    sid = d.get("subaccount_id")
+    _need(sid is None or sid in store.subaccounts, f"sending domain {name}: unknown subaccount_id {sid!r}")
+    dkim: dict[str, str] | None = None
+    if isinstance(d.get("dkim"), dict):
+        given = d["dkim"]
+        _need(isinstance(given.get("public"), str) and isinstance(given.get("selector"), str),
+              f"sending domain {name}: dkim needs public and selector")
+        dkim = {"public": sp_dkim.normalise_key_text(given["public"]), "selector": given["selector"],
+                "signing_domain": given.get("signing_domain") or name,
+                "headers": given.get("headers") or sp_dkim.DEFAULT_HEADERS}
+        if isinstance(given.get("private"), str):
+            dkim["private"] = sp_dkim.normalise_key_text(given["private"])
+    elif d.get("generate_dkim", False):  # off by default in seeds: keeps start-up fast
+        bits = d.get("dkim_key_length", sp_dkim.DEFAULT_KEY_LENGTH)
+        _need(bits in sp_dkim.ALLOWED_KEY_LENGTHS, f"sending domain {name}: dkim_key_length must be 1024 or 2048")
+        private, public = sp_dkim.generate_keypair(bits)
+        dkim = {"public": public, "private": private, "selector": sp_dkim.default_selector(),
+                "signing_domain": name, "headers": sp_dkim.DEFAULT_HEADERS}
+    status = new_status()
+    status.update({k: v for k, v in (d.get("status") or {}).items() if k in status})
+    store.domains[name] = SendingDomain(
+        domain=name, subaccount_id=sid, tracking_domain=d.get("tracking_domain"), dkim=dkim,
+        shared_with_subaccounts=bool(d.get("shared_with_subaccounts", False)),
+        is_default_bounce_domain=bool(d.get("is_default_bounce_domain", False)), status=status)

@@ -1,0 +1,39 @@
+"""Counts of API requests per route template, for tests that assert call patterns.
+
+Only method, path, route template, status, acting subaccount and time are kept: never a
+header, so an Authorization value can never end up here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, deque
+from typing import Any
+
+MAX_LOG = 10_000  # bounded: long benchmark runs must not grow memory without limit
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._total = 0
+            self._by_route: Counter[str] = Counter()
+            self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
+
+    def record(self, method: str, path: str, route: str | None, status: int | None,
+               subaccount: int | None) -> None:
+        key = route or f"{method} (unmatched)"
+        with self._lock:
+            self._total += 1
+            self._by_route[key] += 1
+            self._log.append({"method": method, "path": path, "route": route, "status": status,
+                              "subaccount": subaccount, "time": time.time()})
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"total": self._total, "by_route": dict(self._by_route), "log": list(self._log)}

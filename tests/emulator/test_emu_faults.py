@@ -1,0 +1,133 @@
+"""Fault injection through the control API: 429, 503, dropped connections, latency."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from emu_helpers import OPERATOR_KEY, make_subaccount
+
+
+def _faults(emu, method="PUT", body=None):
+    r = requests.request(method, emu.url + "/__emulator/faults", json=body, timeout=5)
+    return r
+
+
+def _get(emu, path="/api/v1/subaccounts"):
+    return requests.get(emu.url + path, headers={"Authorization": OPERATOR_KEY}, timeout=10)
+
+
+def test_burst_429_with_retry_after(emu):
+    assert _faults(emu, body={"burst_429": 2, "retry_after": 3}).status_code == 200
+    for _ in range(2):
+        r = _get(emu)
+        assert r.status_code == 429
+        assert r.headers["Retry-After"] == "3"
+        assert r.json() == {"errors": [{"message": "Too many requests"}]}
+    assert _get(emu).status_code == 200
+    assert _faults(emu, "GET").json()["burst_429"] == 0
+
+
+def test_burst_429_without_retry_after(emu):
+    _faults(emu, body={"burst_429": 1, "retry_after_fraction": 0})
+    r = _get(emu)
+    assert r.status_code == 429 and "Retry-After" not in r.headers
+
+
+def test_retry_after_fraction_is_a_share_of_429s(emu):
+    _faults(emu, body={"rate_429": 1.0, "retry_after_fraction": 0.5, "seed": 7})
+    with_header = sum("Retry-After" in _get(emu).headers for _ in range(40))
+    assert 8 <= with_header <= 32
+
+
+def test_rate_429_can_target_routes(emu, op, admin):
+    _faults(emu, body={"rate_429": 1.0, "routes": ["api-keys"]})
+    assert op.get("/subaccounts").status_code == 200
+    assert admin.get("/api-keys").status_code == 429
+    _faults(emu, body={"burst_5xx": 5, "routes": ["GET /api/v1/subaccounts/{id}"]})
+    sid = make_subaccount(op)
+    assert op.get(f"/subaccounts/{sid}").status_code == 503
+    assert op.get("/subaccounts").status_code == 200
+
+
+def test_5xx_is_503_with_documented_body(emu, op):
+    _faults(emu, body={"burst_5xx": 1})
+    r = op.post("/subaccounts", {"name": "x", "setup_api_key": False})
+    assert r.status_code == 503
+    assert r.json() == {"errors": [{"message": "Unable to contact authorization service."}]}
+    assert emu.dump_state()["subaccounts"] == []  # the failed request changed nothing
+    _faults(emu, body={"rate_5xx": 1.0})
+    assert _get(emu).status_code == 503
+
+
+def test_drop_closes_the_connection_without_a_response(emu, op):
+    _faults(emu, body={"drop_rate": 1.0})
+    with pytest.raises(requests.ConnectionError):
+        op.post("/subaccounts", {"name": "dropped", "setup_api_key": False})
+    assert emu.dump_state()["subaccounts"] == []
+    log = emu.request_log()["log"]
+    assert log[-1]["status"] is None and log[-1]["route"] == "POST /api/v1/subaccounts"
+
+
+def test_drop_after_applies_the_request_then_loses_the_answer(emu, op):
+    _faults(emu, body={"drop_rate": 1.0, "drop_mode": "after"})
+    with pytest.raises(requests.ConnectionError):
+        op.post("/subaccounts", {"name": "orphan", "setup_api_key": False})
+    assert [s["name"] for s in emu.dump_state()["subaccounts"]] == ["orphan"]
+
+
+def test_latency_does_not_serialise_concurrent_requests(emu):
+    _faults(emu, body={"latency_ms": 300})
+    t0 = time.monotonic()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda _: (_get(emu).status_code, time.monotonic() - t0), range(10)))
+    elapsed = time.monotonic() - t0
+    assert [s for s, _ in results] == [200] * 10
+    assert all(t >= 0.3 for _, t in results)
+    assert elapsed < 1.5  # 10 x 300 ms serialised would be 3 s
+
+
+def test_put_replaces_delete_clears_get_reports(emu):
+    r = _faults(emu, body={"latency_ms": 5, "rate_429": 0.2, "routes": ["subaccounts"], "seed": 1})
+    assert r.json()["rate_429"] == 0.2 and r.json()["routes"] == ["subaccounts"]
+    r = _faults(emu, body={"rate_5xx": 0.05})
+    assert (r.json()["rate_429"], r.json()["latency_ms"], r.json()["routes"], r.json()["rate_5xx"]) == \
+        (0.0, 0, None, 0.05)
+    cleared = _faults(emu, "DELETE").json()
+    assert cleared == _faults(emu, "GET").json()
+    assert (cleared["rate_5xx"], cleared["burst_429"], cleared["drop_rate"]) == (0.0, 0, 0.0)
+    assert set(cleared) >= {"latency_ms", "rate_429", "retry_after_fraction", "retry_after", "burst_429",
+                            "rate_5xx", "burst_5xx", "drop_rate", "routes", "seed"}
+
+
+@pytest.mark.parametrize("body", [{"rate_429": 2}, {"burst_429": -1}, {"latency_ms": "slow"},
+                                  {"routes": "subaccounts"}, {"rate_428": 0.5}, {"drop_mode": "sometimes"}, [1]])
+def test_bad_fault_settings_are_400(emu, body):
+    r = _faults(emu, body=body)
+    assert r.status_code == 400 and r.json()["error"]
+
+
+def test_control_api_is_never_faulted_or_counted(emu):
+    _faults(emu, body={"rate_5xx": 1.0, "drop_rate": 0.0})
+    for _ in range(3):
+        assert requests.get(emu.url + "/__emulator/requests", timeout=5).status_code == 200
+    assert emu.request_log()["total"] == 0
+
+
+def test_fault_seed_makes_runs_reproducible(emu):
+    def run():
+        _faults(emu, body={"rate_429": 0.5, "seed": 42})
+        return [_get(emu).status_code for _ in range(20)]
+    first, second = run(), run()
+    assert first == second and {200, 429} == set(first)
+
+
+def test_python_api_set_faults(emu):
+    emu.set_faults(burst_429=1, retry_after=2)
+    r = _get(emu)
+    assert (r.status_code, r.headers.get("Retry-After")) == (429, "2")
+    emu.clear_faults()
+    assert _get(emu).status_code == 200
