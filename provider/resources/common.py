@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..sparkpost.errors import Forbidden, NotFound, SparkPostError, Unauthorized
+from ..sparkpost.errors import Forbidden, InvalidResponse, NotFound, SparkPostError, Unauthorized
 from ..tfplugin.diagnostics import PathStep, ResourceError
 from ..tfplugin.resource import Context
 from ..tfplugin.values import Unknown
@@ -75,6 +75,21 @@ def api_errors(action: str, path: tuple[PathStep, ...] | None = None, *, state: 
 
 def is_not_found(err: BaseException) -> bool:
     return isinstance(err, NotFound)
+
+
+def api_field(obj: Any, name: str, kind: type | tuple[type, ...], what: str, *, required: bool = True) -> Any:
+    """A field of an API response, checked: a proxy or an API change must give a clear error
+    (raised as InvalidResponse, so `api_errors` names the operation), not a wrong value in state."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(obj, dict):
+        raise InvalidResponse(f"expected {what} as a JSON object, got {type(obj).__name__}")
+    value = obj.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        got = type(value).__name__ if value is not None else "missing"
+        raise InvalidResponse(f"the field {name!r} of {what} is {got}, not {' or '.join(k.__name__ for k in kinds)}")
+    return value
 
 
 # ---------------------------------------------------------------- validators

@@ -13,7 +13,7 @@ from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown
 from . import grants as grant_lists
-from .common import api_errors, client_of, each, ipv4_or_cidr, known, matches, max_len, not_blank, one_of, secret_name
+from .common import api_errors, api_field, client_of, each, ipv4_or_cidr, known, matches, max_len, not_blank, one_of, secret_name
 
 log = logging.getLogger("provider.subaccount")
 
@@ -155,14 +155,15 @@ def _parse_id(raw: Any, path: tuple[str, ...] = ("id",)) -> int:
     return int(text)
 
 
-def _from_api(obj: dict[str, Any]) -> dict[str, Any]:
-    options = obj.get("options") if isinstance(obj.get("options"), dict) else {}
+def _from_api(obj: Any) -> dict[str, Any]:
+    what = "a subaccount"
+    options = api_field(obj, "options", dict, what, required=False) or {}
     return {
-        "id": str(obj.get("id")),
-        "name": obj.get("name"),
-        "ip_pool": obj.get("ip_pool") or None,
-        "status": obj.get("status"),
-        "compliance_status": obj.get("compliance_status"),
+        "id": str(api_field(obj, "id", int, what)),
+        "name": api_field(obj, "name", str, what),
+        "ip_pool": api_field(obj, "ip_pool", str, what, required=False) or None,
+        "status": api_field(obj, "status", str, what),
+        "compliance_status": api_field(obj, "compliance_status", str, what, required=False),
         "deliverability": bool(options.get("deliverability", False)),
     }
 
@@ -271,9 +272,8 @@ class Subaccount(Resource):
     def _settle(self, ctx: Context, sub_id: int, state: dict[str, Any]) -> dict[str, Any]:
         """Fill computed values from a GET (the create response carries only the id)."""
         with api_errors(f"read subaccount {sub_id} after creating it", state=state):
-            obj = client_of(ctx).get_subaccount(sub_id)
+            fresh = _from_api(client_of(ctx).get_subaccount(sub_id))
         state = dict(state)
-        fresh = _from_api(obj)
         state.update(compliance_status=fresh["compliance_status"], deliverability=fresh["deliverability"])
         return state
 
@@ -308,12 +308,11 @@ class Subaccount(Resource):
         sub_id = _parse_id(state.get("id"))
         try:
             with api_errors(f"read subaccount {sub_id}"):
-                obj = client_of(ctx).get_subaccount(sub_id)
+                fresh = _from_api(client_of(ctx).get_subaccount(sub_id))
         except ResourceError as err:
             if isinstance(err.__cause__, NotFound):
                 return None
             raise
-        fresh = _from_api(obj)
         if fresh["status"] == "terminated":
             log.info("subaccount %s is terminated: planning re-creation", sub_id)
             return None

@@ -86,6 +86,9 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
 
     stop = threading.Event()
     cancelled = threading.Event()
+    # Before the directory exists: a SIGTERM arriving as soon as the handshake is read must
+    # still clean up, not kill the process with the directory left behind.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     socket_dir = tempfile.mkdtemp(prefix="tfprovider-")  # mode 0700 by construction
     socket_path = os.path.join(socket_dir, "plugin.sock")
     server = None
@@ -123,7 +126,6 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
             threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
             sys.stdout.write(handshake_line(socket_path, cert_b64) + "\n")
             sys.stdout.flush()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         while not stop.wait(0.5):  # a timed wait lets signal handlers run promptly
             pass
         cancelled.set()

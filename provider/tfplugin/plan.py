@@ -72,6 +72,8 @@ def _unknown_changeable_computed(block: Block, planned: dict[str, Any], config: 
 
 def _value_at(value: Any, path: Path) -> Any:
     for step in path:
+        if isinstance(value, Unknown):
+            return value  # inside an unknown object every attribute is unknown (as hcl.ApplyPath says)
         if isinstance(value, dict) and isinstance(step, str):
             value = value.get(step)
         else:
@@ -142,9 +144,34 @@ def finalize_applied(schema: Schema, state: dict[str, Any]) -> dict[str, Any]:
         return value
 
     out = clean(state)
-    for path, attr in schema.walk():
-        if attr.write_only:
-            parent = _value_at(out, path[:-1]) if len(path) > 1 else out
-            if isinstance(parent, dict):
-                parent[path[-1]] = None
+    _null_write_only(schema.block, out)
     return out
+
+
+def _objects(value: Any, nesting: str) -> list[dict[str, Any]]:
+    """The objects inside a nested attribute's or block's value, whatever its nesting."""
+    if nesting in ("single", "group"):
+        items = [value]
+    elif nesting == "map":
+        items = list(value.values()) if isinstance(value, dict) else []
+    else:
+        items = value if isinstance(value, list) else []
+    return [v for v in items if isinstance(v, dict)]
+
+
+def _null_write_only_attrs(attrs: list[Attribute], obj: dict[str, Any]) -> None:
+    for a in attrs:
+        if a.write_only:
+            obj[a.name] = None
+        elif a.nested:
+            for elem in _objects(obj.get(a.name), a.nested.nesting):
+                _null_write_only_attrs(a.nested.attributes, elem)
+
+
+def _null_write_only(block: Block, obj: Any) -> None:
+    if not isinstance(obj, dict):
+        return
+    _null_write_only_attrs(block.attributes, obj)
+    for nb in block.blocks:
+        for elem in _objects(obj.get(nb.type_name), nb.nesting):
+            _null_write_only(nb.block, elem)

@@ -71,7 +71,8 @@ def _ext_hook(code: int, data: bytes) -> Any:
         return UNKNOWN
     if code == _REFINED_EXT:
         return Unknown(refinement=data)
-    raise ValueError_(f"unexpected msgpack extension {code}")
+    # The wire format: any other extension code is an unknown too (payload ignored).
+    return UNKNOWN
 
 
 def decode_msgpack(data: bytes, ty: CtyType) -> Any:
@@ -84,10 +85,11 @@ def decode_msgpack(data: bytes, ty: CtyType) -> Any:
 
 def decode_json(data: bytes | str, ty: CtyType, *, lenient: bool = False) -> Any:
     """Decode JSON (DynamicValue.json or RawState.json). `lenient` fills missing object
-    attributes with null and drops unknown ones, as a state written by an older schema needs."""
+    attributes with null and drops unknown ones, as a state written by an older schema needs.
+    Fractions are read as Decimal: a float would turn the 0.1 of the state into another number."""
     if not data:
         return None
-    return _conform(json.loads(data), ty, from_json=True, lenient=lenient)
+    return _conform(json.loads(data, parse_float=Decimal), ty, from_json=True, lenient=lenient)
 
 
 def _number(raw: Any) -> int | float | Decimal:
@@ -95,6 +97,8 @@ def _number(raw: Any) -> int | float | Decimal:
         raise ValueError_("expected a number, got a bool")
     if isinstance(raw, (int, float)):
         return raw
+    if isinstance(raw, Decimal):  # a JSON fraction
+        return int(raw) if raw.is_finite() and raw == raw.to_integral_value() else raw
     if isinstance(raw, str):  # big numbers travel as their decimal text
         try:
             d = Decimal(raw)
@@ -120,7 +124,7 @@ def _conform(raw: Any, ty: CtyType, *, from_json: bool, lenient: bool = False) -
     if ty == "string":
         if isinstance(raw, (bytes, bytearray)):
             return bytes(raw).decode("utf-8")
-        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
             raise ValueError_(f"expected a string, got {type(raw).__name__}")
         return raw if isinstance(raw, str) else str(raw)
     if ty == "number":

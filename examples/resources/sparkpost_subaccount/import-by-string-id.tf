@@ -1,0 +1,4 @@
+import {
+  to = sparkpost_subaccount.example
+  id = "123"
+}

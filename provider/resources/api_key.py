@@ -1,0 +1,484 @@
+"""`sparkpost_api_key`: an API key of the primary account or of a subaccount.
+
+SparkPost never documented /api-keys (reference section 3); the client (`create_api_key` and
+friends) holds the wire details, this module the Terraform behaviour:
+
+* the secret is known only from the create response: it goes to state (`key`, sensitive) or,
+  with `secret_manager`, to a new Secret Manager version and never to state;
+* a create whose Secret Manager write fails revokes the key again; if the revoke fails too, the
+  key is kept in state (error with `state=`) and a later apply writes it to Secret Manager;
+* grants of subaccount-owned keys cannot be changed by PUT (the emulator refuses it, as the
+  reference suspects of SparkPost), so a change of them replaces the key;
+* import by `KEY_ID` or `SUBACCOUNT_ID/KEY_ID` gives a state without `key`, and values only
+  the configuration knows (`rotation_trigger`, `secret_manager`) are then recorded in place.
+"""
+
+from __future__ import annotations
+
+import copy
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ..sparkpost.errors import Forbidden, NotFound
+from ..tfplugin.diagnostics import Diagnostics, PathStep, ResourceError
+from ..tfplugin.resource import Context, PlanContext, Resource
+from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
+from ..tfplugin.values import UNKNOWN, Unknown, contains_unknown, same_set
+from .common import api_errors, client_of, each, ipv4_or_cidr, max_len, not_blank, secret_name
+from .grants import check_grants
+
+if TYPE_CHECKING:
+    from ..secrets import SecretManagerError
+
+LABEL_MAX = 1024  # SparkPost's limit is unconfirmed; the reference suggests (and the emulator caps at) 1024
+SUBACCOUNT_ID_MAX = 2**31 - 1  # SparkPost's JSON numbers are signed 32-bit
+SECRET_PATH: tuple[PathStep, ...] = ("secret_manager", "secret")
+# Terraform underlines a path into a nested attribute's object at the resource's first line only,
+# so Secret Manager errors point at the attribute itself.
+SM_PATH: tuple[PathStep, ...] = ("secret_manager",)
+
+
+def _subaccount_id(v: Any) -> str | None:
+    if isinstance(v, bool) or v != int(v) or not 1 <= int(v) <= SUBACCOUNT_ID_MAX:
+        return f"must be a subaccount id, a whole number from 1 to {SUBACCOUNT_ID_MAX}; got {v}."
+    return None
+
+
+def _some_grant(v: list[Any]) -> str | None:
+    return None if v else 'must hold at least one grant, such as "smtp/inject".'
+
+
+DESCRIPTION = """\
+An API key of the SparkPost account, or of one of its subaccounts (`subaccount_id`).
+
+**The secret.** SparkPost shows a key only once, in the response that creates it. Without
+`secret_manager` it is kept in Terraform state as `key` (sensitive). With `secret_manager`, it is
+written to a Google Secret Manager secret as a new version and never enters Terraform state;
+`secret_manager.version` records the version written. An imported key has no `key`.
+
+**Rotation.** Any change of `rotation_trigger` replaces the key. Set it from, for example, a
+`time_rotating` resource, and add `lifecycle { create_before_destroy = true }` so that the new key
+exists (and, with `secret_manager`, is the secret's newest version) before the old one is revoked.
+
+**Permissions.** The provider's own API key needs the `api_keys/manage` grant. The usual operator
+key (`metrics/view`, `subaccount/manage`, `sending_domains/manage`) lacks it, and SparkPost may not
+let API keys hold it at all: to give a new subaccount its sending key with such a key, use the
+`initial_api_key` argument of `sparkpost_subaccount`, which goes through the documented
+subaccounts API.
+
+**Wire assumptions.** SparkPost does not document its API-key endpoints. This resource follows
+what SparkPost's own web app sends and receives, and may need changes if SparkPost differs:
+
+* `POST /api/v1/api-keys` with `label`, `grants` and `valid_ips` creates a key (with
+  `X-MSYS-SUBACCOUNT`, permanently owned by that subaccount) and answers with the secret `key`, its
+  `short_key` (first four characters) and `link.href`, whose last segment is the key's id (the
+  provider falls back to listing keys when the link is missing);
+* `GET`, `PUT` and `DELETE /api/v1/api-keys/{id}` read, update and revoke it, with
+  `X-MSYS-SUBACCOUNT` for a subaccount's key; `PUT` takes `label`, `grants` and `valid_ips`
+  together; `valid_ips` is left out of responses when empty;
+* the grants of a subaccount's key cannot be changed (SparkPost's app says so), so changing them
+  replaces the key; the label and allowed IPs change in place for every key.
+"""
+
+
+SCHEMA = Schema(
+    block=Block(
+        description=DESCRIPTION,
+        attributes=[
+            Attribute(
+                "id", "string", computed=True, stable=True,
+                description="The key's id at SparkPost (an opaque string, not the secret).",
+            ),
+            Attribute(
+                "label", "string", required=True, validators=[not_blank, max_len(LABEL_MAX)],
+                description=f"The key's name in SparkPost, up to {LABEL_MAX} characters. Changed in place.",
+            ),
+            Attribute(
+                "grants", set_of("string"), required=True, validators=[_some_grant],
+                description=(
+                    "What the key may do, such as `smtp/inject` (send over SMTP) or "
+                    "`transmissions/modify`. Checked at plan against the grants the provider knows for "
+                    "the key's owner: a grant only primary-account keys may hold is an error on a "
+                    "subaccount's key, and a grant in neither list is a warning (SparkPost adds grants "
+                    "from time to time; it refuses ones it does not know at apply). Changed in place on "
+                    "primary-account keys; SparkPost does not let the grants of a subaccount's key "
+                    "change, so on those a change replaces the key."
+                ),
+            ),
+            Attribute(
+                "valid_ips", set_of("string"), optional=True, validators=[each(ipv4_or_cidr)],
+                description=(
+                    "IPv4 addresses and CIDR blocks (like `203.0.113.7` or `10.0.0.0/8`) the key may be "
+                    "used from, for REST and SMTP alike; SparkPost refuses the key (401) from anywhere "
+                    "else. IPv6 is not accepted by SparkPost. Null or empty: any address. Changed in place."
+                ),
+            ),
+            Attribute(
+                "subaccount_id", "number", optional=True, requires_replace=True, validators=[_subaccount_id],
+                description=(
+                    "The subaccount that owns the key; null for a key of the primary account. SparkPost "
+                    "makes this assignment permanent, so a change replaces the key."
+                ),
+            ),
+            Attribute(
+                "rotation_trigger", "string", optional=True, requires_replace=True,
+                replace_ignores_null_prior=True,
+                description=(
+                    "Any value; every change of it replaces the key with a new one (rotation), e.g. "
+                    "`time_rotating.send_key.id`. Use with `lifecycle { create_before_destroy = true }` "
+                    "so the new key exists before the old one is revoked. When the state holds no value "
+                    "(after import), setting one only records it, without rotating."
+                ),
+            ),
+            Attribute(
+                "secret_manager",
+                nested=NestedType(
+                    [
+                        Attribute(
+                            "secret", "string", required=True, requires_replace=True,
+                            replace_ignores_null_prior=True, validators=[secret_name],
+                            description=(
+                                "The secret, as `projects/PROJECT/secrets/SECRET`. Each new key (at create "
+                                "and at every replacement) is added to it as a new version, so "
+                                "`versions/latest` is always the current key. Needs "
+                                "`secretmanager.versions.add` on the secret. Changing it replaces the key."
+                            ),
+                        ),
+                        Attribute(
+                            "create_secret", "bool", optional=True,
+                            description=(
+                                "Create the secret (automatic replication) if it does not exist; needs "
+                                "`secretmanager.secrets.create` on the project. Default false."
+                            ),
+                        ),
+                        Attribute(
+                            "version", "string", computed=True,
+                            description=(
+                                "The version written, like `projects/PROJECT/secrets/SECRET/versions/3`. "
+                                "Null for an imported key (the provider never knew its secret)."
+                            ),
+                        ),
+                    ]
+                ),
+                optional=True,
+                description=(
+                    "Write the key to Google Secret Manager instead of keeping it in Terraform state "
+                    "(uses Application Default Credentials). If the write fails at create, the new key is "
+                    "revoked again and the apply fails; if the revoke fails too, the key is kept in state "
+                    "(`key`, tainted), and the next apply either replaces it or, after `terraform untaint`, "
+                    "writes it to the secret and drops it from state. Adding this to a key whose `key` is in state "
+                    "writes that key to the secret and removes it from state, without rotating. Removing "
+                    "it replaces the key (the old one's secret was never in state). Destroying the key "
+                    "revokes it and leaves the secret's versions as they are."
+                ),
+            ),
+            Attribute(
+                "short_key", "string", computed=True, stable=True,
+                description="The first four characters of the key, as SparkPost shows them; not secret.",
+            ),
+            Attribute(
+                "key", "string", computed=True, sensitive=True, stable=True,
+                description=(
+                    "The API key itself (the value for SparkPost's `Authorization` header or the SMTP "
+                    "password). Known only from the apply that creates the key: null when `secret_manager` "
+                    "is set (the key is then in Secret Manager only) and null after import."
+                ),
+            ),
+        ],
+    )
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+FORBIDDEN_DETAIL = (
+    "SparkPost answered 403: the API key the provider is configured with lacks the grant that "
+    "SparkPost's api-keys endpoints need (api_keys/manage). The usual operator key (metrics/view, "
+    "subaccount/manage, sending_domains/manage) does not have it, and SparkPost may not let API keys "
+    "hold it at all. To create a subaccount's sending key with such a key, use the initial_api_key "
+    "argument of sparkpost_subaccount instead (it goes through the documented subaccounts API); to "
+    "manage sparkpost_api_key resources, configure the provider with a key that holds api_keys/manage."
+)
+
+
+@contextmanager
+def _api(action: str, path: tuple[PathStep, ...] | None = None, *, state: dict[str, Any] | None = None) -> Iterator[None]:
+    """`api_errors`, with a 403 explained for what it almost always means here."""
+    with api_errors(action, path, state=state):
+        try:
+            yield
+        except Forbidden as err:
+            raise ResourceError(
+                f"Could not {action}: the provider's API key may not manage API keys",
+                f"{err}\n\n{FORBIDDEN_DETAIL}",
+                path,
+                state=state,
+            ) from err
+
+
+def _sub(values: dict[str, Any]) -> int | None:
+    sub = values.get("subaccount_id")
+    return None if sub is None else int(sub)
+
+
+def _owner(sub: int | None) -> str:
+    return f"subaccount {sub}" if sub is not None else "the primary account"
+
+
+def _ips(values: dict[str, Any]) -> list[str]:
+    return sorted(values.get("valid_ips") or [])
+
+
+def _api_fields_differ(prior: dict[str, Any], planned: dict[str, Any]) -> bool:
+    """Whether SparkPost's copy must change (null and empty valid_ips are the same to it)."""
+    return (
+        prior.get("label") != planned.get("label")
+        or not same_set(prior.get("grants") or [], planned.get("grants") or [])
+        or _ips(prior) != _ips(planned)
+    )
+
+
+def _sm_pending(prior: dict[str, Any], planned_sm: Any) -> bool:
+    """State holds a key that the configuration wants in Secret Manager and that is not there
+    yet: after a create whose write and revoke both failed, or `secret_manager` added later."""
+    if not isinstance(planned_sm, dict) or prior.get("key") is None:
+        return False
+    prior_sm = prior.get("secret_manager")
+    return not isinstance(prior_sm, dict) or prior_sm.get("version") is None
+
+
+def _write_secret(sm: dict[str, Any], key: str) -> str:
+    from ..secrets import write_secret
+
+    return write_secret(sm["secret"], key, create=bool(sm.get("create_secret")))
+
+
+# ---------------------------------------------------------------- the resource
+
+
+class ApiKey(Resource):
+    type_name = "sparkpost_api_key"
+    schema = SCHEMA
+
+    # -- plan
+
+    def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
+        grants = config.get("grants")
+        sub = config.get("subaccount_id")
+        if grants is None or isinstance(grants, Unknown) or sub is None or isinstance(sub, Unknown):
+            return
+        # A primary-only grant on a subaccount's key. An owner not known yet (a subaccount made
+        # in the same apply) is checked when Terraform validates the final configuration at
+        # apply, before any call.
+        errors, _ = check_grants(grants, subaccount=True)
+        for text in errors:
+            diags.error("Grant not allowed on a subaccount's key", text, ["grants"])
+
+    @staticmethod
+    def _warn_unknown_grants(plan: PlanContext) -> None:
+        """Grants the provider does not know: a warning when they are about to be sent, not on
+        every plan of a key that already has them."""
+        grants = plan.planned.get("grants")
+        if not isinstance(grants, list):
+            return
+        if plan.prior is not None and same_set(grants, plan.prior.get("grants")):
+            return
+        sub = plan.planned.get("subaccount_id")
+        owner = None if isinstance(sub, Unknown) else sub is not None
+        _, warnings = check_grants(grants, subaccount=owner)
+        for text in warnings:
+            plan.diagnostics.warning("Unknown API key grant", text, ["grants"])
+
+    def modify_plan(self, plan: PlanContext) -> None:
+        self._warn_unknown_grants(plan)
+        planned, prior = plan.planned, plan.prior
+        sm = planned.get("secret_manager")
+        if prior is None:
+            if sm is not None and not isinstance(sm, Unknown):
+                planned["key"] = None  # it goes to Secret Manager, never to state
+            return
+
+        replace = plan.requires_replace
+        if prior.get("subaccount_id") is not None and ("grants",) not in replace:
+            grants = planned.get("grants")
+            if contains_unknown(grants) or not same_set(grants, prior.get("grants")):
+                replace.append(("grants",))  # SparkPost refuses new grants on a subaccount's key
+        if SECRET_PATH in replace and sm is None and _sm_pending(prior, prior.get("secret_manager") or {}):
+            # The key never reached Secret Manager and is in state: dropping secret_manager
+            # just keeps it there, nothing to rotate.
+            replace.remove(SECRET_PATH)
+        if replace:
+            return
+        if _sm_pending(prior, sm):
+            planned["key"] = None
+            planned["secret_manager"] = dict(sm, version=UNKNOWN)
+        elif isinstance(sm, Unknown) and prior.get("key") is not None:
+            planned["key"] = UNKNOWN  # known at apply: moved to Secret Manager or not
+
+    # -- apply
+
+    def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        client = client_of(ctx)
+        sub = _sub(planned)
+        label = planned["label"]
+        ips = planned.get("valid_ips")
+        with _api(f"create the API key {label!r} for {_owner(sub)}"):
+            result = client.create_api_key(
+                label, sorted(planned["grants"]), sorted(ips) if ips is not None else None, subaccount=sub
+            )
+        secret = result.get("key")
+        ctx.register_secret(secret)
+        key_id = result.get("id")
+        short_key = result.get("short_key") or (secret[:4] if isinstance(secret, str) else None)
+        if not key_id:
+            raise ResourceError(
+                "SparkPost did not say which id the new API key has",
+                f"SparkPost created the API key {label!r} (short key {short_key}) for {_owner(sub)} but "
+                "its response had no usable link.href, and listing the keys found no single match. "
+                "Terraform cannot manage a key without its id: revoke it in SparkPost's app, then apply again.",
+            )
+        state = copy.deepcopy(planned)
+        state.update(id=str(key_id), short_key=short_key, key=secret)
+        sm = planned.get("secret_manager")
+        if isinstance(sm, dict):
+            state["secret_manager"] = dict(sm, version=None)
+        if not isinstance(secret, str) or not secret:
+            raise ResourceError(
+                "SparkPost returned no key",
+                f"SparkPost created the API key {key_id} but did not return the key itself, so it cannot "
+                "be used. It is kept in state and marked tainted: the next apply replaces it.",
+                state=state,
+            )
+        if isinstance(sm, dict):
+            from ..secrets import SecretManagerError
+
+            try:
+                version = _write_secret(sm, secret)
+            except SecretManagerError as err:
+                self._undo_create(client, state, err)
+            state["secret_manager"]["version"] = version
+            state["key"] = None
+        return state
+
+    def _undo_create(self, client: Any, state: dict[str, Any], err: "SecretManagerError") -> None:
+        """The key exists but is not where it should be: revoke it, or keep it in state."""
+        key_id, sub = state["id"], _sub(state)
+        what = f"the new API key {key_id} (short key {state['short_key']}, {_owner(sub)})"
+        try:
+            with _api(f"revoke {what}"):
+                try:
+                    client.delete_api_key(key_id, subaccount=sub)
+                except NotFound:
+                    pass  # gone already
+        except ResourceError as revoke:
+            raise ResourceError(
+                "Could not write the API key to Secret Manager, nor revoke it",
+                f"SparkPost created {what}, but writing it to Secret Manager failed: {err.message}\n\n"
+                f"Revoking the key then failed too: {revoke.detail.splitlines()[0] if revoke.detail else revoke.summary}\n\n"
+                "So that the key is not lost, Terraform state keeps it for now (attribute key, "
+                "sensitive), and Terraform marks the resource tainted. To finish, fix the Secret "
+                "Manager problem, then either:\n"
+                "- run `terraform untaint` on this resource and apply: the key in state is written to "
+                "Secret Manager and removed from state; or\n"
+                "- just apply: the tainted key is revoked and replaced by a new one, written to "
+                "Secret Manager.",
+                SM_PATH,
+                state=state,
+            ) from err
+        raise ResourceError(
+            "Could not write the API key to Secret Manager",
+            f"{err.message}\n\nThe API key SparkPost had just created ({key_id}) was revoked again, so "
+            "nothing was created and no key is left behind. Fix the problem (the secret's name, IAM "
+            "permissions, or set create_secret = true) and apply again.",
+            SM_PATH,
+        ) from err
+
+    def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
+        client = client_of(ctx)
+        sub = _sub(state)
+        with _api(f"read the API key {state['id']} of {_owner(sub)}"):
+            try:
+                item = client.get_api_key(state["id"], subaccount=sub)
+            except NotFound:
+                return None  # revoked outside Terraform: the next plan creates it again
+        new = dict(state)
+        new["id"] = str(item.get("id") or state["id"])
+        if item.get("label") is not None:
+            new["label"] = item["label"]
+        new["grants"] = list(item.get("grants") or [])
+        ips = list(item.get("valid_ips") or [])
+        # SparkPost leaves empty valid_ips out: keep the configuration's [] as it was.
+        new["valid_ips"] = ips if ips else ([] if state.get("valid_ips") == [] else None)
+        api_sub = item.get("subaccount_id")
+        new["subaccount_id"] = int(api_sub) if api_sub is not None else sub
+        new["short_key"] = item.get("short_key") or state.get("short_key")
+        return new
+
+    def update(
+        self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        state = copy.deepcopy(planned)
+        for name in ("id", "short_key"):
+            state[name] = prior.get(name)
+        state["key"] = prior.get("key")
+        sub = _sub(prior)
+        if _api_fields_differ(prior, planned):
+            client = client_of(ctx)
+            with _api(f"update the API key {prior['id']} of {_owner(sub)}"):
+                client.update_api_key(
+                    prior["id"],
+                    subaccount=sub,
+                    label=planned["label"],
+                    grants=sorted(planned["grants"]),
+                    valid_ips=_ips(planned),  # [] clears: SparkPost keeps the list when it is left out
+                )
+        sm = planned.get("secret_manager")
+        if _sm_pending(prior, sm):
+            from ..secrets import SecretManagerError
+
+            assert isinstance(sm, dict)
+            state["secret_manager"] = dict(sm, version=None)
+            try:
+                version = _write_secret(sm, prior["key"])
+            except SecretManagerError as err:
+                raise ResourceError(
+                    "Could not write the API key to Secret Manager",
+                    f"{err.message}\n\nThe key stays in Terraform state (attribute key, sensitive) until it "
+                    "is written; fix the problem and apply again.",
+                    SM_PATH,
+                    state=state,
+                ) from err
+            state["secret_manager"]["version"] = version
+            state["key"] = None
+        elif isinstance(sm, dict) and isinstance(sm.get("version"), Unknown):
+            state["secret_manager"] = dict(sm, version=None)
+        return state
+
+    def delete(self, ctx: Context, state: dict[str, Any]) -> None:
+        client = client_of(ctx)
+        sub = _sub(state)
+        with _api(f"revoke the API key {state['id']} of {_owner(sub)}"):
+            try:
+                client.delete_api_key(state["id"], subaccount=sub)
+            except NotFound:
+                pass  # already revoked
+
+    def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
+        parts = import_id.strip().split("/")
+        sub: int | None = None
+        if len(parts) == 2 and parts[0].isdigit() and 1 <= int(parts[0]) <= SUBACCOUNT_ID_MAX:
+            sub, key_id = int(parts[0]), parts[1]
+        elif len(parts) == 1:
+            key_id = parts[0]
+        else:
+            key_id = ""
+        if not key_id or any(c.isspace() for c in key_id):
+            raise ResourceError(
+                "Invalid import id for sparkpost_api_key",
+                f"{import_id!r} is not an API key id. Use KEY_ID for a key of the primary account, or "
+                "SUBACCOUNT_ID/KEY_ID (for example 12/5f0c1d2e-0000-4000-8000-000000000001) for a "
+                "subaccount's key. Ids are listed by SparkPost's GET /api/v1/api-keys; they are not the "
+                "key itself.",
+            )
+        return {"id": key_id, "subaccount_id": sub}

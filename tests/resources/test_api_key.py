@@ -1,0 +1,270 @@
+"""sparkpost_api_key's logic without Terraform: plans, failure handling, import ids, reads.
+
+The end-to-end behaviour (real terraform, emulator, Secret Manager fake) is in
+tests/e2e/test_api_key.py; these pin the decisions that are easy to get subtly wrong.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from provider import secrets
+from provider.resources.api_key import ApiKey
+from provider.resources.common import ProviderMeta
+from provider.secrets import SecretManagerError
+from provider.sparkpost.errors import Forbidden, NotFound, ServerError
+from provider.tfplugin.diagnostics import Diagnostics, ResourceError
+from provider.tfplugin.plan import plan_change
+from provider.tfplugin.resource import Context, PlanContext
+from provider.tfplugin.values import UNKNOWN, Unknown
+
+SECRET = "projects/cloud-inst-1/secrets/SMTP_KEY"
+KEY = "0123456789abcdef0123456789abcdef01234567"
+
+
+class FakeClient:
+    def __init__(self, *, delete_fails: bool = False, forbidden: bool = False) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.delete_fails = delete_fails
+        self.forbidden = forbidden
+        self.item: dict[str, Any] | None = None
+
+    def create_api_key(self, label: str, grants: list[str], valid_ips: Any, *, subaccount: Any) -> dict[str, Any]:
+        self.calls.append(("POST", label, grants, valid_ips, subaccount))
+        if self.forbidden:
+            raise Forbidden("Forbidden.", status=403, method="POST", path="/api-keys")
+        return {"key": KEY, "short_key": KEY[:4], "label": label, "id": "k-1"}
+
+    def delete_api_key(self, key_id: str, *, subaccount: Any) -> None:
+        self.calls.append(("DELETE", key_id, subaccount))
+        if self.delete_fails:
+            raise ServerError("Service unavailable.", status=503, method="DELETE", path=f"/api-keys/{key_id}")
+
+    def update_api_key(self, key_id: str, *, subaccount: Any, **fields: Any) -> dict[str, Any]:
+        self.calls.append(("PUT", key_id, subaccount, fields))
+        return {}
+
+    def get_api_key(self, key_id: str, *, subaccount: Any) -> dict[str, Any]:
+        self.calls.append(("GET", key_id, subaccount))
+        if self.item is None:
+            raise NotFound("resource not found", status=404, method="GET", path=f"/api-keys/{key_id}")
+        return self.item
+
+
+def ctx(client: FakeClient) -> Context:
+    return Context(meta=ProviderMeta(client=client), diagnostics=Diagnostics(), cancelled=threading.Event())  # type: ignore[arg-type]
+
+
+def config(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": None, "label": "smtp", "grants": ["smtp/inject"], "valid_ips": None, "subaccount_id": None,
+        "rotation_trigger": None, "secret_manager": None, "short_key": None, "key": None,
+    }
+    base.update(overrides)
+    return base
+
+
+def state(**overrides: Any) -> dict[str, Any]:
+    return config(**{"id": "k-1", "short_key": KEY[:4], "key": KEY, **overrides})
+
+
+def plan(prior: dict[str, Any] | None, cfg: dict[str, Any]) -> PlanContext:
+    """Plan as the plugin layer does: Terraform's proposed state (config plus prior computed
+    values), the shared semantics, then the resource's hook."""
+    proposed = dict(cfg)
+    if prior is not None:
+        for name in ("id", "short_key", "key"):
+            proposed[name] = prior[name]
+        if isinstance(cfg.get("secret_manager"), dict) and isinstance(prior.get("secret_manager"), dict):
+            proposed["secret_manager"] = dict(cfg["secret_manager"], version=prior["secret_manager"]["version"])
+    planned, replace = plan_change(ApiKey.schema, prior, proposed, cfg)
+    p = PlanContext(prior, cfg, planned, replace, Diagnostics(), {}, None)
+    ApiKey().modify_plan(p)
+    return p
+
+
+def sm(version: Any = None, **extra: Any) -> dict[str, Any]:
+    return {"secret": SECRET, "create_secret": None, "version": version, **extra}
+
+
+# ---------------------------------------------------------------- plans
+
+
+def test_create_with_secret_manager_plans_no_key() -> None:
+    p = plan(None, config(secret_manager=sm()))
+    assert p.planned["key"] is None and isinstance(p.planned["secret_manager"]["version"], Unknown)
+    assert isinstance(plan(None, config()).planned["key"], Unknown)
+
+
+def test_grants_replace_subaccount_keys_only() -> None:
+    more = ["smtp/inject", "message_events/view"]
+    assert plan(state(subaccount_id=3), config(subaccount_id=3, grants=more)).requires_replace == [("grants",)]
+    assert plan(state(subaccount_id=3), config(subaccount_id=3, grants=[UNKNOWN])).requires_replace == [("grants",)]
+    p = plan(state(grants=["metrics/view"]), config(grants=["metrics/view", "usage/view"]))
+    assert p.requires_replace == [] and p.planned["key"] == KEY  # stable across an update
+    assert plan(state(subaccount_id=3), config(subaccount_id=3, label="x")).requires_replace == []
+
+
+def test_values_missing_after_import_are_recorded_without_replacement() -> None:
+    imported = state(key=None)
+    p = plan(imported, config(rotation_trigger="2026", secret_manager=sm()))
+    assert p.requires_replace == []
+    assert p.planned["secret_manager"]["version"] is None  # nothing to write: the secret is unknown
+    assert plan(state(rotation_trigger="a"), config(rotation_trigger="b")).requires_replace == [("rotation_trigger",)]
+    moved = plan(state(key=None, secret_manager=sm("v1")), config(secret_manager=sm(secret=SECRET + "2")))
+    assert moved.requires_replace == [("secret_manager", "secret")]
+
+
+def test_a_key_in_state_is_planned_into_secret_manager() -> None:
+    for prior in (state(), state(secret_manager=sm())):  # added later / left by a failed create
+        p = plan(prior, config(secret_manager=sm()))
+        assert p.requires_replace == []
+        assert p.planned["key"] is None and isinstance(p.planned["secret_manager"]["version"], Unknown)
+    # dropping secret_manager before the key got there keeps the key in state: no rotation
+    p = plan(state(secret_manager=sm()), config())
+    assert p.requires_replace == [] and p.planned["key"] == KEY
+    # once written, removing it replaces the key (its secret never was in state)
+    assert plan(state(key=None, secret_manager=sm("v")), config()).requires_replace == [("secret_manager", "secret")]
+
+
+def test_unknown_grant_warns_when_sent_only() -> None:
+    p = plan(None, config(grants=["metrics/view", "new/grant"]))
+    assert [d.summary for d in p.diagnostics] == ["Unknown API key grant"] and p.diagnostics[0].path == ("grants",)
+    p = plan(state(grants=["metrics/view", "new/grant"]), config(grants=["metrics/view", "new/grant"], label="x"))
+    assert list(p.diagnostics) == []
+
+
+def test_validate_refuses_primary_grants_on_subaccount_keys_when_the_owner_is_known() -> None:
+    diags = Diagnostics()
+    ApiKey().validate(config(subaccount_id=4, grants=["smtp/inject", "metrics/view"]), diags)
+    assert [(d.severity, d.path) for d in diags] == [("error", ("grants",))]
+    for cfg in (config(subaccount_id=UNKNOWN, grants=["metrics/view"]), config(grants=["metrics/view"])):
+        diags = Diagnostics()
+        ApiKey().validate(cfg, diags)
+        assert list(diags) == []
+
+
+def test_attribute_validators() -> None:
+    attrs = {a.name: a for a in ApiKey.schema.block.attributes}
+    assert attrs["subaccount_id"].validators[0](0) and attrs["subaccount_id"].validators[0](2.5)
+    assert attrs["subaccount_id"].validators[0](12) is None
+    assert "IPv6" in attrs["valid_ips"].validators[0](["10.0.0.0/8", "::1"])
+    assert attrs["grants"].validators[0]([])
+    assert all(a.description for _, a in ApiKey.schema.walk())
+
+
+# ---------------------------------------------------------------- apply
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
+    calls: list[tuple[str, str, bool]] = []
+
+    def write_secret(name: str, payload: str, *, create: bool = False) -> str:
+        calls.append((name, payload, create))
+        if name.endswith("FAIL"):
+            raise SecretManagerError("permission denied adding a version", name, code="PERMISSION_DENIED")
+        return f"{name}/versions/{len(calls)}"
+
+    monkeypatch.setattr(secrets, "write_secret", write_secret)
+    return calls
+
+
+def test_create_writes_the_key_to_secret_manager(writes: list[Any]) -> None:
+    client = FakeClient()
+    planned = plan(None, config(secret_manager=sm(create_secret=True), valid_ips=["10.0.0.0/8"])).planned
+    out = ApiKey().create(ctx(client), planned, planned)
+    assert out["key"] is None and out["secret_manager"]["version"] == f"{SECRET}/versions/1"
+    assert writes == [(SECRET, KEY, True)]
+    assert client.calls == [("POST", "smtp", ["smtp/inject"], ["10.0.0.0/8"], None)]
+
+
+def test_failed_write_revokes_the_key(writes: list[Any]) -> None:
+    client = FakeClient()
+    planned = plan(None, config(subaccount_id=5, secret_manager=sm(secret=SECRET + "FAIL"))).planned
+    with pytest.raises(ResourceError) as info:
+        ApiKey().create(ctx(client), planned, planned)
+    assert info.value.state is None and "was revoked again" in info.value.detail
+    assert info.value.path == ("secret_manager",)
+    assert client.calls[-1] == ("DELETE", "k-1", 5)
+    assert KEY not in info.value.detail
+
+
+def test_failed_write_and_revoke_keep_the_key_in_state(writes: list[Any]) -> None:
+    client = FakeClient(delete_fails=True)
+    planned = plan(None, config(secret_manager=sm(secret=SECRET + "FAIL"))).planned
+    with pytest.raises(ResourceError) as info:
+        ApiKey().create(ctx(client), planned, planned)
+    kept = info.value.state
+    assert kept is not None and kept["key"] == KEY and kept["id"] == "k-1"
+    assert kept["secret_manager"]["version"] is None
+    assert "nor revoke" in info.value.summary and "untaint" in info.value.detail and KEY not in info.value.detail
+
+    # the next apply (untainted): an update that writes it and drops it from state, no API call
+    p = plan(kept, config(secret_manager=sm()))
+    out = ApiKey().update(ctx(client), kept, p.planned, p.config)
+    assert out["key"] is None and out["secret_manager"]["version"] == f"{SECRET}/versions/2"
+    assert writes[-1] == (SECRET, KEY, False)
+    assert [c[0] for c in client.calls] == ["POST", "DELETE"]
+
+
+def test_update_write_failure_keeps_the_update_and_the_key(writes: list[Any]) -> None:
+    client = FakeClient()
+    prior = state()
+    p = plan(prior, config(label="renamed", secret_manager=sm(secret=SECRET + "FAIL")))
+    with pytest.raises(ResourceError) as info:
+        ApiKey().update(ctx(client), prior, p.planned, p.config)
+    assert info.value.state is not None and info.value.state["key"] == KEY and info.value.state["label"] == "renamed"
+    assert client.calls[0][0] == "PUT"
+
+
+def test_update_sends_everything_and_records_config_only_values_silently() -> None:
+    client = FakeClient()
+    prior = state(valid_ips=["10.0.0.0/8"])
+    p = plan(prior, config(label="new"))
+    ApiKey().update(ctx(client), prior, p.planned, p.config)
+    assert client.calls == [("PUT", "k-1", None, {"label": "new", "grants": ["smtp/inject"], "valid_ips": []})]
+    client.calls.clear()
+    p = plan(state(key=None), config(rotation_trigger="x", valid_ips=[]))
+    out = ApiKey().update(ctx(client), state(key=None), p.planned, p.config)
+    assert client.calls == [] and out["rotation_trigger"] == "x"
+
+
+def test_forbidden_explains_the_operator_key() -> None:
+    planned = plan(None, config()).planned
+    with pytest.raises(ResourceError) as info:
+        ApiKey().create(ctx(FakeClient(forbidden=True)), planned, planned)
+    assert "may not manage API keys" in info.value.summary
+    assert "initial_api_key" in info.value.detail and "sparkpost_subaccount" in info.value.detail
+
+
+# ---------------------------------------------------------------- read and import
+
+
+def test_read() -> None:
+    client = FakeClient()
+    assert ApiKey().read(ctx(client), state(subaccount_id=3)) is None  # 404: gone
+    assert client.calls == [("GET", "k-1", 3)]
+    client.item = {"id": "k-1", "label": "L", "short_key": "0123", "grants": ["smtp/inject"], "subaccount_id": 3}
+    out = ApiKey().read(ctx(client), state(subaccount_id=3, valid_ips=[]))
+    assert out is not None and out["label"] == "L" and out["valid_ips"] == [] and out["key"] == KEY
+    out = ApiKey().read(ctx(client), {"id": "k-1", "subaccount_id": None})  # after import by KEY_ID
+    assert out is not None and out["subaccount_id"] == 3 and out["valid_ips"] is None
+
+
+@pytest.mark.parametrize(
+    "import_id, expected",
+    [("abc-1", {"id": "abc-1", "subaccount_id": None}), (" 12/abc ", {"id": "abc", "subaccount_id": 12})],
+)
+def test_import_ids(import_id: str, expected: dict[str, Any]) -> None:
+    assert ApiKey().import_state(ctx(FakeClient()), import_id) == expected
+
+
+@pytest.mark.parametrize("import_id", ["", "a/b/c", "x/abc", "0/abc", "12/", "/abc", "a b"])
+def test_malformed_import_ids(import_id: str) -> None:
+    with pytest.raises(ResourceError, match="Invalid import id") as info:
+        ApiKey().import_state(ctx(FakeClient()), import_id)
+    assert "SUBACCOUNT_ID/KEY_ID" in info.value.detail

@@ -1,0 +1,47 @@
+"""provider.resources.grants: the grant lists and the plan-time check."""
+
+from __future__ import annotations
+
+from provider.resources.grants import (
+    ALL_GRANTS,
+    PRIMARY_CONFIRMED_GRANTS,
+    PRIMARY_GRANTS,
+    SUBACCOUNT_GRANTS,
+    check_grants,
+)
+from provider.tfplugin.values import UNKNOWN
+
+
+def test_lists_follow_the_reference() -> None:
+    assert len(SUBACCOUNT_GRANTS) == 13 and "smtp/inject" in SUBACCOUNT_GRANTS
+    assert "webhooks/modify" in SUBACCOUNT_GRANTS and "webhooks/manage" not in ALL_GRANTS
+    assert set(PRIMARY_CONFIRMED_GRANTS) <= set(PRIMARY_GRANTS)
+    # singular "subaccount", and the grant the provider itself needs for api-keys
+    assert {"subaccount/manage", "api_keys/manage"} <= set(PRIMARY_GRANTS)
+    assert "subaccounts/manage" not in ALL_GRANTS
+    assert len(set(PRIMARY_GRANTS)) == len(PRIMARY_GRANTS)
+
+
+def test_subaccount_key() -> None:
+    assert check_grants(["smtp/inject", "templates/preview"], subaccount=True) == ([], [])
+    errors, warnings = check_grants(["smtp/inject", "metrics/view", "metrics/view"], subaccount=True)
+    assert len(errors) == 1 and warnings == []
+    assert errors[0].startswith('"metrics/view" is a grant for primary-account keys only')
+    assert "smtp/inject" in errors[0]  # says what is allowed
+
+
+def test_unknown_grants_warn_with_a_suggestion() -> None:
+    errors, [warning] = check_grants(["webhooks/manage"], subaccount=True)
+    assert errors == [] and '"webhooks/manage" is not a grant this provider knows' in warning
+    assert 'Did you mean "webhooks/modify"?' in warning
+    _, [warning] = check_grants(["subaccounts/manage"], subaccount=False)
+    assert 'Did you mean "subaccount/manage"?' in warning
+    _, [warning] = check_grants(["something/new"], subaccount=False)
+    assert "Did you mean" not in warning
+
+
+def test_primary_and_unknown_owner() -> None:
+    assert check_grants(list(PRIMARY_GRANTS), subaccount=False) == ([], [])
+    assert check_grants(["metrics/view", "smtp/inject"], subaccount=None) == ([], [])
+    assert len(check_grants(["nope/x"], subaccount=None)[1]) == 1
+    assert check_grants([UNKNOWN, None], subaccount=True) == ([], [])  # unknown during plan
