@@ -24,7 +24,7 @@ from ..tfplugin.diagnostics import Diagnostics, PathStep, ResourceError
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown, contains_unknown, same_set
-from .common import api_errors, client_of, each, ipv4_or_cidr, max_len, not_blank, secret_name
+from .common import api_errors, api_field, client_of, each, ipv4_or_cidr, max_len, not_blank, secret_name
 from .grants import check_grants
 
 if TYPE_CHECKING:
@@ -397,22 +397,26 @@ class ApiKey(Resource):
     def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
         client = client_of(ctx)
         sub = _sub(state)
+        new = dict(state)
+        what = f"the API key {state['id']}"
         with _api(f"read the API key {state['id']} of {_owner(sub)}"):
             try:
                 item = client.get_api_key(state["id"], subaccount=sub)
             except NotFound:
                 return None  # revoked outside Terraform: the next plan creates it again
-        new = dict(state)
-        new["id"] = str(item.get("id") or state["id"])
-        if item.get("label") is not None:
-            new["label"] = item["label"]
-        new["grants"] = list(item.get("grants") or [])
-        ips = list(item.get("valid_ips") or [])
+            label = api_field(item, "label", str, what, required=False)
+            grants = api_field(item, "grants", list, what)
+            ips = api_field(item, "valid_ips", list, what, required=False) or []
+            api_sub = api_field(item, "subaccount_id", int, what, required=False)
+            short_key = api_field(item, "short_key", str, what, required=False)
+        if label is not None:
+            new["label"] = label
+        new["grants"] = [str(g) for g in grants]
         # SparkPost leaves empty valid_ips out: keep the configuration's [] as it was.
-        new["valid_ips"] = ips if ips else ([] if state.get("valid_ips") == [] else None)
-        api_sub = item.get("subaccount_id")
-        new["subaccount_id"] = int(api_sub) if api_sub is not None else sub
-        new["short_key"] = item.get("short_key") or state.get("short_key")
+        new["valid_ips"] = [str(i) for i in ips] if ips else ([] if state.get("valid_ips") == [] else None)
+        # A key's owner never changes; SparkPost may leave it out when the header was sent.
+        new["subaccount_id"] = api_sub if api_sub is not None else sub
+        new["short_key"] = short_key or state.get("short_key")
         return new
 
     def update(

@@ -52,19 +52,24 @@ def sp(make_tf: Callable[..., Terraform]):  # type: ignore[no-untyped-def]
     whose provider reaches them through SPARKPOST_* and SECRETMANAGER_EMULATOR_HOST."""
     from .sparkpost_world import make_world
 
-    world, close = make_world(make_tf)
-    try:
-        yield world
-    finally:
-        close()
+    yield from _world(make_tf, "us")
 
 
 @pytest.fixture
 def sp_eu(make_tf: Callable[..., Terraform]):  # type: ignore[no-untyped-def]
+    yield from _world(make_tf, "eu")
+
+
+def _world(make_tf: Callable[..., Terraform], region: str):  # type: ignore[no-untyped-def]
+    """A SparkPost world whose every terraform command logs at TRACE; when the test is done,
+    the secret-leak scan reads everything the test left and fails the test on any leak."""
+    from .leak_scan import scan
     from .sparkpost_world import make_world
 
-    world, close = make_world(make_tf, region="eu")
+    world, close = make_world(make_tf, region=region)
     try:
         yield world
+        leaks = scan(world, extra_secrets=world.extra_secrets)
+        assert not leaks, "secrets leaked:\n" + "\n".join(leaks)
     finally:
         close()

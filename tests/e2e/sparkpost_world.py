@@ -4,7 +4,7 @@ Terraform pointed at them the way a user points the provider at SparkPost."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -34,6 +34,8 @@ class SparkPostWorld:
     tf: Terraform
     operator_key: str
     admin_key: str
+    # Secrets a test brings itself (a DKIM private key, say), for the leak scan.
+    extra_secrets: list[str] = field(default_factory=list)
 
     def api(self, method: str, path: str, *, json: Any = None, subaccount: int | None = None,
             key: str | None = None) -> requests.Response:
@@ -68,7 +70,10 @@ def make_world(make_tf: Any, *, region: str = "us", grants: list[str] | None = N
         SPARKPOST_BASE_URL=emulator.url,
         SPARKPOST_REGION=region,
         SECRETMANAGER_EMULATOR_HOST=fake.address,
+        TF_LOG="trace",
+        TF_LOG_PATH="",  # set below, once the world's directory exists
     )
+    tf.env_extra["TF_LOG_PATH"] = str(tf.base / "terraform-trace.log")
     world = SparkPostWorld(emulator, fake, tf, operator_key, admin_key)
 
     def close() -> None:

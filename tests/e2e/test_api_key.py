@@ -241,7 +241,9 @@ def test_secret_manager_key_never_in_state_rotation_and_move_in(sp: SparkPostWor
     as_admin(sp)
     sp.write(SM_KEYS.replace("SUB", str(sub)))
     sp.tf.init()
-    traced = sp.tf.run("apply", "-auto-approve", "-input=false", "-no-color", env={"TF_LOG": "trace"})
+    trace_log = sp.tf.base / "apply-trace.log"
+    traced = sp.tf.run("apply", "-auto-approve", "-input=false", "-no-color",
+                       env={"TF_LOG": "trace", "TF_LOG_PATH": str(trace_log)})
 
     smtp, moved = values(sp, "sparkpost_api_key.smtp"), values(sp, "sparkpost_api_key.moved")
     [v1] = sp.secret_manager.versions(SECRET)
@@ -255,7 +257,7 @@ def test_secret_manager_key_never_in_state_rotation_and_move_in(sp: SparkPostWor
 
     # the Secret Manager key appears nowhere; the other key only as sensitive `key` values
     state_text = (sp.tf.workdir / "terraform.tfstate").read_text()
-    logs = traced.stdout + traced.stderr
+    logs = traced.stdout + traced.stderr + trace_log.read_text()
     assert "SparkPost POST /api-keys -> 200" in logs  # the provider's own debug lines are in it
     for text, what in ((state_text, "state file"), (logs, "TF_LOG=trace output"), (json.dumps(sp.tf.show()), "show -json")):
         assert payload not in text, f"the Secret Manager key is in the {what}"

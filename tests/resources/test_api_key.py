@@ -253,6 +253,10 @@ def test_read() -> None:
     assert out is not None and out["label"] == "L" and out["valid_ips"] == [] and out["key"] == KEY
     out = ApiKey().read(ctx(client), {"id": "k-1", "subaccount_id": None})  # after import by KEY_ID
     assert out is not None and out["subaccount_id"] == 3 and out["valid_ips"] is None
+    client.item = {"id": "k-1", "label": "L", "grants": "smtp/inject"}  # an API change: a clear error
+    with pytest.raises(ResourceError, match="Could not read the API key k-1") as info:
+        ApiKey().read(ctx(client), state())
+    assert "'grants'" in info.value.detail
 
 
 @pytest.mark.parametrize(
