@@ -207,42 +207,32 @@ class ProviderServicer(pb_grpc.ProviderServicer):
 
     # -- validation and configuration
 
-    def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
+    def _validate(self, find: Callable[[Diagnostics], Any], raw: Any, what: str) -> list[Any]:
+        """Decode a configuration and run the schema's validators and the object's own checks."""
         diags = Diagnostics()
         try:
-            config = _decode(request.config, self.provider.schema.cty_type)
-            register_sensitive(self.provider.schema, config)
-            run_validators(self.provider.schema, config, diags)
-            self.provider.validate(config or {}, diags)
+            target = find(diags)
+            if target:
+                config = _decode(raw, target.schema.cty_type)
+                register_sensitive(target.schema, config)
+                run_validators(target.schema, config, diags)
+                target.validate(config or {}, diags)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a diagnostic
-            _exception_diag(diags, "validating the provider configuration", exc)
-        return pb.ValidateProviderConfig.Response(diagnostics=self._diags(diags))
+            _exception_diag(diags, f"validating {what}", exc)
+        return self._diags(diags)
+
+    def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
+        diags = self._validate(lambda _: self.provider, request.config, "the provider configuration")
+        return pb.ValidateProviderConfig.Response(diagnostics=diags)
 
     def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
-        diags = Diagnostics()
-        try:
-            r = self._resource(request.type_name, diags)
-            if r:
-                config = _decode(request.config, r.schema.cty_type)
-                register_sensitive(r.schema, config)
-                run_validators(r.schema, config, diags)
-                r.validate(config or {}, diags)
-        except Exception as exc:  # noqa: BLE001
-            _exception_diag(diags, f"validating {request.type_name}", exc)
-        return pb.ValidateResourceConfig.Response(diagnostics=self._diags(diags))
+        find = lambda d: self._resource(request.type_name, d)  # noqa: E731
+        return pb.ValidateResourceConfig.Response(diagnostics=self._validate(find, request.config, request.type_name))
 
     def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
-        diags = Diagnostics()
-        try:
-            d = self._data_source(request.type_name, diags)
-            if d:
-                config = _decode(request.config, d.schema.cty_type)
-                register_sensitive(d.schema, config)
-                run_validators(d.schema, config, diags)
-                d.validate(config or {}, diags)
-        except Exception as exc:  # noqa: BLE001
-            _exception_diag(diags, f"validating data source {request.type_name}", exc)
-        return pb.ValidateDataResourceConfig.Response(diagnostics=self._diags(diags))
+        find = lambda d: self._data_source(request.type_name, d)  # noqa: E731
+        diags = self._validate(find, request.config, f"data source {request.type_name}")
+        return pb.ValidateDataResourceConfig.Response(diagnostics=diags)
 
     def ConfigureProvider(self, request: Any, context: Any) -> Any:
         diags = Diagnostics()
