@@ -226,12 +226,14 @@ class Subaccount(Resource):
         client = client_of(ctx)
         key_cfg = config.get("initial_api_key")
         name = planned["name"]
+        # SparkPost's name filter keeps this one request however many subaccounts the account
+        # has (it is a substring match: the names are compared here).
         with api_errors(f"list subaccounts named {name!r} before creating it"):
-            before = {s.get("id") for s in client.list_subaccounts() if s.get("name") == name}
+            before = {s.get("id") for s in client.list_subaccounts(name=name) if s.get("name") == name}
 
         def already_created() -> dict[str, Any] | None:
             # A POST whose response was lost: adopt the subaccount it made rather than make a twin.
-            made = [s for s in client.list_subaccounts() if s.get("name") == name and s.get("id") not in before]
+            made = [s for s in client.list_subaccounts(name=name) if s.get("name") == name and s.get("id") not in before]
             return {"subaccount_id": made[0]["id"], "_adopted": True} if len(made) == 1 else None
 
         with api_errors(f"create subaccount {name!r}"):

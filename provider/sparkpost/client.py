@@ -26,12 +26,13 @@ from requests.auth import AuthBase
 
 from ..version import VERSION
 from .errors import (
+    Cancelled,
     InvalidResponse,
     SparkPostError,
     TransportError,
     parse_error_response,
 )
-from .retry import RetryPolicy, call_with_retries, parse_retry_after
+from .retry import IDEMPOTENT_METHODS, RetryPolicy, call_with_retries, parse_retry_after
 
 __all__ = ["SparkPostClient", "REGION_BASE_URLS", "DEFAULT_USER_AGENT"]
 
@@ -56,6 +57,8 @@ CONNECT_TIMEOUT_CAP = 10.0
 # guards against a server that keeps returning links.next forever.
 SUBACCOUNT_PAGE_SIZE = 100
 MAX_PAGES = 10_000
+# How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
+CANCEL_POLL_SECONDS = 0.1
 
 _SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
@@ -334,10 +337,12 @@ class SparkPostClient:
             headers["Content-Type"] = "application/json"
         query = _query_params(params)
         err_path = path.split("?", 1)[0]
+        abandonable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
 
         def attempt() -> Any:
             return self._attempt(method, url, err_path, headers, query, body,
-                                 expect=expect, envelope=envelope, lenient=lenient)
+                                 expect=expect, envelope=envelope, lenient=lenient,
+                                 abandonable=abandonable)
 
         try:
             return call_with_retries(
@@ -349,16 +354,20 @@ class SparkPostClient:
 
     def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
                  query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
-                 envelope: bool, lenient: bool) -> Any:
+                 envelope: bool, lenient: bool, abandonable: bool = False) -> Any:
         """One HTTP exchange: the parsed result, or a typed error (redacted) raised."""
         if log.isEnabledFor(logging.DEBUG):
             # The key is added by _KeyAuth later; show that the header is sent, never its value.
             shown = _redact_headers({**self._session.headers, **headers, "Authorization": ""})
             log.debug("SparkPost request %s %s params=%s headers=%s", method, path, query, shown)
         started = time.monotonic()
-        try:
-            resp = self._session.request(method, url, params=query, data=body, headers=headers,
+
+        def send() -> requests.Response:
+            return self._session.request(method, url, params=query, data=body, headers=headers,
                                          timeout=self._timeouts, allow_redirects=False)
+
+        try:
+            resp = self._send_abandonable(send, method, path) if abandonable else send()
         except rexc.RequestException as exc:
             err = _transport_error(exc, method, path, self.timeout)
             log.debug("SparkPost %s %s failed after %.0f ms: %s", method, path,
@@ -378,6 +387,37 @@ class SparkPostClient:
             raise err.redact(self._api_key)
         return self._parse_success(status, text, resp.headers.get("Content-Type"), method,
                                    path, expect=expect, envelope=envelope, lenient=lenient)
+
+    def _send_abandonable(self, send: Callable[[], requests.Response], method: str,
+                          path: str) -> requests.Response:
+        """``send()`` in a daemon thread, abandoned if the cancel event is set before it returns.
+
+        ``requests`` cannot interrupt a blocking read, so without this a StopProvider (Ctrl-C)
+        would wait for a slow answer up to the read timeout. Only idempotent requests are
+        abandoned: repeating them later converges. A create (non-idempotent POST) is waited for,
+        because abandoning it would leave what SparkPost makes unrecorded in state (an orphan).
+        The abandoned thread ends with its request, or with the process.
+        """
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["response"] = send()
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="sparkpost-request", daemon=True).start()
+        while not done.wait(CANCEL_POLL_SECONDS):
+            if self.cancel_event.is_set():
+                log.info("SparkPost %s %s: abandoned in flight, the provider is stopping", method, path)
+                raise Cancelled("the provider is stopping; the request was abandoned before SparkPost "
+                                "answered", method=method, path=path)
+        if "error" in box:
+            raise box["error"]
+        return box["response"]
 
     def _parse_success(self, status: int, text: str, content_type: str | None, method: str,
                        path: str, *, expect: tuple[type, ...], envelope: bool,
@@ -494,14 +534,20 @@ class SparkPostClient:
         return self._call("GET", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}",
                           expect=(dict,))
 
-    def iter_subaccounts(self, *, per_page: int = SUBACCOUNT_PAGE_SIZE) -> Iterator[dict[str, Any]]:
-        """Every subaccount, page by page (``cursor=initial`` switches on pagination)."""
+    def iter_subaccounts(self, *, per_page: int = SUBACCOUNT_PAGE_SIZE,
+                         name: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every subaccount, page by page (``cursor=initial`` switches on pagination).
+
+        ``name`` is SparkPost's filter: a substring match that "may return false positives", so
+        callers wanting one name still compare names themselves.
+        """
         for page in self.iter_pages("/subaccounts",
-                                    params={"cursor": "initial", "per_page": per_page}):
+                                    params={"cursor": "initial", "per_page": per_page,
+                                            "name": name}):
             yield from page
 
-    def list_subaccounts(self) -> list[dict[str, Any]]:
-        return list(self.iter_subaccounts())
+    def list_subaccounts(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        return list(self.iter_subaccounts(name=name))
 
     def update_subaccount(self, id: int, **fields: Any) -> dict[str, Any]:
         """PUT /subaccounts/{id} with only the given fields (partial update)."""

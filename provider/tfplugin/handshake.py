@@ -64,6 +64,79 @@ def reattach_json(source_address: str, socket_path: str) -> str:
     )
 
 
+SOCKET_DIR_PREFIX = "tfprovider-"
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _b36(n: int) -> str:
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = _B36[r] + out
+        if not n:
+            return out
+
+
+def _make_socket_dir(tmp: str) -> str:
+    """A fresh 0700 directory named tfprovider-PID-XY (PID in base 36, XY random): the PID lets
+    a later launch tell a SIGKILLed provider's directory from a live one, and the name is no
+    longer than mkdtemp's (unix socket paths are limited to 107 bytes)."""
+    tag = _b36(os.getpid())
+    for _ in range(100):
+        suffix = "".join(_B36[b % 36] for b in os.urandom(2))
+        path = os.path.join(tmp, f"{SOCKET_DIR_PREFIX}{tag}-{suffix}")
+        try:
+            os.mkdir(path, 0o700)  # fails on anything already there, symlinks included
+            return path
+        except FileExistsError:
+            continue
+    return tempfile.mkdtemp(prefix=SOCKET_DIR_PREFIX, dir=tmp)
+
+
+def _remove_stale_socket_dirs(tmp: str) -> None:
+    """Remove socket directories left by providers that were SIGKILLed (no way out runs then,
+    and Terraform does not clean up after its plugins). A directory is stale only when it has
+    our naming (tfprovider-PID-XY) and owner, holds nothing but the socket, its PID is gone,
+    and nothing answers on its socket (a live provider in another PID namespace sharing this
+    TMPDIR still answers). Anything else is left alone."""
+    import socket
+
+    try:
+        names = [n for n in os.listdir(tmp) if n.startswith(SOCKET_DIR_PREFIX)]
+    except OSError:
+        return
+    uid = os.getuid()
+    for name in names:
+        tag, sep, suffix = name[len(SOCKET_DIR_PREFIX):].partition("-")
+        if not sep or len(suffix) != 2 or not 0 < len(tag) <= 6 or not set(tag + suffix) <= set(_B36):
+            continue
+        path = os.path.join(tmp, name)
+        try:
+            st = os.lstat(path)
+            if st.st_uid != uid or not os.path.isdir(path) or os.path.islink(path):
+                continue
+            if not set(os.listdir(path)) <= {"plugin.sock"}:
+                continue
+            pid = int(tag, 36)
+            if pid != os.getpid():  # ours would be a dead namesake's: this launch has made none yet
+                os.kill(pid, 0)
+                continue  # the owner lives (or its PID was reused): leave it be
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # EPERM (a live process of another user), or gone already
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(0.2)
+            sock.connect(os.path.join(path, "plugin.sock"))
+            continue  # someone still serves there
+        except OSError:
+            pass
+        finally:
+            sock.close()
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _watch_parent(stop: threading.Event) -> None:
     """Exit when Terraform goes away without telling us (killed, crashed)."""
     parent = os.getppid()
@@ -89,7 +162,9 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
     # Before the directory exists: a SIGTERM arriving as soon as the handshake is read must
     # still clean up, not kill the process with the directory left behind.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    socket_dir = tempfile.mkdtemp(prefix="tfprovider-")  # mode 0700 by construction
+    tmp = tempfile.gettempdir()
+    _remove_stale_socket_dirs(tmp)
+    socket_dir = _make_socket_dir(tmp)  # mode 0700 by construction
     socket_path = os.path.join(socket_dir, "plugin.sock")
     server = None
     try:

@@ -1,0 +1,199 @@
+"""The plugin protocol under stress: ten terraform processes planning at once against one SparkPost;
+a provider SIGKILLed in the middle of an RPC; Ctrl-C (StopProvider) during a slow API call."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from provider.tfplugin import handshake
+
+from .harness import Terraform, _processes_in, changes
+from .sparkpost_world import PROVIDER_BLOCK, SparkPostWorld
+
+PLANS = 10
+
+
+def two_subaccounts(prefix: str) -> str:
+    return "".join(f"""
+resource "sparkpost_subaccount" "s{i}" {{
+  name = "{prefix}-{i}"
+}}
+""" for i in range(2))
+
+
+def run_all(fns: list[Callable[[], Any]]) -> list[Any]:
+    results: list[Any] = [None] * len(fns)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = fns[i]()
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(fns))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_ten_concurrent_plans_against_one_emulator(sp: SparkPostWorld, make_tf: Callable[..., Terraform]) -> None:
+    worlds = [sp.tf] + [make_tf(**{k: v for k, v in sp.tf.env_extra.items()}) for _ in range(PLANS - 1)]
+    for i, tf in enumerate(worlds):
+        tf.write(PROVIDER_BLOCK, "versions.tf")
+        tf.write(two_subaccounts(f"w{i}"))
+    for r in run_all([tf.init for tf in worlds]):
+        assert not isinstance(r, BaseException), r
+    for r in run_all([tf.apply for tf in worlds]):  # twenty creates at once, ten providers
+        assert not isinstance(r, BaseException), r
+    subs = sp.emulator.dump_state()["subaccounts"]
+    assert sorted(s["name"] for s in subs) == sorted(f"w{i}-{j}" for i in range(PLANS) for j in range(2))
+
+    sp.emulator.reset_request_log()
+    results = run_all([lambda tf=tf: tf.plan() for tf in worlds])
+    for r in results:
+        assert not isinstance(r, BaseException), r
+        result, plan = r
+        assert result.returncode == 0, changes(plan)
+    # Per plan: one credentials check (the plan's ConfigureProvider) and one GET per resource;
+    # `terraform show -json` of the plan file configures no provider.
+    assert sp.by_route() == {"GET /api/v1/account": PLANS, "GET /api/v1/subaccounts/{id}": 2 * PLANS}
+
+
+def provider_pids(workdir: Path) -> list[int]:
+    pids = []
+    for line in _processes_in(workdir):
+        pid, _, cmd = line.partition(": ")
+        if "-m provider" in cmd:
+            pids.append(int(pid))
+    return pids
+
+
+def start(tf: Terraform, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """terraform in its own process group (as a shell runs it), its output collected."""
+    proc = subprocess.Popen([tf.binary, *args], cwd=tf.workdir, env=tf.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return proc, lines
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_provider_sigkilled_mid_rpc_leaves_nothing_behind(sp: SparkPostWorld) -> None:
+    sp.write(two_subaccounts("killed"))
+    sp.tf.init()
+    sp.emulator.set_faults(latency_ms=2000)
+    proc, lines = start(sp.tf, "apply", "-auto-approve", "-input=false", "-no-color")
+    try:
+        # The apply's ApplyResourceChange is under way once terraform says "Creating...": the
+        # create's first call (listing subaccounts) now waits 2 s in the emulator.
+        wait_for(lambda: any("Creating..." in line for line in lines), "the create to start")
+        (pid,) = wait_for(lambda: len(provider_pids(sp.tf.workdir)) == 1 and provider_pids(sp.tf.workdir),
+                          "the apply's provider process")
+        dirs = sorted(p.name for p in sp.tf.tmpdir.glob("tfprovider-*"))
+        os.kill(pid, signal.SIGKILL)
+        code = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = "".join(lines)
+    assert code == 1, output
+    assert "plugin" in output.lower() and "Error" in output, output
+    wait_for(lambda: not _processes_in(sp.tf.workdir), "no process left", timeout=10)
+    # A SIGKILLed process runs no clean-up and Terraform removes no plugin's directory: the
+    # killed provider's socket directory is still there...
+    assert sorted(p.name for p in sp.tf.tmpdir.glob("tfprovider-*")) == dirs and len(dirs) == 1
+    (stale,) = sp.tf.tmpdir.glob("tfprovider-*")
+    with socket.socket(socket.AF_UNIX) as s:
+        assert s.connect_ex(str(stale / "plugin.sock")) != 0  # nobody serves there
+    # ...until the next launch of the provider, which removes directories of dead providers.
+    sp.emulator.clear_faults()
+    sp.tf.run("validate", "-no-color")  # the harness asserts nothing is left behind
+    assert not stale.exists()
+    assert sp.emulator.dump_state()["subaccounts"] == []  # the kill came before any POST
+
+
+def test_stale_socket_directories_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    """The start-up sweep in handshake.py on its own: only dead providers' directories go."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"tfprovider-{handshake._b36(dead.pid)}-ab"
+    stale.mkdir(mode=0o700)
+    (stale / "plugin.sock").touch()
+    alive_pid = tmp_path / f"tfprovider-{handshake._b36(os.getppid())}-cd"  # a live PID
+    alive_pid.mkdir(mode=0o700)
+    serving = tmp_path / f"tfprovider-{handshake._b36(dead.pid)}-ef"  # dead PID, live socket
+    serving.mkdir(mode=0o700)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(serving / "plugin.sock"))
+    listener.listen(1)
+    foreign = [tmp_path / "tfprovider-gocache", tmp_path / "tfprovider-p56ie9gb"]  # not our naming
+    for d in foreign:
+        d.mkdir()
+    other_files = tmp_path / f"tfprovider-{handshake._b36(dead.pid)}-gh"
+    other_files.mkdir()
+    (other_files / "notes.txt").touch()
+    try:
+        handshake._remove_stale_socket_dirs(str(tmp_path))
+    finally:
+        listener.close()
+    assert not stale.exists()
+    assert alive_pid.exists() and serving.exists() and other_files.exists()
+    assert all(d.exists() for d in foreign)
+    made = Path(handshake._make_socket_dir(str(tmp_path)))
+    assert made.name.startswith(f"tfprovider-{handshake._b36(os.getpid())}-") and len(made.name) <= 19
+    assert (made.stat().st_mode & 0o777) == 0o700
+
+
+SLOW_MS = 20_000
+
+
+def test_ctrl_c_during_a_slow_api_call_stops_promptly(sp: SparkPostWorld) -> None:
+    sp.tf.write(PROVIDER_BLOCK + 'provider "sparkpost" {\n  skip_credentials_validation = true\n}\n', "versions.tf")
+    sp.tf.write(two_subaccounts("slow"))
+    sp.tf.init()
+    sp.emulator.set_faults(latency_ms=SLOW_MS)
+    proc, lines = start(sp.tf, "apply", "-auto-approve", "-input=false", "-no-color")
+    try:
+        wait_for(lambda: any("Creating..." in line for line in lines), "the create to start")
+        time.sleep(0.5)  # the create's first request is on its way: 20 s in the emulator
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
+        sent = time.monotonic()
+        code = proc.wait(timeout=SLOW_MS / 1000 + 30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    output = "".join(lines)
+    print(f"terraform exited {took:.2f} s after Ctrl-C (the request in flight had {SLOW_MS / 1000:g} s to go)")
+    assert code == 1, output
+    assert "Interrupt received" in output or "Stopping operation" in output, output
+    assert took < 5, f"terraform took {took:.1f} s to stop after Ctrl-C\n{output}"
+    sp.tf.assert_nothing_left_behind()
+    sp.emulator.clear_faults()
+    assert sp.emulator.dump_state()["subaccounts"] == []  # stopped before any POST was sent
