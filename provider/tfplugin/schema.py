@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Iterator, Literal
 
 from .values import CtyType
@@ -127,8 +128,10 @@ class Schema:
     block: Block
     version: int = 0
 
-    @property
+    @cached_property
     def cty_type(self) -> CtyType:
+        # Computed once: every RPC decodes and encodes with it (schemas are not changed after
+        # declaration).
         return self.block.cty_type
 
     def walk(self) -> Iterator[tuple[tuple[str, ...], Attribute]]:

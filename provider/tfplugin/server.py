@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import traceback
+from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 from google.protobuf.message_factory import GetMessageClass
@@ -348,7 +349,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                 ctx = self._ctx(diags)
                 state = r.import_state(ctx, request.id)
                 if not diags.has_errors:
-                    state = values.decode_json(json.dumps(state, default=str), r.schema.cty_type, lenient=True)
+                    state = values.conform(json.loads(json.dumps(state, default=str)), r.schema.cty_type, lenient=True)
                     response.imported_resources.append(
                         pb.ImportResourceState.ImportedResource(
                             type_name=request.type_name,
@@ -377,7 +378,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                         )
                     response.upgraded_state.CopyFrom(_encode(None, ty))
                 else:
-                    raw = json.loads(request.raw_state.json)
+                    raw = json.loads(request.raw_state.json, parse_float=Decimal)
                     if request.version > r.schema.version:
                         diags.error(
                             "State written by a newer provider",
@@ -387,7 +388,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                     else:
                         if request.version < r.schema.version:
                             raw = r.upgrade_state(request.version, raw)
-                        state = values.decode_json(json.dumps(raw), ty, lenient=True)
+                        state = values.conform(raw, ty, lenient=True)
                         register_sensitive(r.schema, state)
                         response.upgraded_state.CopyFrom(_encode(state, ty))
         except Exception as exc:  # noqa: BLE001
@@ -407,9 +408,9 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                         f"{request.target_type_name} cannot take state from {request.source_type_name}.",
                     )
                 else:
-                    raw = json.loads(request.source_state.json or b"{}")
+                    raw = json.loads(request.source_state.json or b"{}", parse_float=Decimal)
                     moved = r.move_state(request.source_type_name, request.source_schema_version, raw)
-                    state = values.decode_json(json.dumps(moved), r.schema.cty_type, lenient=True)
+                    state = values.conform(moved, r.schema.cty_type, lenient=True)
                     response.target_state.CopyFrom(_encode(state, r.schema.cty_type))
                     response.target_private = request.source_private
         except Exception as exc:  # noqa: BLE001

@@ -92,6 +92,11 @@ def decode_json(data: bytes | str, ty: CtyType, *, lenient: bool = False) -> Any
     return _conform(json.loads(data, parse_float=Decimal), ty, from_json=True, lenient=lenient)
 
 
+def conform(raw: Any, ty: CtyType, *, lenient: bool = False) -> Any:
+    """Shape an already JSON-decoded value (a dict from state, say) to type `ty`."""
+    return _conform(raw, ty, from_json=True, lenient=lenient)
+
+
 def _number(raw: Any) -> int | float | Decimal:
     if isinstance(raw, bool):
         raise ValueError_("expected a number, got a bool")
