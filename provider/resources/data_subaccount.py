@@ -44,7 +44,8 @@ class SubaccountData(DataSource):
                 return subaccount_state_from_api(client.get_subaccount(int(config["id"])))
         name = config["name"]
         with api_errors("list subaccounts"):
-            found = [s for s in client.list_subaccounts() if s.get("name") == name]
+            # SparkPost's name filter is a substring match: compare exactly here.
+            found = [s for s in client.list_subaccounts(name=name) if s.get("name") == name]
         if not found:
             raise ResourceError("No such subaccount", f"No subaccount is named {name!r}.", ["name"])
         if len(found) > 1:

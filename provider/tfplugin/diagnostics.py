@@ -57,7 +57,8 @@ class ResourceError(Exception):
         self.detail = detail
         self.path: Path | None = tuple(path) if path is not None else None
         # What exists after a half-done apply, so that Terraform records it instead of
-        # forgetting an object that was really made.
+        # forgetting an object that was really made. After a failed create Terraform marks it
+        # tainted (the next plan replaces it); after a failed update it is simply kept.
         self.state = state
 
 

@@ -134,12 +134,12 @@ class Terraform:
     def destroy(self, *extra: str, check: bool = True, env: dict[str, str] | None = None) -> Result:
         return self.run("destroy", "-auto-approve", "-input=false", "-no-color", *extra, check=check, env=env)
 
-    def plan(self, *extra: str, check: bool = True) -> tuple[Result, dict[str, Any] | None]:
+    def plan(self, *extra: str, check: bool = True, env: dict[str, str] | None = None) -> tuple[Result, dict[str, Any] | None]:
         """Plan into a file and return it as `terraform show -json` sees it."""
         planfile = self.workdir / "tfplan"
         planfile.unlink(missing_ok=True)
         result = self.run("plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={planfile}", *extra,
-                          check=False)
+                          check=False, env=env)
         if check and result.returncode not in (0, 2):
             raise TerraformFailed(f"plan failed ({result.returncode})\n{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
         if not planfile.exists():

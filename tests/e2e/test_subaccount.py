@@ -295,3 +295,24 @@ output "tenants" {{ value = [for s in data.sparkpost_subaccounts.tenants.subacco
     result = sp.tf.plan_json()
     [err] = result.errors()
     assert err["summary"] == "Ambiguous subaccount name"
+
+
+def test_provider_configuration_known_only_at_apply(sp: SparkPostWorld) -> None:
+    # The endpoint comes from a resource created in the same run: unknown while planning.
+    sp.tf.write(f'''
+resource "terraform_data" "endpoint" {{
+  input = "{sp.emulator.url}"
+}}
+provider "sparkpost" {{
+  base_url = terraform_data.endpoint.output
+}}
+''', "provider.tf")
+    sp.write('resource "sparkpost_subaccount" "s" {\n  name = "late-config"\n}\n')
+    sp.tf.init()
+    result, plan = sp.tf.plan(env={"SPARKPOST_BASE_URL": ""})
+    assert result.returncode == 2
+    assert changes(plan) == {"terraform_data.endpoint": ["create"], "sparkpost_subaccount.s": ["create"]}
+    assert sp.api_calls() == 0  # nothing could be called yet, and nothing failed
+    sp.tf.apply(env={"SPARKPOST_BASE_URL": ""})
+    assert sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]["name"] == "late-config"
+    assert sp.tf.plan(env={"SPARKPOST_BASE_URL": ""})[0].returncode == 0
