@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -46,7 +47,14 @@ func main() {
 			fail("the provider package is not installed for %s (%s is missing); run 'make install' again.", interp, pkgFile)
 		}
 	}
-	env := os.Environ()
+	// The provider runs on its own virtualenv only: a PYTHONPATH or PYTHONHOME from the user's
+	// shell could shadow its packages.
+	env := make([]string, 0, len(os.Environ())+1)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PYTHONPATH=") && !strings.HasPrefix(kv, "PYTHONHOME=") {
+			env = append(env, kv)
+		}
+	}
 	if pythonPath != "" {
 		env = append(env, "PYTHONPATH="+pythonPath)
 	}

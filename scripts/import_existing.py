@@ -123,6 +123,8 @@ def adopted_instances(instances: dict[str, dict[str, Any]], report: Report) -> d
     out = {c: dict(v) for c, v in instances.items()}
     for a in report.adopted:
         out[a.customer]["adopt_existing_key"] = True
+        if a.subaccount.get("ip_pool"):  # keep the pool it has: the import changes nothing
+            out[a.customer]["ip_pool"] = a.subaccount["ip_pool"]
     return out
 
 
@@ -149,6 +151,12 @@ def print_report(report: Report, name_format: str) -> None:
         print(f"\nSubaccounts matching no instance ({len(report.unmatched)}), left alone:")
         for s in report.unmatched:
             print(f"  {s['id']:>6} {s.get('name')!r} ({s.get('status')})")
+    suspended = [a for a in report.adopted if a.subaccount.get("status") != "active"]
+    if suspended:
+        print("\nAdopted subaccounts that are not active (the module manages them as active: the apply "
+              "after the imports will reactivate them):")
+        for a in suspended:
+            print(f"  {a.customer:<30} subaccount {a.subaccount['id']} is {a.subaccount.get('status')}")
     if not report.keys_listed:
         print("\n(Keys not listed: the API key has no api-keys grant. Adopted instances keep the key the "
               "old script stored in Secret Manager.)")

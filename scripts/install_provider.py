@@ -65,7 +65,7 @@ def build_go_launcher(out: Path, *, python: str, module: str, pkg_file: str, pyt
 
 
 def write_shell_launcher(out: Path, *, python: str, module: str, pkg_file: str, pythonpath: str, env_name: str) -> None:
-    pp = f"PYTHONPATH={shlex.quote(pythonpath)}\nexport PYTHONPATH\n" if pythonpath else ""
+    pp = f"PYTHONPATH={shlex.quote(pythonpath)}\nexport PYTHONPATH\n" if pythonpath else "unset PYTHONPATH\n"
     out.write_text(
         f"""#!/bin/sh
 # terraform-provider launcher (POSIX fallback; `make install` with Go builds a static one).
@@ -79,6 +79,7 @@ if [ -z "${{{env_name}:-}}" ] && [ ! -e {shlex.quote(pkg_file)} ]; then
   echo "terraform-provider-sparkpost launcher: the provider package is not installed for $py; run 'make install' again." >&2
   exit 1
 fi
+unset PYTHONHOME
 {pp}exec "$py" -s -P -m {module} "$@"
 """
     )

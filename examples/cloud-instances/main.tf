@@ -27,6 +27,7 @@ variable "instances" {
   type = map(object({
     project            = string
     sending_domain     = optional(string)
+    ip_pool            = optional(string)
     adopt_existing_key = optional(bool, false)
   }))
 }
@@ -39,6 +40,7 @@ module "managed_smtp" {
   secret_project     = each.value.project
   region             = var.region
   sending_domain     = each.value.sending_domain
+  ip_pool            = each.value.ip_pool
   adopt_existing_key = each.value.adopt_existing_key
 }
 

@@ -161,7 +161,7 @@ def _check_credentials(client: Any, source: str, diags: Diagnostics) -> None:
     from ..sparkpost.errors import SparkPostError, Unauthorized
 
     try:
-        client.request("GET", "/account")
+        client.get_account()
     except Unauthorized as err:
         diags.error(
             "SparkPost rejected the API key",

@@ -229,7 +229,18 @@ class Subaccount(Resource):
         # SparkPost's name filter keeps this one request however many subaccounts the account
         # has (it is a substring match: the names are compared here).
         with api_errors(f"list subaccounts named {name!r} before creating it"):
-            before = {s.get("id") for s in client.list_subaccounts(name=name) if s.get("name") == name}
+            existing = [s for s in client.list_subaccounts(name=name) if s.get("name") == name]
+        before = {s.get("id") for s in existing}
+        live = sorted(str(s.get("id")) for s in existing if s.get("status") != "terminated")
+        if live:
+            # SparkPost allows twins; an operator adopting old subaccounts must hear of it.
+            ctx.diagnostics.warning(
+                f"Another subaccount is already named {name!r}",
+                f"Subaccount(s) {', '.join(live)} already carry this name, and SparkPost allows duplicates, so "
+                "this apply creates another one. If an existing one is this resource's, import it instead "
+                f"(terraform import ADDRESS {live[0]}, or an import block) and terminate the new one.",
+                ["name"],
+            )
 
         def already_created() -> dict[str, Any] | None:
             # A POST whose response was lost: adopt the subaccount it made rather than make a twin.
@@ -246,7 +257,8 @@ class Subaccount(Resource):
                 key_valid_ips=sorted(key_cfg.get("valid_ips") or []) if key_cfg else None,
                 idempotency_check=already_created,
             )
-        sub_id = int(created["subaccount_id"])
+        with api_errors(f"create subaccount {name!r}"):
+            sub_id = int(api_field(created, "subaccount_id", int, "the created subaccount"))
         key = created.get("key")
         ctx.register_secret(key)
         state = dict(planned)
@@ -272,10 +284,16 @@ class Subaccount(Resource):
         return state
 
     def _settle(self, ctx: Context, sub_id: int, state: dict[str, Any]) -> dict[str, Any]:
-        """Fill computed values from a GET (the create response carries only the id)."""
-        with api_errors(f"read subaccount {sub_id} after creating it", state=state):
-            fresh = _from_api(client_of(ctx).get_subaccount(sub_id))
+        """Fill computed values from a GET (the create response carries only the id). Best
+        effort: the subaccount exists either way, and a failed create would taint it."""
         state = dict(state)
+        try:
+            with api_errors(f"read subaccount {sub_id} after creating it"):
+                fresh = _from_api(client_of(ctx).get_subaccount(sub_id))
+        except ResourceError as err:
+            ctx.diagnostics.warning(err.summary, f"{err.detail}\n\nThe next refresh fills compliance_status.")
+            state.update(compliance_status=None, deliverability=None)
+            return state
         state.update(compliance_status=fresh["compliance_status"], deliverability=fresh["deliverability"])
         return state
 
@@ -354,9 +372,6 @@ class Subaccount(Resource):
             state["initial_api_key_secret_manager"] = sm_state
         else:
             state["initial_api_key_secret_manager"] = None
-        for k, v in list(state.items()):
-            if isinstance(v, Unknown):
-                state[k] = prior.get(k)
         return state
 
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:

@@ -88,12 +88,15 @@ def path_from_proto(msg: Any) -> Path:
 
 
 def to_proto(diags: Iterable[Diagnostic], pb: Any) -> list[Any]:
+    """Every diagnostic leaves through here, so this is where secrets are scrubbed."""
+    from .redact import scrub
+
     out = []
     for d in diags:
         msg = pb.Diagnostic(
             severity=pb.Diagnostic.ERROR if d.severity == "error" else pb.Diagnostic.WARNING,
-            summary=d.summary,
-            detail=d.detail,
+            summary=scrub(d.summary),
+            detail=scrub(d.detail),
         )
         if d.path:
             msg.attribute.CopyFrom(path_to_proto(d.path, pb))

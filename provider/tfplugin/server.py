@@ -134,7 +134,7 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> None:
 
 def _exception_diag(diags: Diagnostics, what: str, exc: BaseException) -> None:
     if isinstance(exc, ResourceError):
-        diags.error(redact.scrub(exc.summary), redact.scrub(exc.detail), exc.path)
+        diags.error(exc.summary, exc.detail, exc.path)
         return
     log.error("%s: unexpected %s", what, type(exc).__name__, exc_info=exc)
     detail = f"{type(exc).__name__}: {exc}"
@@ -142,7 +142,7 @@ def _exception_diag(diags: Diagnostics, what: str, exc: BaseException) -> None:
         detail += "\n\n" + "".join(traceback.format_exception(exc))
     else:
         detail += "\n\nRun with TF_LOG=debug for the full traceback."
-    diags.error(f"Unexpected error while {what}", redact.scrub(detail))
+    diags.error(f"Unexpected error while {what}", detail)  # scrubbed on the way out
 
 
 # ---------------------------------------------------------------- the servicer

@@ -47,6 +47,9 @@ def test_bulk_adoption_of_200_subaccounts(sp: SparkPostWorld) -> None:
                        json={"domain": domain, "dkim_key_length": 1024})
             assert r.status_code == 200, r.text
             instances[customer]["sending_domain"] = domain
+    # one adopted subaccount sends from its own IP pool: adoption must keep it
+    assert sp.api("POST", "/ip-pools", json={"name": "dedicated_pool"}).status_code == 200
+    assert sp.api("PUT", "/subaccounts/2", json={"ip_pool": "dedicated_pool"}).status_code == 200
     for stray in ("legacy-marketing", "cloud-retired"):
         sp.api("POST", "/subaccounts", key=sp.operator_key, json={"name": stray, "setup_api_key": False})
 
@@ -75,6 +78,7 @@ def test_bulk_adoption_of_200_subaccounts(sp: SparkPostWorld) -> None:
     assert imports.count("import {") == COUNT + 3
     adopted = json.loads(tfvars.read_text())["instances"]
     assert all(v["adopt_existing_key"] is True for v in adopted.values())
+    assert adopted["cust001"]["ip_pool"] == "dedicated_pool"
 
     before = sp.emulator.dump_state()
     sp.tf.init()
@@ -87,6 +91,7 @@ def test_bulk_adoption_of_200_subaccounts(sp: SparkPostWorld) -> None:
     after = sp.emulator.dump_state()
     assert len(after["subaccounts"]) == len(before["subaccounts"])
     assert all(s["status"] == "active" for s in after["subaccounts"])
+    assert [s.get("ip_pool") for s in after["subaccounts"] if s["id"] == 2] == ["dedicated_pool"]
     assert len(after["keys"]) == len(before["keys"])  # no new send keys
 
     result, plan = sp.tf.plan()

@@ -316,3 +316,12 @@ provider "sparkpost" {{
     sp.tf.apply(env={"SPARKPOST_BASE_URL": ""})
     assert sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]["name"] == "late-config"
     assert sp.tf.plan(env={"SPARKPOST_BASE_URL": ""})[0].returncode == 0
+
+
+def test_creating_a_second_subaccount_with_a_taken_name_warns(sp: SparkPostWorld) -> None:
+    existing = _old_script_subaccount(sp, "twin-name")
+    sp.write('resource "sparkpost_subaccount" "s" {\n  name = "twin-name"\n}\n')
+    sp.tf.init()
+    result = sp.tf.apply()
+    assert "Another subaccount is already named 'twin-name'" in result.stdout
+    assert f"terraform import ADDRESS {existing}" in result.stdout.replace("\n", " ")

@@ -11,6 +11,7 @@ locals {
 
 resource "sparkpost_subaccount" "this" {
   name                = "cloud-${var.customer}"
+  ip_pool             = var.ip_pool
   deletion_protection = var.deletion_protection
 
   # Made in the same call as the subaccount: the only way an operator key without the

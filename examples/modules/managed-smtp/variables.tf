@@ -36,6 +36,12 @@ variable "sending_domain" {
   }
 }
 
+variable "ip_pool" {
+  description = "The IP pool the subaccount sends from (null: any). Adopted subaccounts keep the pool they have."
+  type        = string
+  default     = null
+}
+
 variable "secret_id" {
   description = "The Secret Manager secret (in secret_project) that holds the SMTP send key."
   type        = string
