@@ -74,7 +74,8 @@ def api_errors(action: str, path: tuple[PathStep, ...] | None = None, *, state: 
 
 
 def is_not_found(err: BaseException) -> bool:
-    return isinstance(err, NotFound)
+    """The API said the object does not exist (directly, or behind `api_errors`' wrapping)."""
+    return isinstance(err, NotFound) or isinstance(err.__cause__, NotFound)
 
 
 def api_field(obj: Any, name: str, kind: type | tuple[type, ...], what: str, *, required: bool = True) -> Any:

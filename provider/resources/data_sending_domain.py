@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..sparkpost.errors import NotFound
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.diagnostics import ResourceError
 from ..tfplugin.schema import Attribute, Block, Schema
 from . import domain_records as dr
-from .common import api_errors, client_of, meta_of
+from .common import is_not_found, api_errors, client_of, meta_of
 
 SCHEMA = Schema(
     block=Block(
@@ -66,7 +65,7 @@ class SendingDomainData(DataSource):
             with api_errors(f"read sending domain {name}", ("domain",)):
                 got = client.get_sending_domain(name, subaccount=sub)
         except ResourceError as err:
-            if isinstance(err.__cause__, NotFound):
+            if is_not_found(err):
                 where = f"subaccount {sub}" if sub is not None else "this SparkPost account or its subaccounts"
                 raise ResourceError(
                     f"Sending domain {name} not found",

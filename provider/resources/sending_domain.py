@@ -23,7 +23,7 @@ from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.values import UNKNOWN, Unknown, equal
 from . import domain_records as dr
-from .common import ProviderMeta, api_errors, client_of, known, meta_of
+from .common import is_not_found, ProviderMeta, api_errors, client_of, known, meta_of
 
 DEFAULT_TIMEOUT = "5m"
 DEFAULT_POLL_INTERVAL = "10s"
@@ -409,7 +409,7 @@ class SendingDomain(Resource):
             with api_errors(f"read sending domain {name}"):
                 got = client.get_sending_domain(name, subaccount=sub)
         except ResourceError as err:
-            if isinstance(err.__cause__, NotFound):
+            if is_not_found(err):
                 return None  # deleted outside Terraform (or expired unverified): plan re-creates it
             raise
         return self._state_from(ctx, got, state)
@@ -464,7 +464,7 @@ class SendingDomain(Resource):
             with api_errors(f"delete sending domain {name}"):
                 client.delete_sending_domain(name, subaccount=_sub(state.get("subaccount_id")))
         except ResourceError as err:
-            if not isinstance(err.__cause__, NotFound):  # already gone is what we wanted
+            if not is_not_found(err):  # already gone is what we wanted
                 raise
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:

@@ -7,13 +7,12 @@ import logging
 import re
 from typing import Any
 
-from ..sparkpost.errors import NotFound
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown
 from . import grants as grant_lists
-from .common import api_errors, api_field, client_of, each, ipv4_or_cidr, known, matches, max_len, not_blank, one_of, secret_name
+from .common import is_not_found, api_errors, api_field, client_of, each, ipv4_or_cidr, known, matches, max_len, not_blank, one_of, secret_name
 
 log = logging.getLogger("provider.subaccount")
 
@@ -330,7 +329,7 @@ class Subaccount(Resource):
             with api_errors(f"read subaccount {sub_id}"):
                 fresh = _from_api(client_of(ctx).get_subaccount(sub_id))
         except ResourceError as err:
-            if isinstance(err.__cause__, NotFound):
+            if is_not_found(err):
                 return None
             raise
         if fresh["status"] == "terminated":
@@ -387,7 +386,7 @@ class Subaccount(Resource):
             with api_errors(f"{mode} subaccount {sub_id}"):
                 client_of(ctx).update_subaccount(sub_id, status=status)
         except ResourceError as err:
-            if isinstance(err.__cause__, NotFound):
+            if is_not_found(err):
                 return
             raise
 
