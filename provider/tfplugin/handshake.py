@@ -152,6 +152,13 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
         print(problem, file=sys.stderr)
         return 1
 
+    client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").strip()
+    certificate = None
+    if client_cert and not debug:
+        from .tls import start_certificate
+
+        certificate = start_certificate()  # forks: before gRPC starts any thread
+
     import grpc  # the heavy imports wait until the cookie said Terraform is the caller
     from concurrent import futures
 
@@ -173,12 +180,9 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
             options=[("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)],
         )
         services.register(server, make_servicer(cancelled), stop)
-        client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").strip()
         cert_b64 = None
-        if client_cert and not debug:
-            from .tls import make_certificate
-
-            key_pem, cert_pem, cert_b64 = make_certificate()
+        if certificate is not None:
+            key_pem, cert_pem, cert_b64 = certificate()
             creds = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
             server.add_secure_port(f"unix:{socket_path}", creds)
         else:

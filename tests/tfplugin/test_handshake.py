@@ -127,6 +127,51 @@ def test_make_certificate_200_times() -> None:
     assert len(seen) == 200  # a fresh certificate each launch
 
 
+def test_certificate_made_in_a_forked_child() -> None:
+    results = [tls.start_certificate() for _ in range(5)]  # five children at once
+    serials = {check_certificate(*result()).serial_number for result in results}
+    assert len(serials) == 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child was reaped: no zombie left behind
+
+
+def _in_child_only(parent: int, child_behaviour: Any) -> Any:
+    real = tls.make_certificate
+
+    def make() -> Any:
+        return child_behaviour() if os.getpid() != parent else real()
+
+    return make
+
+
+@pytest.mark.parametrize("behaviour", ["raises", "hangs", "exits"])
+def test_a_failing_child_falls_back_to_this_process(monkeypatch: pytest.MonkeyPatch, behaviour: str) -> None:
+    def raises() -> Any:
+        raise RuntimeError("no certificate for you")
+
+    def hangs() -> Any:
+        time.sleep(60)
+
+    def exits() -> Any:
+        os._exit(0)  # a clean exit that wrote nothing
+
+    monkeypatch.setattr(tls, "make_certificate", _in_child_only(os.getpid(), {"raises": raises, "hangs": hangs, "exits": exits}[behaviour]))
+    monkeypatch.setattr(tls, "CHILD_TIMEOUT_SECONDS", 0.5)
+    started = time.monotonic()
+    check_certificate(*tls.start_certificate()())
+    assert time.monotonic() - started < 5
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_without_fork_the_certificate_is_made_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise OSError("fork not allowed")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    check_certificate(*tls.start_certificate()())
+
+
 def test_certificate_fields() -> None:
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = check_certificate(*tls.make_certificate())
