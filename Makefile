@@ -14,12 +14,10 @@ help:
 	@echo "make docs     regenerate docs/ from the schemas and examples/"
 	@echo "make bench    print start-up and scale benchmark figures"
 
-# Editable install in compat mode: a plain path entry instead of setuptools' import finder,
-# which costs ~15 ms at every Python start (Terraform starts the provider three times per plan).
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -39,7 +37,7 @@ bench: $(STAMP)
 	$(PY) scripts/bench-scale
 
 proto: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet -e '.[dev]'
 	scripts/gen-proto
 
 clean:
