@@ -21,7 +21,7 @@ Certificate = tuple[bytes, bytes, str]
 CHILD_TIMEOUT_SECONDS = 10.0
 
 
-def make_certificate() -> tuple[bytes, bytes, str]:
+def make_certificate() -> Certificate:
     """Return (private key PEM, certificate PEM, certificate DER as unpadded base64)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -105,12 +105,12 @@ def start_certificate() -> Callable[[], Certificate]:
             if not finished:  # a child stuck for seconds: never wait on it, make the certificate here
                 os.kill(pid, signal.SIGKILL)
             _, status = os.waitpid(pid, 0)
-        try:
-            if status != 0:
-                raise ValueError(f"exit status {status}")
-            key_pem, cert_pem, b64 = json.loads(b"".join(chunks))
-            return key_pem.encode(), cert_pem.encode(), b64
-        except (ValueError, TypeError):
-            return make_certificate()
+        if status == 0:
+            try:
+                key_pem, cert_pem, b64 = json.loads(b"".join(chunks))
+                return key_pem.encode(), cert_pem.encode(), b64
+            except (ValueError, TypeError):
+                pass
+        return make_certificate()
 
     return result

@@ -25,6 +25,15 @@ TERRAFORM_MISSING = (
 )
 
 
+def outside_env(terraform_bin: str | None = None) -> dict[str, str]:
+    """This process's environment without the Terraform, SparkPost and Secret Manager settings a
+    developer's shell may hold; with ``terraform_bin``, its directory first on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "SPARKPOST_", "SECRETMANAGER_"))}
+    if terraform_bin:
+        env["PATH"] = f"{Path(terraform_bin).parent}:{env.get('PATH', '')}"
+    return env
+
+
 def terraform_binary() -> str | None:
     return os.environ.get("TERRAFORM") or shutil.which("terraform")
 
@@ -92,7 +101,7 @@ class Terraform:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "SPARKPOST_", "SECRETMANAGER_"))}
+        env = outside_env()
         env.update(
             HOME=str(self.home),
             TF_CLI_CONFIG_FILE=str(self.cli_config),

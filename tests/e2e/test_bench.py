@@ -5,7 +5,6 @@ figure the real one prints, the profiled plans included. The timings themselves 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,16 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from .harness import ROOT
+from .harness import ROOT, outside_env
 
 
 def run_bench(tmp_path: Path, terraform_bin: str, *extra: str) -> dict:
     out = tmp_path / "scale.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "SPARKPOST_", "SECRETMANAGER_"))}
-    env["PATH"] = f"{Path(terraform_bin).parent}:{env.get('PATH', '')}"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench-scale"), "--instances", "3", "--latency-ms", "0",
                            "--repeat", "1", "--json", str(out), *extra],
-                          capture_output=True, text=True, env=env, timeout=600)
+                          capture_output=True, text=True, env=outside_env(terraform_bin), timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "plan / floor =" in proc.stdout
     return json.loads(out.read_text())

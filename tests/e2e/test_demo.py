@@ -3,19 +3,18 @@ re-plan and the drift plan, and stops everything it started."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from .harness import ROOT, _processes_in
+from .harness import ROOT, _processes_in, outside_env
 
 
 def test_demo_runs_end_to_end(tmp_path: Path, terraform_bin: str) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "SPARKPOST_", "SECRETMANAGER_"))}
-    env.update(HOME=str(home), PATH=f"{Path(terraform_bin).parent}:{env.get('PATH', '')}")
+    env = outside_env(terraform_bin)
+    env["HOME"] = str(home)
     demo_dir = tmp_path / "demo"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py"), "--dir", str(demo_dir)],
                           capture_output=True, text=True, env=env, timeout=600)
