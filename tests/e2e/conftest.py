@@ -7,7 +7,7 @@ from typing import Callable
 
 import pytest
 
-from .harness import TERRAFORM_MISSING, Terraform, install_providers, terraform_binary
+from .harness import Terraform
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -16,19 +16,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def terraform_bin() -> str:
-    binary = terraform_binary()
-    if not binary:
-        pytest.fail(TERRAFORM_MISSING, pytrace=False)  # a missing terraform fails, never skips
-    return binary
-
-
-@pytest.fixture(scope="session")
-def plugins_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("plugins")
-    install_providers(path)
-    return path
+# terraform_bin and plugins_dir (session-wide) live in tests/conftest.py, shared with
+# tests/adversarial.
 
 
 @pytest.fixture

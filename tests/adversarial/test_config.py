@@ -1,0 +1,109 @@
+"""Configuration class: invalid configurations of the provider block, every resource and every
+data source. Each is stopped at validate or plan with an error that names the attribute and
+points at it, before any API call (see corpus.py for how a batch runs and what is checked)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.sparkpost_world import SparkPostWorld
+
+from .corpus import Batches, ConfigCase, check, provider_case
+
+C = ConfigCase
+P = provider_case
+
+SUB = 'resource "sparkpost_subaccount" "CASE" {\n  name = "ok"\n%s}\n'
+KEY = 'resource "sparkpost_api_key" "CASE" {\n  label  = "ok"\n  grants = ["smtp/inject"]\n%s}\n'
+DOMAIN = 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "mail.example.com"\n%s}\n'
+IKEY = '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject"]\n  }\n'
+
+CASES: list[ConfigCase] = [
+    # provider block
+    P("provider-region-unknown", '  region = "ap"\n', "region", "must be one of"),
+    P("provider-base-url-ftp", '  base_url = "ftp://x"\n', "base_url", "https://"),
+    P("provider-key-and-secret", '  api_key = "k"\n  api_key_secret = "projects/my-project/secrets/k/versions/1"\n',
+      "api_key_secret", "either api_key or api_key_secret"),
+    P("provider-secret-no-version", '  api_key_secret = "projects/my-project/secrets/k"\n', "api_key_secret", "versions"),
+    P("provider-secret-bare-name", '  api_key_secret = "SPARKPOST_API_KEY"\n', "api_key_secret",
+      "projects/PROJECT/secrets/SECRET/versions/VERSION"),
+    P("provider-max-retries-negative", "  max_retries = -1\n", "max_retries", "between"),
+    P("provider-retry-timeout-huge", "  retry_timeout = 99999\n", "retry_timeout", "between"),
+    P("provider-request-timeout-zero", "  request_timeout = 0\n", "request_timeout", "between"),
+    P("provider-max-retries-string", '  max_retries = "many"\n', "max_retries", "number"),
+    # sparkpost_subaccount
+    C("subaccount-name-too-long", 'resource "sparkpost_subaccount" "CASE" {\n  name = "%s"\n}\n' % ("n" * 65), "name", "at most 64"),
+    C("subaccount-name-blank", 'resource "sparkpost_subaccount" "CASE" {\n  name = "   "\n}\n', "name", "empty"),
+    C("subaccount-name-missing", 'resource "sparkpost_subaccount" "CASE" {\n}\n', "name", "required"),
+    C("subaccount-status-terminated", SUB % '  status = "terminated"\n', "status", "must be one of"),
+    C("subaccount-on-destroy-unknown", SUB % '  on_destroy = "delete"\n', "on_destroy", "must be one of"),
+    C("subaccount-ip-pool-dash", SUB % '  ip_pool = "pool-with-dash"\n', "ip_pool", "letters, digits or underscores"),
+    C("subaccount-ip-pool-long", SUB % '  ip_pool = "a_pool_name_far_too_long_for_sparkpost"\n', "ip_pool",
+      "letters, digits or underscores"),
+    C("subaccount-deletion-protection-string", SUB % '  deletion_protection = "maybe"\n', "deletion_protection", "bool"),
+    C("subaccount-initial-key-grant-not-subaccount",
+      SUB % '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject", "metrics/view"]\n  }\n',
+      "initial_api_key.grants", "metrics/view"),
+    C("subaccount-initial-key-ip-bad-octet",
+      SUB % '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject"]\n    valid_ips = ["10.0.0.300"]\n  }\n',
+      "initial_api_key.valid_ips", "IPv4"),
+    C("subaccount-initial-key-ip-v6",
+      SUB % '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject"]\n    valid_ips = ["2001:db8::1"]\n  }\n',
+      "initial_api_key.valid_ips", "IPv6"),
+    C("subaccount-initial-key-no-label", SUB % '  initial_api_key = {\n    grants = ["smtp/inject"]\n  }\n',
+      "initial_api_key.label", "label"),
+    C("subaccount-secret-manager-no-version-project",
+      SUB % (IKEY + '  initial_api_key_secret_manager = { secret = "projects/p/secrets/s" }\n'),
+      "initial_api_key_secret_manager.secret", "project"),
+    C("subaccount-secret-manager-bad-secret-name",
+      SUB % (IKEY + '  initial_api_key_secret_manager = { secret = "projects/my-project/secrets/bad name" }\n'),
+      "initial_api_key_secret_manager.secret", "secret"),
+    # sparkpost_api_key
+    C("api-key-grants-missing", 'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n}\n', "grants", "required"),
+    C("api-key-label-empty", 'resource "sparkpost_api_key" "CASE" {\n  label = ""\n  grants = ["smtp/inject"]\n}\n',
+      "label", "empty"),
+    C("api-key-label-too-long",
+      'resource "sparkpost_api_key" "CASE" {\n  label = "%s"\n  grants = ["smtp/inject"]\n}\n' % ("l" * 1025), "label", "1024"),
+    C("api-key-ip-prefix-40", KEY % '  valid_ips = ["203.0.113.0/40"]\n', "valid_ips", "IPv4"),
+    C("api-key-ip-v6-loopback", KEY % '  valid_ips = ["::1"]\n', "valid_ips", "IPv6"),
+    C("api-key-ip-hostname", KEY % '  valid_ips = ["example.com"]\n', "valid_ips", "IPv4"),
+    C("api-key-subaccount-zero", KEY % "  subaccount_id = 0\n", "subaccount_id", "subaccount id"),
+    C("api-key-subaccount-fraction", KEY % "  subaccount_id = 1.5\n", "subaccount_id", "subaccount id"),
+    C("api-key-primary-grant-on-subaccount",
+      'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n  grants = ["metrics/view"]\n  subaccount_id = 3\n}\n',
+      "grants", "primary-account keys only"),
+    C("api-key-grants-empty", 'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n  grants = []\n}\n', "grants",
+      "at least one grant"),
+    C("api-key-secret-manager-bare", KEY % '  secret_manager = { secret = "my-secret" }\n', "secret_manager.secret",
+      "projects/PROJECT/secrets/SECRET"),
+    # sparkpost_sending_domain
+    C("domain-spaces", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "not a domain"\n}\n', "domain", "host name"),
+    C("domain-single-label", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "localhost"\n}\n', "domain", "domain"),
+    C("domain-ip-address", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "10.1.2.3"\n}\n', "domain", "IP"),
+    C("domain-label-dashes", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "-bad-.example.com"\n}\n', "domain",
+      "host name"),
+    C("domain-dkim-length-3000", DOMAIN % "  dkim_key_length = 3000\n", "dkim_key_length", "1024"),
+    C("domain-subaccount-negative", DOMAIN % "  subaccount_id = -4\n", "subaccount_id", "subaccount"),
+    C("domain-shared-with-subaccount", DOMAIN % "  subaccount_id = 4\n  shared_with_subaccounts = true\n",
+      "shared_with_subaccounts", "subaccount_id"),
+    C("domain-tracking-domain-spaces", DOMAIN % '  tracking_domain = "bad domain"\n', "tracking_domain", "host name"),
+    C("domain-verify-timeout-word", DOMAIN % '  verify = { timeout = "forever" }\n', "verify.timeout", "duration"),
+    # data sources
+    C("data-subaccount-id-word", 'data "sparkpost_subaccount" "CASE" {\n  id = "abc"\n}\n', "id", "numeric"),
+    C("data-subaccount-neither", 'data "sparkpost_subaccount" "CASE" {\n}\n', "id", "exactly one of id or name"),
+    C("data-subaccount-both", 'data "sparkpost_subaccount" "CASE" {\n  id = "1"\n  name = "a"\n}\n', "name",
+      "exactly one of id or name"),
+    C("data-subaccounts-status", 'data "sparkpost_subaccounts" "CASE" {\n  status = "gone"\n}\n', "status", "must be one of"),
+    C("data-sending-domain-spaces", 'data "sparkpost_sending_domain" "CASE" {\n  domain = "no spaces.example"\n}\n',
+      "domain", "host name"),
+]
+
+
+@pytest.fixture(scope="module")
+def batches(shared_world: SparkPostWorld) -> Batches:
+    return Batches(shared_world, CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_config(case: ConfigCase, batches: Batches) -> None:
+    check(case, batches.outcome(case))
