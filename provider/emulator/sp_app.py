@@ -19,6 +19,7 @@ from typing import Any, Mapping
 from urllib.parse import parse_qsl, unquote
 
 from . import sp_api_keys, sp_errors, sp_misc, sp_sending_domains, sp_subaccounts, sp_tracking_domains
+from . import sp_data_privacy, sp_ip_pools, sp_metrics, sp_webhooks
 from .sp_faults import FaultInjector
 from .sp_grants import PRIMARY_ONLY_RESOURCES, accepted_grants
 from .sp_model import ApiKey, Store
@@ -30,7 +31,7 @@ CONTROL_PREFIX = "/__emulator"
 _WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 # Resources whose objects belong to a subaccount: a suspended/terminated subaccount is
 # read-only (S-subguide: "no create/edit/delete; can still view").
-_SCOPED_RESOURCES = frozenset({"sending-domains", "tracking-domains", "api-keys"})
+_SCOPED_RESOURCES = frozenset({"sending-domains", "tracking-domains", "api-keys", "webhooks"})
 
 
 @dataclass
@@ -51,7 +52,8 @@ def json_outcome(status: int, body: Any, headers: Mapping[str, str] | None = Non
 
 def build_router() -> Router:
     router = Router()
-    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_tracking_domains, sp_misc):
+    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_tracking_domains, sp_misc,
+                   sp_ip_pools, sp_metrics, sp_webhooks, sp_data_privacy):
         module.register(router)
     return router
 

@@ -7,7 +7,8 @@ are `{"error": "<text>"}` with 400/404/405/409.  Contract:
   GET|DELETE      /__emulator/requests      request counters and log
   GET|PUT|POST|DELETE /__emulator/dns       DNS table; PUT replaces, POST adds
   POST            /__emulator/keys          {key?, label, grants, valid_ips, subaccount_id} -> {id, key}
-  GET|POST|DELETE /__emulator/metrics       deliverability counts per subaccount (0 = primary)
+  GET|POST|DELETE /__emulator/metrics       deliverability counts per subaccount (0 = primary);
+                                            a row with "ts" is a dated sample (sp_metrics)
   GET             /__emulator/state         every object, without key secrets
   POST            /__emulator/reset         forget every object (faults and log are kept)
   GET|PUT|POST|DELETE /__emulator/foreign-domains   domains owned by other accounts (7004)
@@ -153,23 +154,29 @@ class Control:
     # ---- metrics -----------------------------------------------------------------------
     def metrics_get(self, _body: Any, _q: dict[str, str]) -> Any:
         with self.emu.store.lock:
-            return {"metrics": [{"subaccount_id": sid, **c} for sid, c in self.emu.store.metrics.items()]}
+            return {"metrics": [{"subaccount_id": sid, **c} for sid, c in self.emu.store.metrics.items()]
+                    + [{"subaccount_id": m["subaccount_id"], "ts": m["ts"], **m["counts"]}
+                       for m in self.emu.store.metric_samples]}
 
     def metrics_post(self, body: Any, _q: dict[str, str]) -> Any:
         rows = body if isinstance(body, list) else [body]
         for row in rows:
             if not isinstance(row, dict):
                 raise ControlError(400, "body must be an object (or a list of objects)")
-            counts = {k: v for k, v in row.items() if k != "subaccount_id"}
+            counts = {k: v for k, v in row.items() if k not in ("subaccount_id", "ts")}
             sid = row.get("subaccount_id", 0)
             if not is_int(sid) or sid < 0 or not all(is_int(v) for v in counts.values()):
                 raise ControlError(400, "subaccount_id and every count must be integers")
-            self.emu.seed_metrics(sid, **counts)
+            try:
+                self.emu.seed_metrics(sid, ts=row.get("ts"), **counts)
+            except SeedError as exc:
+                raise ControlError(400, str(exc)) from None
         return self.metrics_get(None, _q)
 
     def metrics_delete(self, _body: Any, _q: dict[str, str]) -> Any:
         with self.emu.store.lock:
             self.emu.store.metrics.clear()
+            self.emu.store.metric_samples.clear()
             self.emu.store.persist()
         return {"metrics": []}
 
@@ -227,5 +234,7 @@ def state_dump(emu: "Emulator") -> dict[str, Any]:
             "ip_pools": [p.to_api() for p in s.ip_pools.values()],
             "dns": list(s.dns),
             "metrics": [{"subaccount_id": sid, **c} for sid, c in s.metrics.items()],
+            "webhooks": [{k: v for k, v in w.items() if k != "auth_credentials"} for w in s.webhooks.values()],
+            "privacy_requests": list(s.privacy_requests),
             "foreign_domains": list(s.foreign_domains),
         }

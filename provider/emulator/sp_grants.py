@@ -85,6 +85,8 @@ _TABLE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "metrics": (("metrics/view",), ("metrics/view",)),
     "ip-pools": (("ip_pools/view", "ip_pools/manage"), ("ip_pools/manage",)),
     "account": (("account/view", "account/manage"), ("account/manage",)),
+    "webhooks": (("webhooks/view", "webhooks/modify"), ("webhooks/modify",)),
+    "data-privacy": (("data_privacy/manage",), ("data_privacy/manage",)),
     # Listing grants is a harmless read the web app does for every key form; no grant.
     "authenticate": ((), ()),
 }

@@ -159,9 +159,12 @@ class IpPool:
     signing_domain: str | None = None
     fbl_signing_domain: str | None = None
     auto_warmup_overflow_pool: str | None = None
+    # Sending IPs {external_ip, hostname, auto_warmup_enabled, auto_warmup_stage?} (D-ipp);
+    # only seeds put IPs here: the API assigns them through /sending-ips, not modelled.
+    ips: list[dict[str, Any]] = field(default_factory=list)
 
     def to_api(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "name": self.name, "ips": []}
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "ips": [dict(i) for i in self.ips]}
         for k in ("signing_domain", "fbl_signing_domain", "auto_warmup_overflow_pool"):
             if getattr(self, k):
                 out[k] = getattr(self, k)
@@ -190,6 +193,10 @@ class Store:
         self.ip_pools: dict[str, IpPool] = {"default": default_pool()}
         self.dns: list[dict[str, Any]] = []
         self.metrics: dict[int, dict[str, int]] = {}      # subaccount id (0 = primary) -> counts
+        # Dated counts {subaccount_id, ts "YYYY-MM-DDTHH:MM", counts}: only in windows holding ts.
+        self.metric_samples: list[dict[str, Any]] = []
+        self.webhooks: dict[str, dict[str, Any]] = {}     # by id; the API object (sp_webhooks)
+        self.privacy_requests: list[dict[str, Any]] = []  # data-privacy requests received
         self.foreign_domains: list[str] = []              # owned by *other* SparkPost accounts
         self.next_subaccount_id = 1
 
@@ -239,6 +246,9 @@ class Store:
             "ip_pools": [asdict(p) for p in self.ip_pools.values()],
             "dns": list(self.dns),
             "metrics": [{"subaccount_id": sid, **counts} for sid, counts in self.metrics.items()],
+            "metric_samples": list(self.metric_samples),
+            "webhooks": list(self.webhooks.values()),
+            "privacy_requests": list(self.privacy_requests),
             "foreign_domains": list(self.foreign_domains),
         }
 
@@ -262,6 +272,9 @@ class Store:
             for m in data.get("metrics", []):
                 m = dict(m)
                 self.metrics[int(m.pop("subaccount_id"))] = {k: int(v) for k, v in m.items()}
+            self.metric_samples = [dict(m) for m in data.get("metric_samples", [])]
+            self.webhooks = {w["id"]: dict(w) for w in data.get("webhooks", [])}
+            self.privacy_requests = [dict(r) for r in data.get("privacy_requests", [])]
             self.foreign_domains = [str(d) for d in data.get("foreign_domains", [])]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.clear()
@@ -350,7 +363,18 @@ def _apply_seed(store: Store, seed: dict[str, Any]) -> None:
     for p in seed.get("ip_pools", []):
         _need(isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("name", ""), str),
               "ip_pools[] needs a string id (and name)")
-        store.ip_pools[p["id"]] = IpPool(id=p["id"], name=str(p.get("name", p["id"])))
+        ips = p.get("ips", [])
+        _need(isinstance(ips, list) and all(isinstance(i, dict) and isinstance(i.get("external_ip"), str)
+                                            for i in ips), "ip_pools[].ips entries need an external_ip")
+        store.ip_pools[p["id"]] = IpPool(
+            id=p["id"], name=str(p.get("name", p["id"])),
+            fbl_signing_domain=p.get("fbl_signing_domain") or None,
+            signing_domain=p.get("signing_domain") or None,
+            auto_warmup_overflow_pool=p.get("auto_warmup_overflow_pool") or None,
+            ips=[{"external_ip": i["external_ip"], "hostname": str(i.get("hostname", "")),
+                  "auto_warmup_enabled": bool(i.get("auto_warmup_enabled", False)),
+                  **({"auto_warmup_stage": int(i["auto_warmup_stage"])} if "auto_warmup_stage" in i else {})}
+                 for i in ips])
     for s in seed.get("subaccounts", []):
         _need(isinstance(s, dict) and isinstance(s.get("name"), str), "subaccounts[] needs a name")
         sid = s.get("id", store.next_subaccount_id)
@@ -394,10 +418,22 @@ def _apply_seed(store: Store, seed: dict[str, Any]) -> None:
         _need(isinstance(m, dict), "metrics[] entries must be objects")
         m = dict(m)
         sid = int(m.pop("subaccount_id", 0))
-        store.metrics.setdefault(sid, {}).update({k: int(v) for k, v in m.items()})
+        ts = m.pop("ts", None)
+        add_metrics(store, sid, {k: int(v) for k, v in m.items()}, ts)
     for f in seed.get("foreign_domains", []):
         _need(isinstance(f, str), "foreign_domains[] must be strings")
         store.foreign_domains.append(f.lower())
+
+
+def add_metrics(store: Store, sid: int, counts: dict[str, int], ts: Any = None) -> None:
+    """Seed counts: undated ones replace the named totals (every window sees them); with
+    ``ts`` ("YYYY-MM-DDTHH:MM", UTC) they are one dated sample (windows holding ts see it)."""
+    if ts is None:
+        store.metrics.setdefault(sid, {}).update(counts)
+        return
+    if not isinstance(ts, str) or not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$", ts):
+        raise SeedError("invalid seed: metrics[].ts must be YYYY-MM-DDTHH:MM (UTC)")
+    store.metric_samples.append({"subaccount_id": sid, "ts": ts, "counts": counts})
 
 
 def _seed_domain(store: Store, d: Any) -> None:

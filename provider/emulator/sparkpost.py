@@ -45,7 +45,11 @@ Seed format (JSON object; every list optional)
       "subaccounts": [{"id": 1, "name": "tenant-a", "status": "active",
                        "compliance_status": "active", "ip_pool": "my_pool",
                        "options": {"deliverability": false}}],   # id optional (sequential)
-      "ip_pools": [{"id": "my_pool", "name": "My Pool"}],        # "default" always exists
+      "ip_pools": [{"id": "my_pool", "name": "My Pool",          # "default" always exists
+                    "fbl_signing_domain": null, "signing_domain": null,
+                    "auto_warmup_overflow_pool": null,
+                    "ips": [{"external_ip": "192.0.2.10", "hostname": "mta1.example.net",
+                             "auto_warmup_enabled": false}]}],
       "sending_domains": [{"domain": "mail.example.com", "subaccount_id": null,
                            "dkim": {"public": "...", "private": "...", "selector": "s1"},
                            "generate_dkim": false,    # true generates a key (dkim_key_length)
@@ -56,7 +60,8 @@ Seed format (JSON object; every list optional)
                             "secure": false, "verified": false}],
       "dns": [{"type": "TXT", "name": "s1._domainkey.mail.example.com", "value": "v=DKIM1; ..."},
               {"type": "CNAME", "name": "mail.example.com", "value": "sparkpostmail.com"}],
-      "metrics": [{"subaccount_id": 0, "count_sent": 10, "count_delivered": 9}],
+      "metrics": [{"subaccount_id": 0, "count_sent": 10, "count_delivered": 9},  # every window
+                  {"subaccount_id": 1, "ts": "2026-11-30T12:00", "count_sent": 5}],  # dated
       "foreign_domains": ["taken.example.org"]    # owned by another account: 400/7004
     }
 
@@ -76,7 +81,7 @@ from typing import Any, Iterable
 from .sp_app import App
 from .sp_control import Control, parse_records, state_dump
 from .sp_faults import FaultInjector, FaultSettings, parse_settings
-from .sp_model import KEY_RE, SeedError, Store, apply_seed
+from .sp_model import KEY_RE, SeedError, Store, add_metrics, apply_seed
 from .sp_reqlog import RequestLog
 from .sp_server import EmulatorServer
 from .sp_validate import is_valid_ip_entry
@@ -202,10 +207,12 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
-    def seed_metrics(self, subaccount_id: int = 0, **counts: int) -> None:
-        """Set deliverability counts for a subaccount (0 = primary); other counts are kept."""
+    def seed_metrics(self, subaccount_id: int = 0, ts: str | None = None, **counts: int) -> None:
+        """Set deliverability counts for a subaccount (0 = primary); other counts are kept.
+        With ``ts`` ("YYYY-MM-DDTHH:MM" UTC) the counts are one dated sample instead (see
+        ``sp_metrics``)."""
         with self.store.lock:
-            self.store.metrics.setdefault(subaccount_id, {}).update({k: int(v) for k, v in counts.items()})
+            add_metrics(self.store, subaccount_id, {k: int(v) for k, v in counts.items()}, ts)
             self.store.persist()
 
     def add_foreign_domain(self, domain: str) -> None:

@@ -33,7 +33,9 @@ def test_ip_pools(op, admin):
     got = admin.get("/ip-pools/marketing_ip_pool").json()["results"]
     assert (got["id"], got["name"], got["ips"]) == ("marketing_ip_pool", "Marketing IP Pool", [])
     sid = make_subaccount(op, ip_pool="marketing_ip_pool")  # now a valid subaccount ip_pool
-    assert admin.put("/ip-pools/marketing_ip_pool", {"signing_domain": "s.example.com"}).status_code == 200
+    # PUT requires name (D-ipp: "name (string, required)")
+    assert admin.put("/ip-pools/marketing_ip_pool", {"signing_domain": "s.example.com"}).status_code == 400
+    assert admin.put("/ip-pools/marketing_ip_pool", {"name": "M", "signing_domain": "s.example.com"}).status_code == 200
     assert admin.delete("/ip-pools/marketing_ip_pool").status_code == 204
     assert admin.delete("/ip-pools/default").status_code == 400
     assert "ip_pool" not in op.get(f"/subaccounts/{sid}").json()["results"]
