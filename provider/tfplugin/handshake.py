@@ -2,8 +2,11 @@
 
 Terraform execs the provider with a magic cookie, reads one handshake line from stdout, dials
 the unix socket named there, and ends the plugin with GRPCController.Shutdown (or SIGKILL).
-The socket lives in a fresh 0700 directory, removed on every way out: grpcio cannot verify
-Terraform's P-521 client certificate, so the directory's mode is the access control.
+The socket lives in a fresh 0700 directory, removed on every way out. With AutoMTLS (Terraform
+sets PLUGIN_CLIENT_CERT) the socket is ``mtls.Front``: TLS that requires exactly Terraform's
+client certificate, in front of a gRPC server that serves only the front's own connections.
+Without it (TF_DISABLE_PLUGIN_TLS=1, or --debug) gRPC listens on the socket itself, and the
+directory's mode is the only access control, as with go-plugin.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -99,8 +103,6 @@ def _remove_stale_socket_dirs(tmp: str) -> None:
     our naming (tfprovider-PID-XY) and owner, holds nothing but the socket, its PID is gone,
     and nothing answers on its socket (a live provider in another PID namespace sharing this
     TMPDIR still answers). Anything else is left alone."""
-    import socket
-
     try:
         names = [n for n in os.listdir(tmp) if n.startswith(SOCKET_DIR_PREFIX)]
     except OSError:
@@ -115,7 +117,7 @@ def _remove_stale_socket_dirs(tmp: str) -> None:
             st = os.lstat(path)
             if st.st_uid != uid or not os.path.isdir(path) or os.path.islink(path):
                 continue
-            if not set(os.listdir(path)) <= {"plugin.sock"}:
+            if not all(n in ("plugin.sock", "grpc.sock", "server.pem") or n.startswith("tfprovider-c-") for n in os.listdir(path)):
                 continue
             pid = int(tag, 36)
             if pid != os.getpid():  # ours would be a dead namesake's: this launch has made none yet
@@ -154,10 +156,11 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
 
     client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").strip()
     certificate = None
+    key_password = os.urandom(32).hex().encode()  # encrypts the key on its way into ``ssl``
     if client_cert and not debug:
         from .tls import start_certificate
 
-        certificate = start_certificate()  # forks: before gRPC starts any thread
+        certificate = start_certificate(key_password)  # forks: before gRPC starts any thread
 
     import grpc  # the heavy imports wait until the cookie said Terraform is the caller
     from concurrent import futures
@@ -174,17 +177,32 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
     socket_dir = _make_socket_dir(tmp)  # mode 0700 by construction
     socket_path = os.path.join(socket_dir, "plugin.sock")
     server = None
+    listener = None
     try:
+        gate = None
+        interceptors = []
+        if certificate is not None:
+            from . import mtls
+
+            gate = mtls.PeerGate(socket_dir)
+            interceptors.append(mtls.gate_interceptor(gate))
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="rpc"),
+            interceptors=interceptors,
             options=[("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)],
         )
         services.register(server, make_servicer(cancelled), stop)
         cert_b64 = None
-        if certificate is not None:
+        if certificate is not None and gate is not None:
             key_pem, cert_pem, cert_b64 = certificate()
-            creds = grpc.ssl_server_credentials([(key_pem, cert_pem)], require_client_auth=False)
-            server.add_secure_port(f"unix:{socket_path}", creds)
+            ctx = mtls.server_context(cert_pem, key_pem, key_password, client_cert, socket_dir)
+            grpc_address, private = mtls.private_address(socket_dir)
+            if not server.add_insecure_port(grpc_address):
+                raise OSError(f"cannot listen on {grpc_address}")
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(socket_path)
+            listener.listen(16)
+            mtls.Front(listener, ctx, private, gate).start()
         else:
             # TF_DISABLE_PLUGIN_TLS=1: Terraform sends no certificate and panics if we send one.
             server.add_insecure_port(f"unix:{socket_path}")
@@ -208,6 +226,8 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
         while not stop.wait(0.5):  # a timed wait lets signal handlers run promptly
             pass
         cancelled.set()
+        if listener is not None:
+            listener.close()
         server.stop(grace=1).wait(2)
         return 0
     finally:

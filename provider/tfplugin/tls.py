@@ -21,8 +21,11 @@ Certificate = tuple[bytes, bytes, str]
 CHILD_TIMEOUT_SECONDS = 10.0
 
 
-def make_certificate() -> Certificate:
-    """Return (private key PEM, certificate PEM, certificate DER as unpadded base64)."""
+def make_certificate(password: bytes | None = None) -> Certificate:
+    """Return (private key PEM, certificate PEM, certificate DER as unpadded base64).
+
+    With a password, the key PEM is encrypted with it (``ssl`` reads keys only from files).
+    """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -52,14 +55,15 @@ def make_certificate() -> Certificate:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     der = cert.public_bytes(serialization.Encoding.DER)
     # go-plugin decodes with base64.RawStdEncoding: padding makes the handshake fail at random.
     return key_pem, cert_pem, base64.b64encode(der).decode().rstrip("=")
 
 
-def start_certificate() -> Callable[[], Certificate]:
+def start_certificate(password: bytes | None = None) -> Callable[[], Certificate]:
     """Start making the certificate in a forked child; the returned function waits for it.
 
     Call before any thread exists (fork copies only the calling thread). The key travels
@@ -69,18 +73,18 @@ def start_certificate() -> Callable[[], Certificate]:
     try:
         read_fd, write_fd = os.pipe()
     except OSError:
-        return make_certificate
+        return lambda: make_certificate(password)
     try:
         pid = os.fork()
     except OSError:
         os.close(read_fd)
         os.close(write_fd)
-        return make_certificate
+        return lambda: make_certificate(password)
     if pid == 0:  # the child: never returns, never runs the parent's exit handlers or flushes
         code = 1
         try:
             os.close(read_fd)
-            key_pem, cert_pem, b64 = make_certificate()
+            key_pem, cert_pem, b64 = make_certificate(password)
             payload = json.dumps([key_pem.decode(), cert_pem.decode(), b64]).encode()
             view = memoryview(payload)
             while view:
@@ -111,6 +115,6 @@ def start_certificate() -> Callable[[], Certificate]:
                 return key_pem.encode(), cert_pem.encode(), b64
             except (ValueError, TypeError):
                 pass
-        return make_certificate()
+        return make_certificate(password)
 
     return result

@@ -153,8 +153,8 @@ def test_certificate_made_in_a_forked_child() -> None:
 def _in_child_only(parent: int, child_behaviour: Any) -> Any:
     real = tls.make_certificate
 
-    def make() -> Any:
-        return child_behaviour() if os.getpid() != parent else real()
+    def make(password: bytes | None = None) -> Any:
+        return child_behaviour() if os.getpid() != parent else real(password)
 
     return make
 
@@ -316,7 +316,8 @@ def assert_private_socket(path: str) -> None:
 
 
 def test_tls_handshake_then_sigterm(launch: Any) -> None:
-    client_pem = tls.make_certificate()[1].decode()
+    client_key_pem, client_pem_bytes, _ = tls.make_certificate()
+    client_pem = client_pem_bytes.decode()
     p = launch(env=provider_env(**COOKIE, PLUGIN_CLIENT_CERT=client_pem))
     fields = parse_handshake(p.readline())
     assert len(fields) == 6
@@ -327,13 +328,16 @@ def test_tls_handshake_then_sigterm(launch: Any) -> None:
     socket_path = fields[3]
     assert_private_socket(socket_path)
 
-    # A TLS client that trusts exactly the handshake's certificate gets answers.
+    # A TLS client that trusts exactly the handshake's certificate and presents the client
+    # certificate of PLUGIN_CLIENT_CERT gets answers (tests/adversarial/test_socket.py: others do not).
     import grpc
 
     from provider.tfplugin.proto import tfplugin6_pb2 as pb
     from provider.tfplugin.proto import tfplugin6_pb2_grpc as pb_grpc
 
-    creds = grpc.ssl_channel_credentials(root_certificates=cert.public_bytes(Encoding.PEM))
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=cert.public_bytes(Encoding.PEM), private_key=client_key_pem, certificate_chain=client_pem_bytes
+    )
     with grpc.secure_channel(f"unix:{socket_path}", creds, options=[("grpc.ssl_target_name_override", "localhost")]) as ch:
         meta = pb_grpc.ProviderStub(ch).GetMetadata(pb.GetMetadata.Request(), timeout=10)
     assert [r.type_name for r in meta.resources] == ["tftest_thing"]
