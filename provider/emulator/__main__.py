@@ -60,11 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", choices=("us", "eu"), default="us", help="us (default) or eu")
     p.add_argument("--latency-ms", type=_non_negative_int, default=0, help="delay every API request")
     p.add_argument("--rate-429", type=_fraction, default=0.0, help="share of requests answered 429")
-    p.add_argument("--retry-after-fraction", type=_fraction, default=1.0,
-                   help="share of 429s that carry Retry-After (default 1)")
+    p.add_argument("--retry-after-fraction", type=_fraction, default=0.0,
+                   help="share of 429s that carry Retry-After (default 0: SparkPost documents none)")
+    p.add_argument("--retry-after", type=_non_negative_int, default=1,
+                   help="Retry-After value in seconds, when sent (default 1)")
     p.add_argument("--rate-5xx", type=_fraction, default=0.0, help="share of requests answered 503")
     p.add_argument("--drop-rate", type=_fraction, default=0.0, help="share of connections closed unanswered")
     p.add_argument("--fault-seed", type=int, default=None, help="seed for the fault dice")
+    p.add_argument("--api-keys-api", action="store_true",
+                   help="enable /api/v1/api-keys for API keys (off by default: SparkPost documents "
+                        "key management only in its app)")
+    p.add_argument("--no-error-descriptions", action="store_true",
+                   help="fold `description` into `message` in error bodies (SparkPost's announced format)")
     p.add_argument("--verbose", action="store_true", help="log requests (method, path, status) to stderr")
     return p
 
@@ -88,7 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.state and not os.path.isdir(os.path.dirname(os.path.abspath(args.state))):
         return _fail(f"--state: directory of {args.state} does not exist")
     faults = FaultSettings(latency_ms=args.latency_ms, rate_429=args.rate_429,
-                           retry_after_fraction=args.retry_after_fraction, rate_5xx=args.rate_5xx,
+                           retry_after_fraction=args.retry_after_fraction, retry_after=args.retry_after,
+                           rate_5xx=args.rate_5xx,
                            drop_rate=args.drop_rate, seed=args.fault_seed)
     env_key = os.environ.get("SPARKPOST_EMULATOR_KEY")
     if env_key is not None and not KEY_RE.match(env_key):
@@ -96,6 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         emu = Emulator(region=args.region, state_path=args.state, seed=args.seed, host=args.host,
                        faults=faults, verbose=args.verbose)
+        # Flags win over the seed and the state file; without a flag those keep their say.
+        flags: dict[str, bool] = {}
+        if args.api_keys_api:
+            flags["api_keys_api"] = True
+        if args.no_error_descriptions:
+            flags["error_descriptions"] = False
+        if flags:
+            emu.set_options(**flags)
         if env_key:
             with emu.store.lock:
                 known = emu.store.key_for_secret(env_key) is not None

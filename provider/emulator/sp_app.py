@@ -3,7 +3,11 @@
 Order of checks for /api/v1 requests (first failure wins):
   faults (latency, drop, 429, 503) -> prefix (404/1101) -> authentication (401) ->
   X-MSYS-SUBACCOUNT (400) -> route (404/1101, 405/1102) -> grants (403) ->
-  body Content-Type and JSON (415/1700, 400/1300) -> suspended scope (403) -> handler.
+  API-keys gate (403) -> body Content-Type and JSON (415/1700, 422/1300, 400/1305) ->
+  suspended scope (403) -> handler.
+
+Then, when the account option ``error_descriptions`` is off, every classic error body has
+its ``description`` folded into ``message`` (see `sp_model.AccountOptions`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, unquote
 
-from . import sp_api_keys, sp_errors, sp_misc, sp_sending_domains, sp_subaccounts, sp_tracking_domains
+from . import (sp_api_keys, sp_dkim_keys, sp_errors, sp_misc, sp_sending_domains, sp_subaccounts,
+               sp_tracking_domains)
 from . import sp_data_privacy, sp_ip_pools, sp_metrics, sp_webhooks
 from .sp_faults import FaultInjector
 from .sp_grants import PRIMARY_ONLY_RESOURCES, accepted_grants
@@ -52,7 +57,7 @@ def json_outcome(status: int, body: Any, headers: Mapping[str, str] | None = Non
 
 def build_router() -> Router:
     router = Router()
-    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_tracking_domains, sp_misc,
+    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_dkim_keys, sp_tracking_domains, sp_misc,
                    sp_ip_pools, sp_metrics, sp_webhooks, sp_data_privacy):
         module.register(router)
     return router
@@ -129,6 +134,10 @@ class App:
         except Exception:  # noqa: BLE001 - a bug must never leak a traceback to the client
             sys.stderr.write("sparkpost-emulator: internal error\n" + traceback.format_exc())
             outcome = json_outcome(500, sp_errors.classic(500, "1500", "internal error").body)
+        with self.store.lock:
+            fold = not self.store.options.error_descriptions
+        if fold and outcome.status >= 400 and outcome.body:
+            outcome.body = sp_errors.fold_descriptions(outcome.body)
         if decision.action == "drop":  # drop_mode "after": applied, but the answer is lost
             self.reqlog.record(method, path, route, None, scope[0])
             return Outcome(drop=True)
@@ -158,6 +167,12 @@ class App:
         needed = accepted_grants(resource, method)
         if needed and not any(g in key.grants for g in needed):
             raise sp_errors.forbidden()
+        if resource == "api-keys":
+            with self.store.lock:
+                if not self.store.options.api_keys_api:
+                    # The account lacks the API-keys API (see sp_model.AccountOptions): the same
+                    # 403 as a missing grant, since SparkPost documents no other answer.
+                    raise sp_errors.forbidden()
         parsed = self._parse_body(headers, body)
         if method in _WRITE_METHODS and resource in _SCOPED_RESOURCES and header:
             with self.store.lock:

@@ -4,6 +4,8 @@ No authentication, never counted in the request log, never subject to faults.  E
 are `{"error": "<text>"}` with 400/404/405/409.  Contract:
 
   GET|PUT|DELETE  /__emulator/faults        fault settings (PUT replaces all of them)
+  GET|PUT         /__emulator/options       account options {api_keys_api, error_descriptions}
+                                            (PUT changes the ones given; sp_model.AccountOptions)
   GET|DELETE      /__emulator/requests      request counters and log
   GET|PUT|POST|DELETE /__emulator/dns       DNS table; PUT replaces, POST adds
   POST            /__emulator/keys          {key?, label, grants, valid_ips, subaccount_id} -> {id, key}
@@ -56,6 +58,7 @@ class Control:
         self.routes: dict[str, dict[str, Callable[[Any, dict[str, str]], Any]]] = {
             "faults": {"GET": self.faults_get, "PUT": self.faults_put, "DELETE": self.faults_delete},
             "requests": {"GET": self.requests_get, "DELETE": self.requests_delete},
+            "options": {"GET": lambda _b, _q: self.emu.get_options(), "PUT": self.options_put},
             "dns": {"GET": self.dns_get, "PUT": self.dns_put, "POST": self.dns_post, "DELETE": self.dns_delete},
             "keys": {"POST": self.keys_post},
             "metrics": {"GET": self.metrics_get, "POST": self.metrics_post, "DELETE": self.metrics_delete},
@@ -99,6 +102,14 @@ class Control:
     def faults_delete(self, _body: Any, _q: dict[str, str]) -> Any:
         self.emu.faults.clear()
         return self.emu.faults.snapshot()
+
+    def options_put(self, body: Any, _q: dict[str, str]) -> Any:
+        if not isinstance(body, dict):
+            raise ControlError(400, "body must be a JSON object, e.g. {\"api_keys_api\": true}")
+        try:
+            return self.emu.set_options(**body)
+        except SeedError as exc:
+            raise ControlError(400, str(exc)) from None
 
     # ---- request log -------------------------------------------------------------------
     def requests_get(self, _body: Any, _q: dict[str, str]) -> Any:
@@ -237,4 +248,7 @@ def state_dump(emu: "Emulator") -> dict[str, Any]:
             "webhooks": [{k: v for k, v in w.items() if k != "auth_credentials"} for w in s.webhooks.values()],
             "privacy_requests": list(s.privacy_requests),
             "foreign_domains": list(s.foreign_domains),
+            "dkim_keys": {dom: [{k: v for k, v in asdict(key).items() if k != "private"} for key in keys.values()]
+                          for dom, keys in s.dkim_keys.items()},
+            "options": asdict(s.options),
         }

@@ -13,8 +13,29 @@ import re
 from typing import Any
 
 DEFAULT_HEADERS = "from:to:subject:date"
-ALLOWED_KEY_LENGTHS = (1024, 2048)
-DEFAULT_KEY_LENGTH = 2048  # since 2026-05 (was 1024), reference section 4.4
+# "Key length range | 1024-4096 bits" and "dkim_key_length ... Must be between 1024 and 4096"
+# (SparkPost/developers.sparkpost.com content/api/sending-domains.apib, "DKIM Key
+# Constraints" and "Create a DKIM Key").  The sending-domain create documents the same field
+# ("Size, in bits, of the DKIM private key to be generated ... Default: 2048") without a
+# range of its own; the emulator applies the one range to both.
+MIN_KEY_LENGTH = 1024
+MAX_KEY_LENGTH = 4096
+DEFAULT_KEY_LENGTH = 2048  # "New sending domains default to a 2048-bit key" (same file)
+
+
+def key_length_ok(value: Any) -> bool:
+    """An integer number of bits within the documented range (JSON booleans are not numbers)."""
+    return isinstance(value, int) and not isinstance(value, bool) and MIN_KEY_LENGTH <= value <= MAX_KEY_LENGTH
+
+
+def key_bits(public: str) -> int | None:
+    """The RSA modulus size of a stored public key (the DKIM-key API's `dkim_key_length` is
+    "Derived from the public key on each read")."""
+    pub = _load_public(public)
+    try:
+        return int(pub.key_size) if pub is not None else None
+    except AttributeError:
+        return None
 
 _SELECTOR_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$")
 

@@ -71,8 +71,34 @@ def unsupported_media_type(content_type: str) -> ApiError:
 
 
 def bad_json() -> ApiError:
-    # SparkPost answers unparsable JSON with 400 and this classic 1300 body.
-    return classic(400, "1300", "invalid data format/type", "Problems parsing request as json")
+    # "Response invalid json / Current 422": {"message": "invalid data format/type",
+    # "description": "Problems parsing request as json", "code": "1300"} (support-docs
+    # articles/tech-resources/Changes-to-API-HTTP-Responses-and-Error-Codes @ 92f87704,
+    # "Generic"); S-err also gives 1300 "invalid data format/type/length" as 422.
+    return classic(422, "1300", "invalid data format/type", "Problems parsing request as json")
+
+
+def not_an_object() -> ApiError:
+    # A body that parses but is not a JSON object: the same article's type-validation
+    # answer (422/1300 "invalid data format/type").
+    return classic(422, "1300", "invalid data format/type", "Request body must be a JSON object")
+
+
+def fold_descriptions(body: bytes) -> bytes:
+    """The announced post-2019 error format: `description` folded into `message`, `code`
+    unchanged (support-docs content/docs/tech-resources/api-error-response-changes.md)."""
+    import json
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    errors = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(errors, list):
+        return body
+    for err in errors:
+        if isinstance(err, dict) and "description" in err:
+            err["message"] = err.pop("description")
+    return json.dumps(data).encode()
 
 
 def not_utf8() -> ApiError:

@@ -1,5 +1,12 @@
 """Fault injection: latency, 429 (with or without Retry-After), 503 and dropped connections.
 
+429s carry NO Retry-After unless asked (`retry_after_fraction` > 0): SparkPost documents
+none.  Its API index says only "If you exceed the limits for an API you will receive an
+HTTP status code 429 ... wait 1 to 5 seconds after receiving a 429 response before
+requesting again. Heavier usage patterns may require a more sophisticated and incremental
+backoff strategy" (SparkPost/developers.sparkpost.com content/api/index.apib, "Rate
+Limiting"), so by default the client's own backoff is what a test exercises.
+
 Settings come from CLI flags at start and from `PUT /__emulator/faults` at run time; a
 PUT replaces every setting (omitted fields fall back to their defaults).  Random draws
 come from one seeded `random.Random`, so a run with a fixed `seed` and a fixed request
@@ -20,7 +27,7 @@ DROP_MODES = ("before", "after")
 class FaultSettings:
     latency_ms: float = 0
     rate_429: float = 0.0
-    retry_after_fraction: float = 1.0   # share of 429s that carry Retry-After
+    retry_after_fraction: float = 0.0   # share of 429s that carry Retry-After (none documented)
     retry_after: int = 1                # seconds, the header value
     burst_429: int = 0                  # the next N matching requests get 429
     rate_5xx: float = 0.0

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-# Grants documented for subaccount keys (`key_grants`, D-sub), plus the three template
-# grants that S-subguide lists for subaccounts (UNCONFIRMED as `key_grants`; the
-# reference asks the emulator to accept them).
+# Grants valid for subaccount keys, exactly the API reference's list: "Valid values are:
+# `smtp/inject`, `sending_domains/manage`, `tracking_domains/view`, `tracking_domains/manage`,
+# `message_events/view`, `suppression_lists/manage`, `transmissions/view`,
+# `transmissions/modify`, `webhooks/view`, `webhooks/modify`" (SparkPost/
+# developers.sparkpost.com content/api/subaccounts.apib, Create a Subaccount, key_grants).
+#
+# SparkPost's own sources disagree in two places, and the reference wins here:
+# * the subaccount guide lists "Templates (read/write/preview)" among the "permissions
+#   supported for subaccount API keys" (support-docs content/docs/user-guide/subaccounts.md),
+#   which would be templates/view, templates/modify, templates/preview: not in the
+#   reference's list, so refused;
+# * the same apib's own 400 example says "Supported values are: 'smtp/inject',
+#   'sending_domains/manage', 'message_events/view', 'suppression_lists/manage'" (four
+#   grants): a stale message, contradicted by the list above, so all ten are accepted.
 SUBACCOUNT_GRANTS: tuple[str, ...] = (
     "smtp/inject",
     "sending_domains/manage",
@@ -16,9 +27,6 @@ SUBACCOUNT_GRANTS: tuple[str, ...] = (
     "transmissions/modify",
     "webhooks/view",
     "webhooks/modify",
-    "templates/view",
-    "templates/modify",
-    "templates/preview",
 )
 
 # Primary-account keys: the SS-confirmed list, then the grant strings seen in the web

@@ -37,6 +37,11 @@ def now_ms() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def now_z() -> str:
+    """DKIM-key timestamps: `2025-01-25T14:00:00Z` (D-sd DKIM key object)."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def now_offset() -> str:
     """Sending-domain timestamps: `2017-08-03T22:25:37+00:00` (UI fixtures)."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -153,6 +158,63 @@ class TrackingDomain:
 
 
 @dataclass
+class DkimKey:
+    """An additional DKIM key of a sending domain (D-sd, "DKIM Keys", 2026)."""
+    id: str
+    signing_domain: str
+    public: str
+    private: str
+    selector: str
+    headers: str
+    dkim_status: str = "unverified"
+    created_at: str = field(default_factory=now_z)
+    updated_at: str = field(default_factory=now_z)
+
+
+@dataclass
+class AccountOptions:
+    """Per-account switches for behaviour SparkPost varies by account or by date.
+
+    * ``api_keys_api``: whether ``/api/v1/api-keys`` answers API-key callers at all.  Off by
+      default: SparkPost documents no API-keys endpoint (no ``api-keys.apib`` in
+      SparkPost/developers.sparkpost.com), its API index says "Create and manage your API
+      Keys in the [app]" (content/api/index.apib, Authentication) and its subaccount guide
+      says "Additional subaccount API keys must be created using the app"
+      (SparkPost/support-docs content/docs/user-guide/subaccounts.md).  Accounts where the
+      endpoint is enabled exist (the web app and a community gem call it), so tests that
+      manage keys turn it on.  When off, every /api-keys request is 403, the status the API
+      index gives for "See if your SparkPost plan includes the resource you are requesting".
+    * ``error_descriptions``: classic error bodies carry ``description`` (true, what every
+      current example in content/api/*.apib shows) or fold it into ``message`` as announced in
+      support-docs content/docs/tech-resources/api-error-response-changes.md ("The
+      `description` field will no longer be returned in error responses, in favor of the
+      `message` field"; "The HTTP status code and the extended `code` field in responses will
+      not be changed").
+    """
+    api_keys_api: bool = False
+    error_descriptions: bool = True
+
+
+OPTION_NAMES = ("api_keys_api", "error_descriptions")
+
+
+def parse_options(data: Any, base: "AccountOptions | None" = None) -> AccountOptions:
+    """Validate {"api_keys_api": bool, "error_descriptions": bool}; omitted fields keep `base`."""
+    if not isinstance(data, dict):
+        raise ValueError("options must be a JSON object")
+    unknown = sorted(set(data) - set(OPTION_NAMES))
+    if unknown:
+        raise ValueError(f"unknown option(s): {', '.join(unknown)}; known: {', '.join(OPTION_NAMES)}")
+    out = AccountOptions(**asdict(base)) if base else AccountOptions()
+    for name in OPTION_NAMES:
+        if name in data:
+            if not isinstance(data[name], bool):
+                raise ValueError(f"option {name} must be true or false")
+            setattr(out, name, data[name])
+    return out
+
+
+@dataclass
 class IpPool:
     id: str
     name: str
@@ -199,6 +261,10 @@ class Store:
         self.privacy_requests: list[dict[str, Any]] = []  # data-privacy requests received
         self.foreign_domains: list[str] = []              # owned by *other* SparkPost accounts
         self.next_subaccount_id = 1
+        # Extra DKIM keys per sending domain (D-sd "DKIM Keys"): domain -> key id -> key.
+        self.dkim_keys: dict[str, dict[str, DkimKey]] = {}
+        # Account switches (see `AccountOptions`); kept by `clear()` only through `reset()`.
+        self.options = AccountOptions()
 
     # ---- keys -------------------------------------------------------------------------
     def add_key(self, *, secret: str | None, label: str, grants: list[str],
@@ -250,6 +316,8 @@ class Store:
             "webhooks": list(self.webhooks.values()),
             "privacy_requests": list(self.privacy_requests),
             "foreign_domains": list(self.foreign_domains),
+            "dkim_keys": {d: [asdict(k) for k in keys.values()] for d, keys in self.dkim_keys.items()},
+            "options": asdict(self.options),
         }
 
     def load_json(self, data: dict[str, Any]) -> None:
@@ -276,6 +344,9 @@ class Store:
             self.webhooks = {w["id"]: dict(w) for w in data.get("webhooks", [])}
             self.privacy_requests = [dict(r) for r in data.get("privacy_requests", [])]
             self.foreign_domains = [str(d) for d in data.get("foreign_domains", [])]
+            for dom, keys in (data.get("dkim_keys") or {}).items():
+                self.dkim_keys[dom] = {k["id"]: DkimKey(**k) for k in keys}
+            self.options = parse_options(data.get("options") or {})
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             self.clear()
             raise SeedError(f"malformed state: {exc.__class__.__name__}: {exc}") from None
@@ -349,6 +420,11 @@ _SEED_LISTS = ("ip_pools", "subaccounts", "keys", "tracking_domains", "sending_d
 def apply_seed(store: Store, seed: dict[str, Any]) -> None:
     """Load a seed document (format in the `provider.emulator.sparkpost` docstring)."""
     _need(isinstance(seed, dict), "the document must be a JSON object")
+    if "options" in seed:
+        try:
+            store.options = parse_options(seed["options"], store.options)
+        except ValueError as exc:
+            raise SeedError(f"invalid seed: {exc}") from None
     for name in _SEED_LISTS:
         _need(isinstance(seed.get(name, []), list), f"'{name}' must be a list")
     try:
@@ -453,7 +529,9 @@ def _seed_domain(store: Store, d: Any) -> None:
             dkim["private"] = sp_dkim.normalise_key_text(given["private"])
     elif d.get("generate_dkim", False):  # off by default in seeds: keeps start-up fast
         bits = d.get("dkim_key_length", sp_dkim.DEFAULT_KEY_LENGTH)
-        _need(bits in sp_dkim.ALLOWED_KEY_LENGTHS, f"sending domain {name}: dkim_key_length must be 1024 or 2048")
+        _need(sp_dkim.key_length_ok(bits),
+              f"sending domain {name}: dkim_key_length must be between {sp_dkim.MIN_KEY_LENGTH} and "
+              f"{sp_dkim.MAX_KEY_LENGTH}")
         private, public = sp_dkim.generate_keypair(bits)
         dkim = {"public": public, "private": private, "selector": sp_dkim.default_selector(),
                 "signing_domain": name, "headers": sp_dkim.DEFAULT_HEADERS}

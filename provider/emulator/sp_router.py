@@ -62,8 +62,7 @@ class Request:
         if self.body is None:
             return {}
         if not isinstance(self.body, dict):
-            raise sp_errors.classic(400, "1300", "invalid data format/type",
-                                    "Request body must be a JSON object")
+            raise sp_errors.not_an_object()
         return self.body
 
 

@@ -102,8 +102,9 @@ def create(req: Request) -> Response:
     if supplied is not None and not isinstance(supplied, dict):
         raise _bad_format("'dkim' must be an object")
     key_length = body.get("dkim_key_length", sp_dkim.DEFAULT_KEY_LENGTH)
-    if key_length not in sp_dkim.ALLOWED_KEY_LENGTHS or isinstance(key_length, bool):
-        raise _bad_format("'dkim_key_length' must be 1024 or 2048")
+    if not sp_dkim.key_length_ok(key_length):
+        raise _bad_format(f"'dkim_key_length' must be between {sp_dkim.MIN_KEY_LENGTH} and "
+                          f"{sp_dkim.MAX_KEY_LENGTH}")
     key_length = int(key_length)
     with store.lock:  # cheap checks first, so a doomed request never pays for RSA
         tracking = _check_tracking(store, body.get("tracking_domain"), owner)
@@ -270,6 +271,7 @@ def delete(req: Request) -> Response:
     with req.store.lock:
         d = _find(req, write=True)
         del req.store.domains[d.domain]
+        req.store.dkim_keys.pop(d.domain, None)  # its additional DKIM keys go with it
         req.store.persist()
     return Response(204)
 
@@ -301,7 +303,9 @@ def verify(req: Request) -> Response:
         dns: dict[str, str] = {}
         if body.get("dkim_verify"):
             if d.dkim and d.dkim.get("public"):
-                dns["dkim_record"] = sp_dkim.expected_txt(d.dkim["public"])
+                # The documented verify answer: "dkim_record": "k=rsa; h=sha256; p=MIGf..." (the
+                # TXT value, without v=DKIM1; D-sd "Verify a Sending Domain").
+                dns["dkim_record"] = f"k=rsa; h=sha256; p={d.dkim['public']}"
                 problem = _dkim_dns_error(store, d.dkim)
             else:
                 problem = "No DKIM key is configured for this domain"
@@ -319,10 +323,14 @@ def verify(req: Request) -> Response:
                 dns["cname_error"] = (f"CNAME record for {d.domain} points to {found[0]}, expected {target}"
                                       if found else "DNS record not found")
         # Mailbox methods: "send" a token (visible in /__emulator/state) and accept it back.
+        # Right after the request the status is still `unverified`: the documented answer
+        # to {"verification_mailbox_verify": true, ...} shows
+        # "verification_mailbox_status": "unverified" (D-sd "Initiate anyone@ email").
+        # A new request replaces the token: "If the link in the previously sent message
+        # is clicked it won't verify domain ownership" (same section).
         for prefix in ("postmaster_at", "abuse_at", "verification_mailbox"):
             if body.get(f"{prefix}_verify"):
                 d.mailbox_tokens[prefix] = secrets.token_hex(8)
-                status[f"{prefix}_status"] = "pending"
                 if prefix == "verification_mailbox":
                     d.verification_mailbox = body["verification_mailbox"]
             token = body.get(f"{prefix}_token")

@@ -45,7 +45,16 @@ def _check_name(body: dict[str, Any], errors: list[Err], required: bool) -> None
         errors.append((f"name must be {NAME_MAX} characters or less", "name", name))
 
 
-def _check_ip_pool(store: Store, body: dict[str, Any], errors: list[Err]) -> None:
+def _check_ip_pool(body: dict[str, Any], errors: list[Err]) -> None:
+    """Length and characters only: an unknown pool is ACCEPTED, as SparkPost does.
+
+    The documented checks are "ip_pool must be 20 characters or less" and "ip_pool must be
+    alphanumeric and underscore" (D-sub, Create a Subaccount, 400).  SparkPost's subaccount
+    guide: "Minimal validation is done against the value set in the IP pool ID key/field. If
+    a mismatch error occurs, all attempted messages from that subaccount will be rejected."
+    (support-docs content/docs/user-guide/subaccounts.md, "Default IP Pool Configuration").
+    So a typo is stored, and mail is rejected later: the emulator must not look kinder.
+    """
     if "ip_pool" not in body or body["ip_pool"] in (None, ""):
         return  # "" (or absent) = no assigned pool
     pool = body["ip_pool"]
@@ -55,10 +64,6 @@ def _check_ip_pool(store: Store, body: dict[str, Any], errors: list[Err]) -> Non
         errors.append((f"ip_pool must be {IP_POOL_MAX} characters or less", "ip_pool", pool))
     elif not _IP_POOL_RE.match(pool):
         errors.append(("ip_pool must be alphanumeric and underscore", "ip_pool", pool))
-    elif pool not in store.ip_pools:
-        # Existence check: the reference is unsure how deep validation goes
-        # ("minimal validation", S-subguide); we require an existing pool.
-        errors.append((f"ip_pool '{pool}' does not exist", "ip_pool", pool))
 
 
 def _check_options(body: dict[str, Any], errors: list[Err]) -> None:
@@ -104,7 +109,7 @@ def create(req: Request) -> Response:
     if setup_key:
         _check_key_fields(body, errors)
     with store.lock:
-        _check_ip_pool(store, body, errors)
+        _check_ip_pool(body, errors)
         _check_options(body, errors)
         if errors:
             raise sp_errors.validation(errors)
@@ -154,7 +159,7 @@ def update(req: Request) -> Response:
         status = body.get("status")
         if status is not None and status not in SUBACCOUNT_STATUSES:
             errors.append(("status must be one of: active, suspended, terminated", "status", status))
-        _check_ip_pool(store, body, errors)
+        _check_ip_pool(body, errors)
         _check_options(body, errors)
         if errors:
             raise sp_errors.validation(errors)

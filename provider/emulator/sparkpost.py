@@ -62,11 +62,15 @@ Seed format (JSON object; every list optional)
               {"type": "CNAME", "name": "mail.example.com", "value": "sparkpostmail.com"}],
       "metrics": [{"subaccount_id": 0, "count_sent": 10, "count_delivered": 9},  # every window
                   {"subaccount_id": 1, "ts": "2026-11-30T12:00", "count_sent": 5}],  # dated
-      "foreign_domains": ["taken.example.org"]    # owned by another account: 400/7004
+      "foreign_domains": ["taken.example.org"],   # owned by another account: 400/7004
+      "options": {"api_keys_api": false,          # /api/v1/api-keys open to API keys
+                  "error_descriptions": true}     # classic bodies keep `description`
     }
 
-Order of application: ip_pools, subaccounts, keys, tracking_domains, sending_domains,
-dns, metrics, foreign_domains.
+Order of application: options, ip_pools, subaccounts, keys, tracking_domains,
+sending_domains, dns, metrics, foreign_domains.  The account options are described in
+`sp_model.AccountOptions`; ``Emulator(options=...)``, the CLI flags ``--api-keys-api`` and
+``--no-error-descriptions`` and ``PUT /__emulator/options`` set them too.
 
 The control API under ``/__emulator/`` is described in ``sp_control``.
 """
@@ -76,12 +80,13 @@ from __future__ import annotations
 import json
 import os
 import threading
+from dataclasses import asdict
 from typing import Any, Iterable
 
 from .sp_app import App
 from .sp_control import Control, parse_records, state_dump
 from .sp_faults import FaultInjector, FaultSettings, parse_settings
-from .sp_model import KEY_RE, SeedError, Store, add_metrics, apply_seed
+from .sp_model import KEY_RE, SeedError, Store, add_metrics, apply_seed, parse_options
 from .sp_reqlog import RequestLog
 from .sp_server import EmulatorServer
 from .sp_validate import is_valid_ip_entry
@@ -96,7 +101,8 @@ class Emulator:
 
     def __init__(self, region: str = "us", state_path: str | None = None,
                  seed: dict[str, Any] | str | None = None, *, host: str = "127.0.0.1",
-                 faults: FaultSettings | dict[str, Any] | None = None, verbose: bool = False) -> None:
+                 faults: FaultSettings | dict[str, Any] | None = None, verbose: bool = False,
+                 options: dict[str, bool] | None = None) -> None:
         if region not in REGIONS:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}")
         self.region = region
@@ -116,6 +122,8 @@ class Emulator:
             apply_seed(self.store, seed)  # type: ignore[arg-type]
             with self.store.lock:
                 self.store.persist()
+        if options:
+            self.set_options(**options)
         if isinstance(faults, dict):
             faults = parse_settings(faults)
         self.faults = FaultInjector(faults)
@@ -207,6 +215,20 @@ class Emulator:
     def clear_faults(self) -> None:
         self.faults.clear()
 
+    def set_options(self, **options: bool) -> dict[str, bool]:
+        """Change account options (`sp_model.AccountOptions`); omitted ones are kept."""
+        try:
+            with self.store.lock:
+                self.store.options = parse_options(options, self.store.options)
+                self.store.persist()
+                return asdict(self.store.options)
+        except ValueError as exc:
+            raise SeedError(str(exc)) from None
+
+    def get_options(self) -> dict[str, bool]:
+        with self.store.lock:
+            return asdict(self.store.options)
+
     def seed_metrics(self, subaccount_id: int = 0, ts: str | None = None, **counts: int) -> None:
         """Set deliverability counts for a subaccount (0 = primary); other counts are kept.
         With ``ts`` ("YYYY-MM-DDTHH:MM" UTC) the counts are one dated sample instead (see
@@ -234,7 +256,10 @@ class Emulator:
         self.requests.reset()
 
     def reset(self) -> None:
-        """Forget every object (the implicit `default` IP pool is recreated)."""
+        """Forget every object (the implicit `default` IP pool is recreated); account options,
+        like faults, are kept."""
         with self.store.lock:
+            options = self.store.options
             self.store.clear()
+            self.store.options = options
             self.store.persist()

@@ -36,26 +36,28 @@ def tf(make_tf: Callable[..., Terraform]) -> Terraform:
 
 
 @pytest.fixture
-def sp(make_tf: Callable[..., Terraform]):  # type: ignore[no-untyped-def]
+def sp(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """The emulator (with our users' operator key), the Secret Manager fake, and a Terraform
-    whose provider reaches them through SPARKPOST_* and SECRETMANAGER_EMULATOR_HOST."""
-    from .sparkpost_world import make_world
+    whose provider reaches them through SPARKPOST_* and SECRETMANAGER_EMULATOR_HOST.
 
-    yield from _world(make_tf, "us")
+    The account has no API-keys API (SparkPost documents key management only in its app)
+    unless the test is marked `api_keys_api`."""
+    yield from _world(make_tf, "us", request)
 
 
 @pytest.fixture
-def sp_eu(make_tf: Callable[..., Terraform]):  # type: ignore[no-untyped-def]
-    yield from _world(make_tf, "eu")
+def sp_eu(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    yield from _world(make_tf, "eu", request)
 
 
-def _world(make_tf: Callable[..., Terraform], region: str):  # type: ignore[no-untyped-def]
+def _world(make_tf: Callable[..., Terraform], region: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """A SparkPost world whose every terraform command logs at TRACE; when the test is done,
     the secret-leak scan reads everything the test left and fails the test on any leak."""
     from .leak_scan import scan
     from .sparkpost_world import make_world
 
-    world, close = make_world(make_tf, region=region)
+    api_keys_api = request.node.get_closest_marker("api_keys_api") is not None
+    world, close = make_world(make_tf, region=region, api_keys_api=api_keys_api)
     try:
         yield world
         leaks = scan(world, extra_secrets=world.extra_secrets)

@@ -56,8 +56,11 @@ class SparkPostWorld:
         return dict(self.emulator.request_log()["by_route"])
 
 
-def make_world(make_tf: Any, *, region: str = "us", grants: list[str] | None = None) -> tuple[SparkPostWorld, Any]:
-    emulator = Emulator(region=region)
+def make_world(make_tf: Any, *, region: str = "us", grants: list[str] | None = None,
+               api_keys_api: bool = False) -> tuple[SparkPostWorld, Any]:
+    """`api_keys_api`: the account has the API-keys API (an option SparkPost does not document;
+    off by default, as in the emulator)."""
+    emulator = Emulator(region=region, options={"api_keys_api": api_keys_api})
     emulator.start(0)
     fake = SecretManagerFake()
     fake.start(0)

@@ -11,10 +11,16 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from .harness import Result, changes
 from .sparkpost_world import SparkPostWorld
 
 SECRET = "projects/cloud-inst-1/secrets/SPARKPOST_SMTP_KEY"
+# These tests run on an account that has the API-keys API (SparkPost documents key management
+# only in its app; the emulator's `api_keys_api` option is off unless asked).
+pytestmark = pytest.mark.api_keys_api
+
 ADDR_P = "sparkpost_api_key.primary"
 ADDR_S = "sparkpost_api_key.sub"
 GET_ONE = "GET /api/v1/api-keys/{id}"

@@ -16,6 +16,8 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from .harness import ROOT, _processes_in, changes
 from .sparkpost_world import SparkPostWorld
 
@@ -52,6 +54,7 @@ def find_orphans(sp: SparkPostWorld, key: str, *extra: str) -> dict[str, Any]:
     return json.loads(proc.stdout)
 
 
+@pytest.mark.api_keys_api  # find-orphans lists keys with the admin key: needs the API-keys API
 def test_sigkill_mid_apply_then_apply_converges_and_orphans_are_reported(sp: SparkPostWorld) -> None:
     cloud_instances(sp, INSTANCES)
     sp.tf.init()

@@ -7,6 +7,8 @@ import json
 import re
 import shutil
 
+import pytest
+
 from .harness import ROOT, changes
 from .sparkpost_world import SparkPostWorld
 
@@ -20,6 +22,7 @@ def outputs(sp: SparkPostWorld) -> dict:
     return {k: v["value"] for k, v in json.loads(sp.tf.run("output", "-json").stdout).items()}
 
 
+@pytest.mark.api_keys_api  # the key_via_api_key_resource path needs an account with the API-keys API
 def test_initial_key_and_api_key_resource_paths(sp: SparkPostWorld) -> None:
     sp.tf.env_extra["SPARKPOST_API_KEY"] = sp.admin_key  # the api-key path needs api_keys/manage
     module_config(sp, '''

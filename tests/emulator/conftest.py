@@ -12,7 +12,9 @@ from provider.emulator.sparkpost import Emulator
 
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
-    with Emulator(region="us", state_path=None, seed=None) as e:
+    """An account with the API-keys API enabled (`api_keys_api`), since many tests here drive
+    /api-keys; the default (off) is tested in test_emu_api_keys.py."""
+    with Emulator(region="us", state_path=None, seed=None, options={"api_keys_api": True}) as e:
         e.add_key(key=OPERATOR_KEY, grants=OPERATOR_GRANTS, label="operator")
         e.add_key(key=ADMIN_KEY, grants=ADMIN_GRANTS, label="admin")
         yield e

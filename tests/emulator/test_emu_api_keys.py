@@ -1,8 +1,14 @@
-"""API keys (reference section 3; undocumented by SparkPost, modelled on the web app)."""
+"""API keys (reference section 3; undocumented by SparkPost, modelled on the web app).
+
+The `emu` fixture is an account with the API-keys API enabled (the `api_keys_api` option);
+the gate itself, off by default, is tested at the end of the file.
+"""
 
 from __future__ import annotations
 
-from emu_helpers import Api, make_subaccount
+import pytest
+
+from emu_helpers import ADMIN_KEY, Api, make_subaccount
 
 
 def _create(api: Api, body, **kw):
@@ -107,3 +113,29 @@ def test_subaccount_setup_key_is_manageable_through_api_keys(op, admin):
     sid, short = res["results"]["subaccount_id"], res["results"]["short_key"]
     keys = admin.get("/api-keys", subaccount=sid).json()["results"]
     assert [(k["label"], k["short_key"], k["subaccount_id"]) for k in keys] == [("initial", short, sid)]
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/api-keys"), ("POST", "/api-keys"),
+                                          ("GET", "/api-keys/x"), ("PUT", "/api-keys/x"),
+                                          ("DELETE", "/api-keys/x")])
+def test_gate_off_answers_403_to_every_api_keys_call(emu, admin, method, path):
+    emu.set_options(api_keys_api=False)
+    r = admin.call(method, path, json={"label": "k", "grants": ["smtp/inject"]})
+    assert (r.status_code, r.json()) == (403, {"errors": [{"message": "Forbidden."}]})
+
+
+def test_gate_is_off_by_default_and_switchable_by_control_api():
+    import requests
+    from provider.emulator.sparkpost import Emulator
+    with Emulator() as e:
+        e.add_key(key=ADMIN_KEY, grants=["api_keys/manage"], label="admin")
+        api = Api(e.url, ADMIN_KEY)
+        assert api.get("/api-keys").status_code == 403
+        r = requests.put(e.url + "/__emulator/options", json={"api_keys_api": True}, timeout=10)
+        assert r.json() == {"api_keys_api": True, "error_descriptions": True}
+        assert api.get("/api-keys").status_code == 200
+        assert requests.get(e.url + "/__emulator/options", timeout=10).json()["api_keys_api"] is True
+        bad = requests.put(e.url + "/__emulator/options", json={"api_keys_api": "yes"}, timeout=10)
+        assert bad.status_code == 400 and "true or false" in bad.json()["error"]
+        bad = requests.put(e.url + "/__emulator/options", json={"api_key_api": True}, timeout=10)
+        assert bad.status_code == 400 and "unknown option" in bad.json()["error"]

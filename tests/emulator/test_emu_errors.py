@@ -36,16 +36,18 @@ def test_json_with_charset_is_accepted(emu):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/subaccounts", "/api/v1/sending-domains", "/api/v1/sending-domains/x.com"])
-def test_malformed_json_is_400_with_sparkposts_error(emu, path):
+def test_malformed_json_is_422_with_sparkposts_error(emu, path):
+    # support-docs Changes-to-API-HTTP-Responses-and-Error-Codes, "Response invalid json":
+    # "Current 422" with exactly this body.
     r = _raw(emu, "POST" if path.count("/") == 3 else "PUT", path, data='{"name": ', content_type="application/json")
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert r.json() == {"errors": [{"message": "invalid data format/type",
                                     "description": "Problems parsing request as json", "code": "1300"}]}
 
 
-def test_non_object_json_body_is_400(emu):
+def test_non_object_json_body_is_422(emu):
     r = _raw(emu, "POST", "/api/v1/subaccounts", data="[1,2]", content_type="application/json")
-    assert r.status_code == 400 and r.json()["errors"][0]["code"] == "1300"
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "1300"
 
 
 def test_non_utf8_body_is_400(emu):

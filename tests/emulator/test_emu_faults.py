@@ -21,7 +21,7 @@ def _get(emu, path="/api/v1/subaccounts"):
 
 
 def test_burst_429_with_retry_after(emu):
-    assert _faults(emu, body={"burst_429": 2, "retry_after": 3}).status_code == 200
+    assert _faults(emu, body={"burst_429": 2, "retry_after": 3, "retry_after_fraction": 1}).status_code == 200
     for _ in range(2):
         r = _get(emu)
         assert r.status_code == 429
@@ -125,8 +125,16 @@ def test_fault_seed_makes_runs_reproducible(emu):
     assert first == second and {200, 429} == set(first)
 
 
+def test_429_has_no_retry_after_by_default(emu):
+    # SparkPost documents no Retry-After (index.apib "Rate Limiting"): not sent unless asked.
+    _faults(emu, body={"burst_429": 3, "retry_after": 2})
+    for _ in range(3):
+        r = _get(emu)
+        assert r.status_code == 429 and "Retry-After" not in r.headers
+
+
 def test_python_api_set_faults(emu):
-    emu.set_faults(burst_429=1, retry_after=2)
+    emu.set_faults(burst_429=1, retry_after=2, retry_after_fraction=1.0)
     r = _get(emu)
     assert (r.status_code, r.headers.get("Retry-After")) == (429, "2")
     emu.clear_faults()

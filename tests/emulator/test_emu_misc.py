@@ -32,13 +32,36 @@ def test_ip_pools(op, admin):
     assert admin.post("/ip-pools", {}).status_code == 400
     got = admin.get("/ip-pools/marketing_ip_pool").json()["results"]
     assert (got["id"], got["name"], got["ips"]) == ("marketing_ip_pool", "Marketing IP Pool", [])
-    sid = make_subaccount(op, ip_pool="marketing_ip_pool")  # now a valid subaccount ip_pool
-    # PUT requires name (D-ipp: "name (string, required)")
+    sid = make_subaccount(op, ip_pool="marketing_ip_pool")
+    # PUT needs `name` and echoes the pool's fields (ip-pools.apib, Update an IP Pool).
     assert admin.put("/ip-pools/marketing_ip_pool", {"signing_domain": "s.example.com"}).status_code == 400
-    assert admin.put("/ip-pools/marketing_ip_pool", {"name": "M", "signing_domain": "s.example.com"}).status_code == 200
+    r = admin.put("/ip-pools/marketing_ip_pool", {"name": "Updated", "signing_domain": "s.example.com"})
+    assert r.json() == {"results": {"name": "Updated", "signing_domain": "s.example.com", "id": "marketing_ip_pool"}}
     assert admin.delete("/ip-pools/marketing_ip_pool").status_code == 204
     assert admin.delete("/ip-pools/default").status_code == 400
+    # What happens to a subaccount naming a deleted pool is undocumented; sp_ip_pools unassigns it.
     assert "ip_pool" not in op.get(f"/subaccounts/{sid}").json()["results"]
+
+
+def test_ip_pool_rules_from_the_reference(admin):
+    assert admin.put("/ip-pools/default", {"name": "D"}).json() == \
+        {"errors": [{"message": "IP Pool default is reserved and cannot be updated."}]}
+    assert admin.get("/ip-pools/nope").json() == {"errors": [{"message": "IP pool not found."}]}
+    r = admin.put("/ip-pools/not_a_real_pool", {"name": "x"})
+    assert (r.status_code, r.json()) == (404, {"errors": [{"message": "IP Pool not_a_real_pool does not exist."}]})
+    r = admin.delete("/ip-pools/marketing")
+    assert (r.status_code, r.json()) == (404, {"errors": [{"message": "IP Pool marketing does not exist."}]})
+    r = admin.post("/ip-pools", {"name": "Marketing IP Pool", "auto_warmup_overflow_pool": "overflow_pool"})
+    assert (r.status_code, r.json()) == (400, {"errors": [
+        {"message": "Auto Warmup Overflow Pool overflow_pool does not exist."}]})
+    assert admin.post("/ip-pools", {"name": "overflow_pool"}).status_code == 200
+    assert admin.post("/ip-pools", {"name": "marketing", "auto_warmup_overflow_pool": "overflow_pool"}).status_code == 200
+    r = admin.post("/ip-pools", {"name": "third", "auto_warmup_overflow_pool": "marketing"})
+    assert r.json() == {"errors": [{"message": "marketing has an overflow pool and cannot be an overflow pool"}]}
+    r = admin.put("/ip-pools/overflow_pool", {"name": "o", "auto_warmup_overflow_pool": "shared pool"})
+    assert r.json() == {"errors": [{"message": "overflow_pool is an overflow pool and cannot have an overflow pool"}]}
+    default = next(p for p in admin.get("/ip-pools").json()["results"] if p["id"] == "default")
+    assert default == {"id": "default", "name": "Default", "ips": []}
 
 
 def test_tracking_domains_minimal(emu, op, admin):

@@ -27,7 +27,8 @@ ADMIN_GRANTS = OPERATOR_GRANTS + ["api_keys/manage"]
 
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
-    emulator = Emulator(region="us", state_path=None, seed=None)
+    # An account with the API-keys API (off by default): the client tests drive /api-keys.
+    emulator = Emulator(region="us", state_path=None, seed=None, options={"api_keys_api": True})
     emulator.start(port=0)
     emulator.add_key(key=ADMIN_KEY, grants=ADMIN_GRANTS, label="admin")
     emulator.add_key(key=OPERATOR_KEY, grants=OPERATOR_GRANTS, label="operator")
