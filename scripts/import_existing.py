@@ -119,6 +119,14 @@ def render_imports(report: Report, module_address: str) -> str:
     return "\n".join(lines)
 
 
+def describe_blocks(imports: str) -> str:
+    """How many import blocks a rendered imports.tf holds, by resource type."""
+    targets = [line.split("=", 1)[1] for line in imports.splitlines() if line.strip().startswith("to = ")]
+    subs = sum(".sparkpost_subaccount." in t for t in targets)
+    domains = sum(".sparkpost_sending_domain." in t for t in targets)
+    return f"{len(targets)} import blocks: {subs} subaccounts, {domains} sending domains"
+
+
 def adopted_instances(instances: dict[str, dict[str, Any]], report: Report) -> dict[str, dict[str, Any]]:
     out = {c: dict(v) for c, v in instances.items()}
     for a in report.adopted:
@@ -226,12 +234,14 @@ def main(argv: list[str] | None = None) -> int:
 
     out_dir = args.out or args.instances.parent
     imports_path = out_dir / "imports.tf"
+    imports = render_imports(report, args.module_address)
     if not args.write:
-        print(f"\nDry run: nothing written. With --write: {imports_path} "
-              f"({len(report.adopted)} subaccount imports) and {args.instances} (adopt_existing_key on adopted instances).")
+        # Counted from the very text --write would write, so the figure cannot drift from it.
+        print(f"\nDry run: nothing written. With --write: {imports_path} ({describe_blocks(imports)}) "
+              f"and {args.instances} (adopt_existing_key on adopted instances).")
         return 0
     out_dir.mkdir(parents=True, exist_ok=True)
-    imports_path.write_text(render_imports(report, args.module_address))
+    imports_path.write_text(imports)
     shutil.copy2(args.instances, args.instances.with_suffix(args.instances.suffix + ".bak"))
     doc["instances"] = adopted_instances(instances, report)
     tmp = args.instances.with_suffix(".tmp")

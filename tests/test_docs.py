@@ -72,6 +72,12 @@ def test_resource_has_import_example_and_docs_section(cls: type) -> None:
     page = ROOT / "docs" / "resources" / f"{_short(cls.type_name)}.md"
     assert page.is_file(), f"{page.relative_to(ROOT)} is missing: run `make docs`"
     assert "\n## Import\n" in page.read_text(), f"{page.relative_to(ROOT)} has no Import section: run `make docs`"
+    # Both ways of importing: the command, and an import {} block (Terraform 1.5+).
+    block = folder / "import-by-string-id.tf"
+    assert block.is_file() and f"to = {cls.type_name}." in block.read_text(), (
+        f"{cls.type_name} has no import {{}} example: write {block.relative_to(ROOT)}, then run `make docs`"
+    )
+    assert "import {" in page.read_text().split("\n## Import\n", 1)[1]
 
 
 _SCHEMAS: list[Any] = [pytest.param(None, PROVIDER_SCHEMA, id="provider")]

@@ -69,6 +69,8 @@ def test_bulk_adoption_of_200_subaccounts(sp: SparkPostWorld) -> None:
     assert f"Adopt {COUNT} subaccount(s)" in dry.stdout
     assert "legacy-marketing" in dry.stdout and "cloud-retired" in dry.stdout  # reported, left alone
     assert "Dry run: nothing written" in dry.stdout
+    # the dry run counts the blocks --write writes: one per subaccount and one per custom domain
+    assert f"({COUNT + 3} import blocks: {COUNT} subaccounts, 3 sending domains)" in dry.stdout
     assert not (work / "imports.tf").exists()
     assert json.loads(tfvars.read_text()) == {"instances": instances}
 
