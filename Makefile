@@ -11,7 +11,7 @@ help:
 	@echo "make demo     apply the managed-SMTP example against the local SparkPost emulator"
 	@echo "make test     run the unit and end-to-end tests (real terraform, local emulator)"
 	@echo "make install  install the provider into ~/.terraform.d/plugins (source sourcegraph/sparkpost)"
-	@echo "make docs     regenerate docs/ from the schemas and examples/"
+	@echo "make docs     regenerate docs/ and the module READMEs from the schemas and examples/"
 	@echo "make bench    print start-up and scale benchmark figures"
 
 $(STAMP): pyproject.toml
@@ -31,6 +31,7 @@ test: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) scripts/gen_docs.py
+	$(PY) scripts/gen_module_readme.py
 
 bench: $(STAMP)
 	$(PY) scripts/bench-startup

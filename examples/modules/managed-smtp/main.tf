@@ -12,7 +12,9 @@ locals {
 resource "sparkpost_subaccount" "this" {
   name                = "cloud-${var.customer}"
   ip_pool             = var.ip_pool
+  status              = var.suspended ? "suspended" : "active"
   deletion_protection = var.deletion_protection
+  on_destroy          = var.on_destroy
 
   # Made in the same call as the subaccount: the only way an operator key without the
   # API-keys grant can make a subaccount's key.

@@ -71,3 +71,19 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "suspended" {
+  description = "Suspend the subaccount: SparkPost refuses its mail (SMTP and REST) but keeps everything, and setting this back to false reactivates it. The first step of decommissioning an instance (docs/guides/decommissioning.md)."
+  type        = bool
+  default     = false
+}
+
+variable "on_destroy" {
+  description = "What removing the instance does to its subaccount once deletion_protection is false: terminate (irreversible), suspend (reversible), or abandon (leave it as it is, stop managing it). The send key's secret is never touched: see docs/guides/decommissioning.md."
+  type        = string
+  default     = "terminate"
+  validation {
+    condition     = contains(["terminate", "suspend", "abandon"], var.on_destroy)
+    error_message = "on_destroy must be \"terminate\", \"suspend\" or \"abandon\"."
+  }
+}
