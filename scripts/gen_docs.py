@@ -16,6 +16,8 @@ Sources, and what each becomes:
   `examples/data-sources/<type>/data-source.tf` -> `docs/resources/<name>.md` and
   `docs/data-sources/<name>.md` (name = type without `sparkpost_`).
 * `templates/guides/*.md` -> `docs/guides/`, copied unchanged.
+* `templates/*.md` (pages that are not registry docs, like `emulator.md`) -> `docs/`, copied
+  unchanged.
 
 docs/ is entirely generated: files there that no source produces are deleted (or, with
 --check, reported). Output is deterministic: attributes are sorted within each section.
@@ -398,6 +400,8 @@ def generate() -> dict[str, str]:
     if guides.is_dir():
         for g in sorted(guides.glob("*.md")):
             out[f"{DOCS}/guides/{g.name}"] = g.read_text()
+    for page in sorted((ROOT / "templates").glob("*.md")):
+        out[f"{DOCS}/{page.name}"] = page.read_text()
     _check_orphan_examples(list(RESOURCES), list(DATA_SOURCES))
     return out
 
