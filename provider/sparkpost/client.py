@@ -17,7 +17,8 @@ import os
 import random
 import threading
 import time
-from typing import Any, Callable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
@@ -26,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from ..version import VERSION
+from .deliverability import CHECK_METRICS, SubaccountCounts
 from .errors import (
     Cancelled,
     InvalidResponse,
@@ -58,6 +60,12 @@ CONNECT_TIMEOUT_CAP = 10.0
 # guards against a server that keeps returning links.next forever.
 SUBACCOUNT_PAGE_SIZE = 100
 MAX_PAGES = 10_000
+# The Metrics API answers at most `limit` rows (1..10000, metrics.apib) and has no cursor;
+# subaccount ids go in batches small enough to keep the URL short.
+METRICS_LIMIT = 10_000
+METRICS_ID_BATCH = 200
+DATA_PRIVACY_KINDS = ("rtbf", "opt-out")
+DATA_PRIVACY_MAX_RECIPIENTS = 1000  # data-privacy.apib: "Array of email addresses (max 1000)"
 # How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
 CANCEL_POLL_SECONDS = 0.1
 
@@ -689,6 +697,67 @@ class SparkPostClient:
 
     def list_ip_pools(self) -> list[dict[str, Any]]:
         return self._call("GET", "/ip-pools", expect=(list,))
+
+    # -- metrics (read-only: the operator key's metrics/view grant) ------------------------
+    def deliverability_by_subaccount(
+        self,
+        *,
+        start: datetime,
+        end: datetime | None = None,
+        subaccounts: Sequence[int] | None = None,
+    ) -> list[SubaccountCounts]:
+        """GET /metrics/deliverability/subaccount over ``[start, end)`` (UTC), one row per
+        subaccount with traffic (0 = the primary account).
+
+        The endpoint has no cursor: it returns at most ``limit`` (<= 10000) rows. So ids are
+        asked for in batches of ``METRICS_ID_BATCH`` (which also keeps URLs short), and when an
+        unfiltered query comes back full, the subaccount list (cursor-paginated) supplies the
+        ids to batch over. 429s are retried by the usual policy (``retry.py``).
+        """
+        params: dict[str, Any] = {"from": _metrics_time(start), "metrics": list(CHECK_METRICS),
+                                  "timezone": "UTC", "limit": METRICS_LIMIT}
+        if end is not None:
+            params["to"] = _metrics_time(end)
+        path = "/metrics/deliverability/subaccount"
+        if subaccounts is None:
+            rows = self._call("GET", path, params=params, expect=(list,))
+            if len(rows) < METRICS_LIMIT:
+                return [SubaccountCounts.from_api(r, path=path) for r in rows]
+            ids = [0, *(int(s["id"]) for s in self.iter_subaccounts() if isinstance(s.get("id"), int))]
+        else:
+            ids = sorted({_int_id(i) for i in subaccounts})
+        out: list[SubaccountCounts] = []
+        for i in range(0, len(ids), METRICS_ID_BATCH):
+            batch = ids[i:i + METRICS_ID_BATCH]
+            rows = self._call("GET", path, params={**params, "subaccounts": batch}, expect=(list,))
+            out.extend(SubaccountCounts.from_api(r, path=path) for r in rows)
+        return out
+
+    # -- data privacy (an action: the data_privacy/manage grant) ---------------------------
+    def data_privacy_request(self, kind: str, recipients: Sequence[str], *,
+                             subaccount: int | None = None,
+                             include_subaccounts: bool = False) -> str:
+        """POST /data-privacy/{rtbf,opt-out}-request for at most 1000 recipients; returns
+        SparkPost's message ("Request saved."). Repeating a request is harmless, so it is
+        retried like an idempotent call."""
+        if kind not in DATA_PRIVACY_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(DATA_PRIVACY_KINDS)}, got {kind!r}")
+        if not recipients or len(recipients) > DATA_PRIVACY_MAX_RECIPIENTS:
+            raise ValueError(f"between 1 and {DATA_PRIVACY_MAX_RECIPIENTS} recipients per request")
+        body: dict[str, Any] = {"recipients": list(recipients)}
+        if subaccount is None:
+            body["include_subaccounts"] = bool(include_subaccounts)
+        result = self._call("POST", f"/data-privacy/{kind}-request", json=body,
+                            subaccount=subaccount, expect=(dict,), idempotent=True)
+        message = result.get("message")
+        return message if isinstance(message, str) else "Request saved."
+
+
+def _metrics_time(value: datetime) -> str:
+    """The Metrics API's ``YYYY-MM-DDTHH:MM``, in UTC (naive datetimes are taken as UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M")
 
 
 def _int_id(value: int) -> int:
