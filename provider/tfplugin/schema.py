@@ -16,8 +16,10 @@ from .values import CtyType
 
 Nesting = Literal["single", "list", "set", "map", "group"]
 
-# A validator gets the attribute's value (never Unknown or None: those are skipped) and
-# returns an error message, or None when the value is fine.
+# A validator gets the attribute's value (never Unknown or None: the plugin layer rejects a
+# null required value, and a null collection element, before validators run) and returns an
+# error message, or None when the value is fine. An optional attribute's null means "not set":
+# its description says what that means.
 Validator = Callable[[Any], "str | None"]
 
 

@@ -89,13 +89,23 @@ def _register_all(v: Any) -> None:
             _register_all(x)
 
 
-def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> None:
-    """Per-attribute validators, skipping null and unknown values, errors at the attribute.
+def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> bool:
+    """Null checks, then per-attribute validators, errors at the attribute. False when a null
+    stood where a value is needed (the object's own checks then do not run: they may rely on
+    every required value being there).
+
+    Null is bad input unless the schema says what it means. A required attribute written as
+    null (`name = null`, `{ secret = null }`, a variable that is null) is an error: Terraform
+    itself lets an explicit null through, and inside a nested object that is where a missing
+    value hides. An optional attribute's null means "not set" (Terraform sends the same null
+    for both), and its description says what that means. An element of a list, set or map is
+    never null. Validators themselves never see null or unknown values.
 
     Terraform (1.11) underlines a diagnostic path only through blocks: a path into a nested
     attribute's object lands on the resource's first line. So errors inside nested attributes
     point at the outermost nested attribute and name the full path in their summary.
     """
+    complete = True
 
     def dotted(path: tuple[Any, ...]) -> str:
         out = ""
@@ -103,14 +113,43 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> None:
             out += f"[{step}]" if isinstance(step, int) else f'["{step.key}"]' if isinstance(step, diag_mod.Key) else f".{step}"
         return out.lstrip(".")
 
+    def null_elements(a: Attribute, v: Any) -> list[str]:
+        """Where a collection holds null: "[2]", '["k"]', or "an element" for sets."""
+        ty = a.nested.cty_type if a.nested else a.type
+        if not isinstance(ty, list) or ty[0] not in ("list", "set", "map"):
+            return []
+        items = list(v.items()) if isinstance(v, dict) else list(enumerate(v)) if isinstance(v, list) else []
+        return [("an element" if ty[0] == "set" else f'["{k}"]' if ty[0] == "map" else f"[{k}]")
+                for k, e in items if e is None]
+
     def check(attrs: list[Attribute], obj: Any, prefix: tuple[Any, ...], anchor: tuple[Any, ...] | None) -> None:
+        nonlocal complete
         if not isinstance(obj, dict):
             return
         for a in attrs:
             v = obj.get(a.name)
-            if v is None or isinstance(v, values.Unknown):
-                continue
             path = prefix + (a.name,)
+            if v is None:
+                if a.required:
+                    complete = False
+                    diags.error(
+                        f"Missing value for {dotted(path)}",
+                        f"{dotted(path)} is required and may not be null. Give it a value (a variable "
+                        "or expression that is null counts as no value).",
+                        anchor or path,
+                    )
+                continue
+            if isinstance(v, values.Unknown):
+                continue
+            nulls = null_elements(a, v)
+            if nulls:
+                complete = False
+                diags.error(
+                    f"Null element in {dotted(path)}",
+                    f"{dotted(path)} holds null at {', '.join(nulls)}; its elements may not be null.",
+                    anchor or path,
+                )
+                continue
             for validator in a.validators:
                 message = validator(v)
                 if message:
@@ -130,6 +169,7 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> None:
                         check(a.nested.attributes, e, path, inner_anchor)
 
     check(schema.block.attributes, config, (), None)
+    return complete
 
 
 def _exception_diag(diags: Diagnostics, what: str, exc: BaseException) -> None:
@@ -216,8 +256,8 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             if target:
                 config = _decode(raw, target.schema.cty_type)
                 register_sensitive(target.schema, config)
-                run_validators(target.schema, config, diags)
-                target.validate(config or {}, diags)
+                if run_validators(target.schema, config, diags):
+                    target.validate(config or {}, diags)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a diagnostic
             _exception_diag(diags, f"validating {what}", exc)
         return self._diags(diags)

@@ -96,6 +96,63 @@ CASES: list[ConfigCase] = [
     C("data-subaccounts-status", 'data "sparkpost_subaccounts" "CASE" {\n  status = "gone"\n}\n', "status", "must be one of"),
     C("data-sending-domain-spaces", 'data "sparkpost_sending_domain" "CASE" {\n  domain = "no spaces.example"\n}\n',
       "domain", "host name"),
+    # null where a value is needed (issue 13 item 1): a literal null at validate, ...
+    C("null-subaccount-name", 'resource "sparkpost_subaccount" "CASE" {\n  name = null\n}\n', "name", "may not be null"),
+    C("null-subaccount-initial-key-label",
+      SUB % '  initial_api_key = {\n    label = null\n    grants = ["smtp/inject"]\n  }\n',
+      "initial_api_key.label", "may not be null"),
+    C("null-subaccount-initial-key-grants", SUB % '  initial_api_key = {\n    label = "k"\n    grants = null\n  }\n',
+      "initial_api_key.grants", "may not be null"),
+    C("null-subaccount-initial-key-grant-element",
+      SUB % '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject", null]\n  }\n',
+      "initial_api_key.grants", "may not be null"),
+    C("null-subaccount-initial-key-ip-element",
+      SUB % '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject"]\n    valid_ips = [null]\n  }\n',
+      "initial_api_key.valid_ips", "may not be null"),
+    C("null-subaccount-secret-manager-secret", SUB % (IKEY + '  initial_api_key_secret_manager = { secret = null }\n'),
+      "initial_api_key_secret_manager.secret", "may not be null"),
+    C("null-api-key-label", 'resource "sparkpost_api_key" "CASE" {\n  label = null\n  grants = ["smtp/inject"]\n}\n',
+      "label", "may not be null"),
+    C("null-api-key-grants", 'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n  grants = null\n}\n',
+      "grants", "may not be null"),
+    C("null-api-key-grant-element", 'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n  grants = [null]\n}\n',
+      "grants", "may not be null"),
+    C("null-api-key-ip-element", KEY % '  valid_ips = ["10.0.0.1", null]\n', "valid_ips", "may not be null"),
+    C("null-api-key-secret-manager-secret", KEY % '  secret_manager = { secret = null }\n', "secret_manager.secret",
+      "may not be null"),
+    C("null-domain", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = null\n}\n', "domain", "may not be null"),
+    C("null-domain-dkim-selector",
+      DOMAIN % '  dkim = {\n    selector = null\n    public_key = "MIIB"\n    private_key = "MIIE"\n  }\n',
+      "dkim.selector", "may not be null"),
+    C("null-domain-dkim-private-key",
+      DOMAIN % '  dkim = {\n    selector = "s1"\n    public_key = "MIIB"\n    private_key = null\n  }\n',
+      "dkim.private_key", "may not be null"),
+    C("null-data-sending-domain", 'data "sparkpost_sending_domain" "CASE" {\n  domain = null\n}\n', "domain",
+      "may not be null"),
+    # ... and a variable that is null, known only at plan (validate sees it unknown)
+    C("null-var-subaccount-name",
+      'variable "CASE_name" {\n  type = string\n  default = null\n}\n'
+      'resource "sparkpost_subaccount" "CASE" {\n  name = var.CASE_name\n}\n', "name", "may not be null", phase="plan"),
+    C("null-var-subaccount-secret-manager-secret",
+      'variable "CASE_secret" {\n  type = string\n  default = null\n}\n'
+      + SUB % (IKEY + '  initial_api_key_secret_manager = { secret = var.CASE_secret }\n'),
+      "initial_api_key_secret_manager.secret", "may not be null", phase="plan"),
+    C("null-var-api-key-grants",
+      'variable "CASE_grants" {\n  type = set(string)\n  default = null\n}\n'
+      'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n  grants = var.CASE_grants\n}\n',
+      "grants", "may not be null", phase="plan"),
+    C("null-var-api-key-grant-element",
+      'variable "CASE_grant" {\n  type = string\n  default = null\n}\n'
+      'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n  grants = ["smtp/inject", var.CASE_grant]\n}\n',
+      "grants", "may not be null", phase="plan"),
+    C("null-var-domain",
+      'variable "CASE_domain" {\n  type = string\n  default = null\n}\n'
+      'resource "sparkpost_sending_domain" "CASE" {\n  domain = var.CASE_domain\n}\n', "domain", "may not be null",
+      phase="plan"),
+    C("null-var-data-sending-domain",
+      'variable "CASE_domain" {\n  type = string\n  default = null\n}\n'
+      'data "sparkpost_sending_domain" "CASE" {\n  domain = var.CASE_domain\n}\n', "domain", "may not be null",
+      phase="plan"),
 ]
 
 

@@ -205,6 +205,53 @@ def test_validators_and_validate_hook(srv: ProviderServicer) -> None:
     assert not resp.diagnostics
 
 
+def validate_thing(srv: ProviderServicer, **kw: Any) -> list[Any]:
+    resp = srv.ValidateResourceConfig(
+        pb.ValidateResourceConfig.Request(type_name="tftest_thing", config=dv(thing(**kw), THING_TY)), None
+    )
+    return errors(resp)
+
+
+def steps(diag: Any) -> list[Any]:
+    return [s.attribute_name or s.element_key_int or s.element_key_string for s in diag.attribute.steps]
+
+
+def test_null_required_attribute_is_an_error_at_its_path(srv: ProviderServicer) -> None:
+    (e,) = validate_thing(srv, name=None)
+    assert e.summary == "Missing value for name"
+    assert "may not be null" in e.detail
+    assert steps(e) == ["name"]
+
+
+def test_null_required_attribute_inside_a_nested_object(srv: ProviderServicer) -> None:
+    (e,) = validate_thing(srv, name="a", rules=[{"port": 1, "proto": None}, {"port": None, "proto": "udp"}])
+    # the path of a nested attribute's error anchors at the outermost attribute and the summary
+    # names the whole path (Terraform underlines paths into nested attributes only that far)
+    assert e.summary == "Missing value for rules[1].port"
+    assert steps(e) == ["rules"]
+
+
+def test_null_optional_attributes_mean_not_set(srv: ProviderServicer) -> None:
+    assert validate_thing(srv, name="a", settings={"mode": None, "level": None, "region": None}) == []
+    assert validate_thing(srv, name="a", settings=None, rules=None, tags=None) == []
+
+
+def test_null_collection_elements_are_errors(srv: ProviderServicer) -> None:
+    (e,) = validate_thing(srv, name="a", tags=["x", None])
+    assert e.summary == "Null element in tags"
+    assert "an element" in e.detail
+    (e,) = validate_thing(srv, name="a", rules=[{"port": 1, "proto": None}, None])
+    assert e.summary == "Null element in rules" and "[1]" in e.detail
+
+
+def test_own_checks_do_not_run_on_a_config_missing_required_values(srv: ProviderServicer) -> None:
+    # the resource's validate hook may rely on required values being there
+    summaries = [e.summary for e in validate_thing(srv, name=None, behaviour="invalid")]
+    assert summaries == ["Missing value for name"]
+    summaries = [e.summary for e in validate_thing(srv, name="a", behaviour="invalid")]
+    assert summaries == ["Behaviour refused"]
+
+
 def test_configure_with_unknown_store(srv: ProviderServicer) -> None:
     resp = srv.ConfigureProvider(pb.ConfigureProvider.Request(config=dv({"store": values.UNKNOWN}, TestProvider.schema.cty_type)), None)
     assert [e.summary for e in errors(resp)] == ["Store unknown"]
