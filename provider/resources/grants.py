@@ -6,9 +6,17 @@ Self-contained on purpose (no provider imports): `sparkpost_api_key.grants` and
 Where the lists come from (reference `sparkpost-api.md` section 3.4). SparkPost publishes no
 authoritative list of grants an API key may hold, so:
 
-* `SUBACCOUNT_GRANTS`: the ten grants documented for subaccount keys (`key_grants` of
-  `POST /subaccounts`), plus the three template grants SparkPost's subaccount guide lists
-  (UNCONFIRMED as key grants, accepted by the emulator).
+* `SUBACCOUNT_GRANTS`: exactly the API reference's list for subaccount keys. The reference
+  (SparkPost/developers.sparkpost.com content/api/subaccounts.apib, Create a Subaccount,
+  `key_grants`): "Valid values are: `smtp/inject`, `sending_domains/manage`,
+  `tracking_domains/view`, `tracking_domains/manage`, `message_events/view`,
+  `suppression_lists/manage`, `transmissions/view`, `transmissions/modify`, `webhooks/view`,
+  `webhooks/modify`". SparkPost's own sources disagree with it twice, and the reference wins:
+  its subaccount guide (support-docs content/docs/user-guide/subaccounts.md) lists "Templates
+  (read/write/preview)" among the permissions of subaccount keys, which the reference's list
+  leaves out (so `templates/*` on a subaccount key is an error here, with a note saying why);
+  and the same apib's 400 example names only four "Supported values", a stale message the list
+  above contradicts.
 * `PRIMARY_GRANTS`: the grants confirmed for primary-account keys, then the other grant
   strings SparkPost's web app shows (`/authenticate/grants` fixtures: UNCONFIRMED for keys, but
   a key using them must not be refused by the provider).
@@ -31,7 +39,7 @@ __all__ = [
     "check_grants",
 ]
 
-# Documented for subaccount keys [D-sub], then the template grants of S-subguide (UNCONFIRMED).
+# The API reference's `key_grants` list (subaccounts.apib), in its order.
 SUBACCOUNT_GRANTS: tuple[str, ...] = (
     "smtp/inject",
     "sending_domains/manage",
@@ -43,10 +51,10 @@ SUBACCOUNT_GRANTS: tuple[str, ...] = (
     "transmissions/modify",
     "webhooks/view",
     "webhooks/modify",
-    "templates/view",
-    "templates/modify",
-    "templates/preview",
 )
+
+# Listed for subaccount keys by the subaccount guide but not by the API reference.
+_GUIDE_ONLY_SUBACCOUNT_GRANTS = frozenset({"templates/view", "templates/modify", "templates/preview"})
 
 # Confirmed for primary-account keys [SS].
 PRIMARY_CONFIRMED_GRANTS: tuple[str, ...] = (
@@ -143,6 +151,14 @@ def check_grants(grants: Iterable[str], *, subaccount: bool | None) -> tuple[lis
         seen.add(grant)
         if subaccount is True:
             if grant in SUBACCOUNT_GRANTS:
+                continue
+            if grant in _GUIDE_ONLY_SUBACCOUNT_GRANTS:
+                errors.append(
+                    f'"{grant}" is not a grant SparkPost\'s API reference allows on a subaccount key. Its '
+                    "list of valid key_grants (subaccounts.apib) has no templates grants, although the "
+                    "subaccount guide mentions templates; the provider follows the reference. Subaccount "
+                    "keys may hold: " + ", ".join(SUBACCOUNT_GRANTS) + "."
+                )
                 continue
             if grant in PRIMARY_GRANTS:
                 errors.append(

@@ -13,7 +13,11 @@ from provider.tfplugin.values import UNKNOWN
 
 
 def test_lists_follow_the_reference() -> None:
-    assert len(SUBACCOUNT_GRANTS) == 13 and "smtp/inject" in SUBACCOUNT_GRANTS
+    # exactly subaccounts.apib's key_grants list
+    assert SUBACCOUNT_GRANTS == (
+        "smtp/inject", "sending_domains/manage", "tracking_domains/view", "tracking_domains/manage",
+        "message_events/view", "suppression_lists/manage", "transmissions/view", "transmissions/modify",
+        "webhooks/view", "webhooks/modify")
     assert "webhooks/modify" in SUBACCOUNT_GRANTS and "webhooks/manage" not in ALL_GRANTS
     assert set(PRIMARY_CONFIRMED_GRANTS) <= set(PRIMARY_GRANTS)
     # singular "subaccount", and the grant the provider itself needs for api-keys
@@ -23,7 +27,12 @@ def test_lists_follow_the_reference() -> None:
 
 
 def test_subaccount_key() -> None:
-    assert check_grants(["smtp/inject", "templates/preview"], subaccount=True) == ([], [])
+    assert check_grants(["smtp/inject", "webhooks/view"], subaccount=True) == ([], [])
+    # The subaccount guide lists templates for subaccount keys, the API reference does not.
+    for grant in ("templates/view", "templates/modify", "templates/preview"):
+        [error], [] = check_grants(["smtp/inject", grant], subaccount=True)
+        assert "API reference" in error and "subaccount guide" in error and "smtp/inject" in error
+    assert check_grants(["templates/view"], subaccount=False) == ([], [])
     errors, warnings = check_grants(["smtp/inject", "metrics/view", "metrics/view"], subaccount=True)
     assert len(errors) == 1 and warnings == []
     assert errors[0].startswith('"metrics/view" is a grant for primary-account keys only')
