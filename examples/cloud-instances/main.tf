@@ -29,6 +29,7 @@ variable "instances" {
     sending_domain     = optional(string)
     ip_pool            = optional(string)
     adopt_existing_key = optional(bool, false)
+    enabled            = optional(bool, true) # false: the customer brings their own SMTP
   }))
 }
 
@@ -42,6 +43,7 @@ module "managed_smtp" {
   sending_domain     = each.value.sending_domain
   ip_pool            = each.value.ip_pool
   adopt_existing_key = each.value.adopt_existing_key
+  enabled            = each.value.enabled
 }
 
 output "smtp" {

@@ -12,7 +12,7 @@ locals {
 resource "sparkpost_subaccount" "this" {
   name                = "cloud-${var.customer}"
   ip_pool             = var.ip_pool
-  status              = var.suspended ? "suspended" : "active"
+  status              = var.suspended || !var.enabled ? "suspended" : "active"
   deletion_protection = var.deletion_protection
   on_destroy          = var.on_destroy
 

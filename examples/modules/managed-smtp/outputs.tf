@@ -22,8 +22,8 @@ output "smtp_password_secret_version" {
 }
 
 output "email_smtp" {
-  description = "Sourcegraph's site-config email.smtp object. password names the Secret Manager version holding the key, never the key."
-  value = {
+  description = "Sourcegraph's site-config email.smtp object. password names the Secret Manager version holding the key, never the key. null when enabled = false: the instance uses the customer's own SMTP."
+  value = !var.enabled ? null : {
     host           = local.smtp_host
     port           = 587
     username       = "SMTP_Injection"

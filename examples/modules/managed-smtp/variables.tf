@@ -72,6 +72,13 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "enabled" {
+  description = "Managed SMTP for this instance. false suspends the subaccount (mail stops; the send key, suppression list and history stay) and makes the email_smtp output null, so site config falls back to the customer's own SMTP; true (or null, which means the default) reactivates the same subaccount and key. See docs/guides/managed-smtp.md, \"Bring your own SMTP\"."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "suspended" {
   description = "Suspend the subaccount: SparkPost refuses its mail (SMTP and REST) but keeps everything, and setting this back to false reactivates it. The first step of decommissioning an instance (docs/guides/decommissioning.md)."
   type        = bool
