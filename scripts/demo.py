@@ -6,7 +6,9 @@ It installs the provider into the local mirror, starts both servers on free loca
 emulator seeded with an operator key holding exactly our users' three grants, stored in the fake
 Secret Manager where the example's provider block reads it), runs terraform init and apply,
 prints the SMTP settings, shows that the next plan is empty, renames one subaccount outside
-Terraform and shows the drift plan, and stops everything it started, on Ctrl-C and failure too.
+Terraform and shows the drift plan, seeds an hour of deliverability metrics and ends with the
+deliverability check (`sparkpost-smtp-check`) over the instances, and stops everything it
+started, on Ctrl-C and failure too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 OPERATOR_GRANTS = ["metrics/view", "subaccount/manage", "sending_domains/manage"]
 OPERATOR_SECRET = "projects/sourcegraph-secrets/secrets/SPARKPOST_API_KEY"
+# An hour of traffic per instance for the deliverability check: (sent, bounces, hard bounces,
+# spam complaints). acme is healthy, globex bounces too much (warning), initech draws spam
+# complaints (critical).
+DEMO_TRAFFIC = {"acme": (1200, 12, 3, 0), "globex": (800, 56, 8, 0), "initech": (2000, 30, 6, 9)}
 INSTANCES = {
     "acme": {"project": "cloud-acme-prod"},
     "globex": {"project": "cloud-globex-prod", "sending_domain": "mail.globex.example"},
@@ -180,6 +187,28 @@ def run(args: argparse.Namespace) -> None:
         if code != 2:
             raise DemoFailed("the drift was not detected")
         note(f"{YELLOW}exit code 2: drift detected{RESET} (a scheduled plan would alert here; apply puts it back)")
+
+        step("Seeding an hour of deliverability metrics into the emulator (POST /__emulator/metrics)")
+        hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+        for customer, (sent, bounces, hard, spam) in DEMO_TRAFFIC.items():
+            row = {"subaccount_id": int(smtp[customer]["subaccount_id"]), "ts": hour_ago,
+                   "count_targeted": sent, "count_sent": sent, "count_accepted": sent - bounces,
+                   "count_delivered": sent - bounces, "count_bounce": bounces, "count_hard_bounce": hard,
+                   "count_soft_bounce": bounces - hard, "count_spam_complaint": spam}
+            requests.post(f"{url}/__emulator/metrics", json=row, timeout=30).raise_for_status()
+            note(f"{customer}: {sent} sent, {bounces} bounced ({hard} hard), {spam} spam complaints")
+
+        step("sparkpost-smtp-check over the demo's instances (names from terraform output -json)")
+        _, tf_out = terraform(work, env, "output", "-json", stream=False)
+        check = subprocess.run([sys.executable, "-m", "provider.commands.smtp_check", "--terraform-output", "-"],
+                               input=tf_out, capture_output=True, text=True, timeout=300, cwd=ROOT,
+                               env={**env, "SPARKPOST_API_KEY": operator_key})
+        for line in check.stdout.splitlines():
+            print(f"    {DIM}│{RESET} {line}", flush=True)
+        if check.returncode not in (0, 1, 2):
+            raise DemoFailed(f"the deliverability check could not check: {check.stderr.strip()}")
+        verdict = {0: f"{GREEN}healthy", 1: f"{YELLOW}warning", 2: f"{RED}critical"}[check.returncode]
+        note(f"exit code {check.returncode}: {verdict}{RESET} (a cron job or monitor alerts on 1 and 2; 3 = could not check)")
         print(f"\n{GREEN}{BOLD}Demo complete.{RESET} Files are in {base}; the servers are stopped.")
     finally:
         servers.stop()

@@ -26,6 +26,12 @@ def test_demo_runs_end_to_end(tmp_path: Path, terraform_bin: str) -> None:
     assert "no changes: the infrastructure matches the configuration" in out
     assert "exit code 2: drift detected" in out
     assert "Demo complete." in out
+    # it ends with the deliverability check over the three instances, one per verdict
+    table = out[out.index("sparkpost-smtp-check over the demo's instances"):]
+    rows = {line.split()[1]: line.split()[-1] for line in table.splitlines()
+            if line.strip().startswith("│ ") and line.split()[1] in ("acme", "globex", "initech")}
+    assert rows == {"acme": "OK", "globex": "WARNING", "initech": "CRITICAL"}
+    assert "exit code 2: critical" in out
     # installed where terraform init finds it, with no dev_overrides
     assert list(home.glob(".terraform.d/plugins/registry.terraform.io/sourcegraph/sparkpost/*/*/terraform-provider-sparkpost_v*"))
     assert (demo_dir / "examples" / "cloud-instances" / ".terraform.lock.hcl").exists()
