@@ -26,10 +26,13 @@ import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+if TYPE_CHECKING:
+    from provider.sparkpost.models import ApiKey, SendingDomain, Subaccount
 
 DEFAULT_NAME_FORMAT = "cloud-{customer}"
 DEFAULT_MODULE_ADDRESS = 'module.managed_smtp["{customer}"]'
@@ -38,9 +41,9 @@ DEFAULT_MODULE_ADDRESS = 'module.managed_smtp["{customer}"]'
 @dataclass
 class Adoption:
     customer: str
-    subaccount: dict[str, Any]
+    subaccount: "Subaccount"
     domain: str | None = None
-    keys: list[dict[str, Any]] = field(default_factory=list)
+    keys: "list[ApiKey]" = field(default_factory=list)
 
 
 @dataclass
@@ -48,7 +51,7 @@ class Report:
     adopted: list[Adoption] = field(default_factory=list)
     no_subaccount: list[str] = field(default_factory=list)  # instances: apply will create them
     ambiguous: dict[str, list[int]] = field(default_factory=dict)
-    unmatched: list[dict[str, Any]] = field(default_factory=list)  # subaccounts with no instance
+    unmatched: "list[Subaccount]" = field(default_factory=list)  # subaccounts with no instance
     domain_missing: dict[str, str] = field(default_factory=dict)
     keys_listed: bool = True
 
@@ -57,14 +60,14 @@ def _hcl_string(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid HCL string literal
 
 
-def match(instances: dict[str, dict[str, Any]], subaccounts: list[dict[str, Any]],
-          domains: list[dict[str, Any]], keys: list[dict[str, Any]] | None, name_format: str) -> Report:
+def match(instances: dict[str, dict[str, Any]], subaccounts: "list[Subaccount]",
+          domains: "list[SendingDomain]", keys: "list[ApiKey] | None", name_format: str) -> Report:
     report = Report(keys_listed=keys is not None)
-    by_name: dict[str, list[dict[str, Any]]] = {}
+    by_name: "dict[str, list[Subaccount]]" = {}
     for s in subaccounts:
-        if s.get("status") == "terminated":
+        if s.status == "terminated":
             continue  # final: nothing to adopt
-        by_name.setdefault(s.get("name") or "", []).append(s)
+        by_name.setdefault(s.name, []).append(s)
     wanted = {name_format.format(customer=c): c for c in instances}
     for name, customer in sorted(wanted.items(), key=lambda kv: kv[1]):
         found = by_name.get(name, [])
@@ -72,18 +75,18 @@ def match(instances: dict[str, dict[str, Any]], subaccounts: list[dict[str, Any]
             report.no_subaccount.append(customer)
             continue
         if len(found) > 1:
-            report.ambiguous[customer] = sorted(int(s["id"]) for s in found)
+            report.ambiguous[customer] = sorted(s.id for s in found)
             continue
         sub = found[0]
         adoption = Adoption(customer, sub)
         want_domain = instances[customer].get("sending_domain")
         if want_domain:
-            owned = {d.get("domain") for d in domains if d.get("subaccount_id") == sub["id"]}
+            owned = {d.domain for d in domains if d.subaccount_id == sub.id}
             if want_domain in owned:
                 adoption.domain = want_domain
             else:
                 report.domain_missing[customer] = want_domain
-        adoption.keys = [k for k in (keys or []) if k.get("subaccount_id") == sub["id"]]
+        adoption.keys = [k for k in (keys or []) if k.subaccount_id == sub.id]
         report.adopted.append(adoption)
     for name, subs in sorted(by_name.items()):
         if name not in wanted:
@@ -103,12 +106,12 @@ def render_imports(report: Report, module_address: str) -> str:
         lines += [
             "import {",
             f"  to = {addr}.sparkpost_subaccount.this",
-            f"  id = {_hcl_string(str(a.subaccount['id']))}",
+            f"  id = {_hcl_string(str(a.subaccount.id))}",
             "}",
             "",
         ]
         if a.domain:
-            domain_id = f"{a.subaccount['id']}/{a.domain}"
+            domain_id = f"{a.subaccount.id}/{a.domain}"
             lines += [
                 "import {",
                 f"  to = {addr}.sparkpost_sending_domain.custom[0]",
@@ -131,8 +134,8 @@ def adopted_instances(instances: dict[str, dict[str, Any]], report: Report) -> d
     out = {c: dict(v) for c, v in instances.items()}
     for a in report.adopted:
         out[a.customer]["adopt_existing_key"] = True
-        if a.subaccount.get("ip_pool"):  # keep the pool it has: the import changes nothing
-            out[a.customer]["ip_pool"] = a.subaccount["ip_pool"]
+        if a.subaccount.ip_pool:  # keep the pool it has: the import changes nothing
+            out[a.customer]["ip_pool"] = a.subaccount.ip_pool
     return out
 
 
@@ -140,8 +143,8 @@ def print_report(report: Report, name_format: str) -> None:
     print(f"Adopt {len(report.adopted)} subaccount(s):")
     for a in report.adopted:
         extra = f", domain {a.domain}" if a.domain else ""
-        keys = f", keys {', '.join(k.get('short_key', '?') + '…' for k in a.keys)}" if a.keys else ""
-        print(f"  {a.customer:<30} subaccount {a.subaccount['id']} {a.subaccount.get('name')!r}{extra}{keys}")
+        keys = f", keys {', '.join((k.short_key or '?') + '…' for k in a.keys)}" if a.keys else ""
+        print(f"  {a.customer:<30} subaccount {a.subaccount.id} {a.subaccount.name!r}{extra}{keys}")
     if report.no_subaccount:
         print(f"\nNo subaccount named {name_format!r} for {len(report.no_subaccount)} instance(s) "
               "(terraform apply will create them):")
@@ -158,13 +161,13 @@ def print_report(report: Report, name_format: str) -> None:
     if report.unmatched:
         print(f"\nSubaccounts matching no instance ({len(report.unmatched)}), left alone:")
         for s in report.unmatched:
-            print(f"  {s['id']:>6} {s.get('name')!r} ({s.get('status')})")
-    suspended = [a for a in report.adopted if a.subaccount.get("status") != "active"]
+            print(f"  {s.id:>6} {s.name!r} ({s.status})")
+    suspended = [a for a in report.adopted if a.subaccount.status != "active"]
     if suspended:
         print("\nAdopted subaccounts that are not active (the module manages them as active: the apply "
               "after the imports will reactivate them):")
         for a in suspended:
-            print(f"  {a.customer:<30} subaccount {a.subaccount['id']} is {a.subaccount.get('status')}")
+            print(f"  {a.customer:<30} subaccount {a.subaccount.id} is {a.subaccount.status}")
     if not report.keys_listed:
         print("\n(Keys not listed: the API key has no api-keys grant. Adopted instances keep the key the "
               "old script stored in Secret Manager.)")
@@ -221,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         domains = client.list_sending_domains()
         print(f"  {len(domains)} sending domains. Listing API keys…", flush=True)
         try:
-            keys: list[dict[str, Any]] | None = client.list_api_keys()
+            keys: "list[ApiKey] | None" = client.list_api_keys()
         except Forbidden:
             keys = None
     except SparkPostError as err:

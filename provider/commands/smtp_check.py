@@ -201,9 +201,8 @@ def names_from_subaccounts(client: "SparkPostClient", prefix: str) -> dict[int, 
     """Subaccount id -> instance name from the (paginated) subaccount list."""
     out: dict[int, str] = {}
     for sub in client.iter_subaccounts():
-        sid, name = sub.get("id"), sub.get("name")
-        if isinstance(sid, int) and isinstance(name, str) and sub.get("status") != "terminated":
-            out[sid] = name[len(prefix):] if prefix and name.startswith(prefix) else name
+        if sub.status != "terminated":
+            out[sub.id] = sub.name[len(prefix):] if prefix and sub.name.startswith(prefix) else sub.name
     return out
 
 

@@ -24,7 +24,9 @@ from ..tfplugin.diagnostics import Diagnostics, PathStep, ResourceError
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown, contains_unknown, same_set
-from .common import api_errors, api_field, client_of, each, ipv4_or_cidr, max_len, not_blank, secret_name
+from ..tfplugin.validators import each, max_len, not_blank
+from .common import api_errors, client_of
+from .validators import ipv4_or_cidr, secret_name
 from .grants import check_grants
 
 if TYPE_CHECKING:
@@ -327,10 +329,10 @@ class ApiKey(Resource):
             result = client.create_api_key(
                 label, sorted(planned["grants"]), sorted(ips) if ips is not None else None, subaccount=sub
             )
-        secret = result.get("key")
+        secret = result.key
         ctx.register_secret(secret)
-        key_id = result.get("id")
-        short_key = result.get("short_key") or (secret[:4] if isinstance(secret, str) else None)
+        key_id = result.id
+        short_key = result.short_key or (secret[:4] if secret else None)
         if not key_id:
             raise ResourceError(
                 "SparkPost did not say which id the new API key has",
@@ -343,7 +345,7 @@ class ApiKey(Resource):
         sm = planned.get("secret_manager")
         if isinstance(sm, dict):
             state["secret_manager"] = dict(sm, version=None)
-        if not isinstance(secret, str) or not secret:
+        if not secret:
             raise ResourceError(
                 "SparkPost returned no key",
                 f"SparkPost created the API key {key_id} but did not return the key itself, so it cannot "
@@ -398,25 +400,19 @@ class ApiKey(Resource):
         client = client_of(ctx)
         sub = _sub(state)
         new = dict(state)
-        what = f"the API key {state['id']}"
         with _api(f"read the API key {state['id']} of {_owner(sub)}"):
             try:
                 item = client.get_api_key(state["id"], subaccount=sub)
             except NotFound:
                 return None  # revoked outside Terraform: the next plan creates it again
-            label = api_field(item, "label", str, what, required=False)
-            grants = api_field(item, "grants", list, what)
-            ips = api_field(item, "valid_ips", list, what, required=False) or []
-            api_sub = api_field(item, "subaccount_id", int, what, required=False)
-            short_key = api_field(item, "short_key", str, what, required=False)
-        if label is not None:
-            new["label"] = label
-        new["grants"] = [str(g) for g in grants]
+        if item.label is not None:
+            new["label"] = item.label
+        new["grants"] = list(item.grants)
         # SparkPost leaves empty valid_ips out: keep the configuration's [] as it was.
-        new["valid_ips"] = [str(i) for i in ips] if ips else ([] if state.get("valid_ips") == [] else None)
+        new["valid_ips"] = list(item.valid_ips) if item.valid_ips else ([] if state.get("valid_ips") == [] else None)
         # A key's owner never changes; SparkPost may leave it out when the header was sent.
-        new["subaccount_id"] = api_sub if api_sub is not None else sub
-        new["short_key"] = short_key or state.get("short_key")
+        new["subaccount_id"] = item.subaccount_id if item.subaccount_id is not None else sub
+        new["short_key"] = item.short_key or state.get("short_key")
         return new
 
     def update(

@@ -10,7 +10,9 @@ from typing import Any
 from ..tfplugin.diagnostics import Diagnostics
 from ..tfplugin.schema import Attribute, Block, Schema
 from ..tfplugin.values import Unknown
-from .common import ProviderMeta, known, number_between, one_of, secret_version_name
+from ..tfplugin.validators import number_between, one_of
+from .common import ProviderMeta, known
+from .validators import secret_version_name
 
 DEFAULT_MAX_RETRIES = 8
 DEFAULT_RETRY_TIMEOUT = 300

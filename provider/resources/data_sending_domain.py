@@ -8,8 +8,10 @@ from typing import Any
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.diagnostics import ResourceError
 from ..tfplugin.schema import Attribute, Block, Schema
-from . import domain_records as dr
-from .common import is_not_found, api_errors, client_of, meta_of
+from .common import api_errors, client_of, is_not_found, meta_of
+from .dns_records import dns_records_attribute
+from .domain_state import domain_state, status_attribute
+from .validators import sending_domain_name, subaccount_number
 
 SCHEMA = Schema(
     block=Block(
@@ -22,10 +24,10 @@ SCHEMA = Schema(
         attributes=[
             Attribute("id", "string", computed=True,
                       description="The domain, prefixed with `SUBACCOUNT_ID/` when a subaccount owns it."),
-            Attribute("domain", "string", required=True, validators=[dr.sending_domain_name],
+            Attribute("domain", "string", required=True, validators=[sending_domain_name],
                       description="The sending domain to read, such as `mail.example.com`."),
             Attribute(
-                "subaccount_id", "number", optional=True, computed=True, validators=[dr.subaccount_number],
+                "subaccount_id", "number", optional=True, computed=True, validators=[subaccount_number],
                 description=(
                     "The subaccount that owns the domain. Optional: without it the domain is looked up across the "
                     "primary account and every subaccount, and this reports the owner."
@@ -44,8 +46,8 @@ SCHEMA = Schema(
                       description="The domain DKIM signatures name (`d=`)."),
             Attribute("dkim_key_length", "number", computed=True,
                       description="The length in bits of the DKIM key."),
-            dr.status_attribute(),
-            dr.dns_records_attribute(),
+            status_attribute(),
+            dns_records_attribute(),
         ],
     )
 )
@@ -75,21 +77,4 @@ class SendingDomainData(DataSource):
                     ["domain"],
                 ) from err
             raise
-        owner = got.get("subaccount_id", sub)
-        owner = int(owner) if owner is not None else None
-        selector, public, signing = dr.dkim_of(got)
-        signing = signing or name
-        return {
-            "id": dr.import_id(owner, name),
-            "domain": domain,
-            "subaccount_id": owner,
-            "tracking_domain": got.get("tracking_domain") or None,
-            "shared_with_subaccounts": bool(got.get("shared_with_subaccounts", False)),
-            "is_default_bounce_domain": bool(got.get("is_default_bounce_domain", False)),
-            "dkim_selector": selector,
-            "dkim_public_key": public,
-            "dkim_signing_domain": signing if public else None,
-            "dkim_key_length": dr.key_bits(public),
-            "status": dr.status_of(got.get("status")),
-            "dns_records": dr.dns_records(name, region, selector, public, signing),
-        }
+        return domain_state(got, domain=domain, subaccount_id=sub, region=region)

@@ -8,8 +8,9 @@ from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.schema import Attribute, Block, Schema
 from ..tfplugin.values import Unknown
-from .common import api_errors, client_of, matches
-from .subaccount import subaccount_state_from_api
+from ..tfplugin.validators import matches
+from .common import api_errors, client_of
+from .subaccount import subaccount_state
 
 _FIELDS = [
     Attribute("ip_pool", "string", computed=True, description="The IP pool the subaccount sends from, if any."),
@@ -41,14 +42,14 @@ class SubaccountData(DataSource):
         client = client_of(ctx)
         if config.get("id") is not None:
             with api_errors(f"read subaccount {config['id']}", ("id",)):
-                return subaccount_state_from_api(client.get_subaccount(int(config["id"])))
+                return subaccount_state(client.get_subaccount(int(config["id"])))
         name = config["name"]
         with api_errors("list subaccounts"):
             # SparkPost's name filter is a substring match: compare exactly here.
-            found = [s for s in client.list_subaccounts(name=name) if s.get("name") == name]
+            found = [s for s in client.list_subaccounts(name=name) if s.name == name]
         if not found:
             raise ResourceError("No such subaccount", f"No subaccount is named {name!r}.", ["name"])
         if len(found) > 1:
-            ids = ", ".join(str(s.get("id")) for s in found)
+            ids = ", ".join(str(s.id) for s in found)
             raise ResourceError("Ambiguous subaccount name", f"{len(found)} subaccounts are named {name!r} (ids {ids}); look it up by id.", ["name"])
-        return subaccount_state_from_api(found[0])
+        return subaccount_state(found[0])

@@ -6,8 +6,9 @@ from typing import Any
 
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
-from .common import api_errors, client_of, one_of
-from .subaccount import subaccount_state_from_api
+from ..tfplugin.validators import one_of
+from .common import api_errors, client_of
+from .subaccount import subaccount_state
 
 
 class SubaccountsData(DataSource):
@@ -39,7 +40,7 @@ class SubaccountsData(DataSource):
         with api_errors("list subaccounts"):
             everything = client_of(ctx).list_subaccounts()
         text, status = config.get("name_contains"), config.get("status")
-        rows = [subaccount_state_from_api(s) for s in everything]
+        rows = [subaccount_state(s) for s in everything]
         rows = [r for r in rows if (text is None or text in (r["name"] or "")) and (status is None or r["status"] == status)]
         rows.sort(key=lambda r: int(r["id"]))
         return {"name_contains": text, "status": status, "subaccounts": rows}

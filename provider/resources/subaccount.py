@@ -12,7 +12,10 @@ from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown
 from . import grants as grant_lists
-from .common import is_not_found, api_errors, api_field, client_of, each, ipv4_or_cidr, known, matches, max_len, not_blank, one_of, secret_name
+from ..sparkpost.models import InitialKey, Subaccount as SubaccountModel
+from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
+from .common import api_errors, client_of, is_not_found, known
+from .validators import ipv4_or_cidr, secret_name
 
 log = logging.getLogger("provider.subaccount")
 
@@ -154,16 +157,15 @@ def _parse_id(raw: Any, path: tuple[str, ...] = ("id",)) -> int:
     return int(text)
 
 
-def _from_api(obj: Any) -> dict[str, Any]:
-    what = "a subaccount"
-    options = api_field(obj, "options", dict, what, required=False) or {}
+def subaccount_state(sub: SubaccountModel) -> dict[str, Any]:
+    """What the resource and the data sources show of a subaccount read from SparkPost."""
     return {
-        "id": str(api_field(obj, "id", int, what)),
-        "name": api_field(obj, "name", str, what),
-        "ip_pool": api_field(obj, "ip_pool", str, what, required=False) or None,
-        "status": api_field(obj, "status", str, what),
-        "compliance_status": api_field(obj, "compliance_status", str, what, required=False),
-        "deliverability": bool(options.get("deliverability", False)),
+        "id": str(sub.id),
+        "name": sub.name,
+        "ip_pool": sub.ip_pool,
+        "status": sub.status,
+        "compliance_status": sub.compliance_status,
+        "deliverability": sub.deliverability,
     }
 
 
@@ -228,9 +230,9 @@ class Subaccount(Resource):
         # SparkPost's name filter keeps this one request however many subaccounts the account
         # has (it is a substring match: the names are compared here).
         with api_errors(f"list subaccounts named {name!r} before creating it"):
-            existing = [s for s in client.list_subaccounts(name=name) if s.get("name") == name]
-        before = {s.get("id") for s in existing}
-        live = sorted(str(s.get("id")) for s in existing if s.get("status") != "terminated")
+            existing = [s for s in client.list_subaccounts(name=name) if s.name == name]
+        before = {s.id for s in existing}
+        live = sorted(str(s.id) for s in existing if s.status != "terminated")
         if live:
             # SparkPost allows twins; an operator adopting old subaccounts must hear of it.
             ctx.diagnostics.warning(
@@ -243,28 +245,28 @@ class Subaccount(Resource):
 
         def already_created() -> dict[str, Any] | None:
             # A POST whose response was lost: adopt the subaccount it made rather than make a twin.
-            made = [s for s in client.list_subaccounts(name=name) if s.get("name") == name and s.get("id") not in before]
-            return {"subaccount_id": made[0]["id"], "_adopted": True} if len(made) == 1 else None
+            made = [s.id for s in client.list_subaccounts(name=name) if s.name == name and s.id not in before]
+            return {"subaccount_id": made[0]} if len(made) == 1 else None
 
         with api_errors(f"create subaccount {name!r}"):
             created = client.create_subaccount(
                 name,
                 ip_pool=planned.get("ip_pool"),
-                setup_api_key=bool(key_cfg),
-                key_label=key_cfg["label"] if key_cfg else None,
-                key_grants=sorted(key_cfg["grants"]) if key_cfg else None,
-                key_valid_ips=sorted(key_cfg.get("valid_ips") or []) if key_cfg else None,
+                initial_key=InitialKey(
+                    label=key_cfg["label"],
+                    grants=sorted(key_cfg["grants"]),
+                    valid_ips=sorted(key_cfg.get("valid_ips") or []),
+                ) if key_cfg else None,
                 idempotency_check=already_created,
             )
-        with api_errors(f"create subaccount {name!r}"):
-            sub_id = int(api_field(created, "subaccount_id", int, "the created subaccount"))
-        key = created.get("key")
+        sub_id = created.id
+        key = created.key
         ctx.register_secret(key)
         state = dict(planned)
         state.update(
             id=str(sub_id),
             initial_api_key_secret=key,
-            initial_api_key_short_key=created.get("short_key"),
+            initial_api_key_short_key=created.short_key,
         )
         if key_cfg and not key:
             raise ResourceError(
@@ -288,7 +290,7 @@ class Subaccount(Resource):
         state = dict(state)
         try:
             with api_errors(f"read subaccount {sub_id} after creating it"):
-                fresh = _from_api(client_of(ctx).get_subaccount(sub_id))
+                fresh = subaccount_state(client_of(ctx).get_subaccount(sub_id))
         except ResourceError as err:
             ctx.diagnostics.warning(err.summary, f"{err.detail}\n\nThe next refresh fills compliance_status.")
             state.update(compliance_status=None, deliverability=None)
@@ -327,7 +329,7 @@ class Subaccount(Resource):
         sub_id = _parse_id(state.get("id"))
         try:
             with api_errors(f"read subaccount {sub_id}"):
-                fresh = _from_api(client_of(ctx).get_subaccount(sub_id))
+                fresh = subaccount_state(client_of(ctx).get_subaccount(sub_id))
         except ResourceError as err:
             if is_not_found(err):
                 return None
@@ -393,7 +395,3 @@ class Subaccount(Resource):
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
         return {"id": str(_parse_id(import_id, ()))}
 
-
-def subaccount_state_from_api(obj: dict[str, Any]) -> dict[str, Any]:
-    """The data sources' view of one subaccount."""
-    return _from_api(obj)

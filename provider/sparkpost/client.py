@@ -1,9 +1,9 @@
 """The SparkPost REST client: the one place in the provider that speaks HTTP.
 
 It alone knows the base URLs, the headers (``Authorization``, ``User-Agent``,
-``X-MSYS-SUBACCOUNT``), timeouts, retries (``retry.py``), pagination and error shapes
-(``errors.py``). Resources above it call typed methods, get plain dicts/lists (the response's
-``results``) and catch typed exceptions.
+``X-MSYS-SUBACCOUNT``), timeouts, retries (``retry.py``), pagination, error shapes
+(``errors.py``) and response shapes (``models.py``). Resources above it call typed methods, get
+typed models and catch typed exceptions.
 
 Importing this module imports ``requests``; the plugin layer therefore imports it lazily
 (``provider.sparkpost.SparkPostClient`` resolves on first use).
@@ -17,9 +17,11 @@ import os
 import random
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping, Sequence
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from requests import exceptions as rexc
@@ -29,17 +31,36 @@ from requests.auth import AuthBase
 from ..version import VERSION
 from .deliverability import CHECK_METRICS, SubaccountCounts
 from .errors import (
+    BadRequest,
     Cancelled,
+    DkimRejected,
     InvalidResponse,
     SparkPostError,
     TransportError,
+    Unprocessable,
     parse_error_response,
+)
+from .models import (
+    Account,
+    ApiKey,
+    CreatedApiKey,
+    CreatedSubaccount,
+    DkimKey,
+    Fields,
+    InitialKey,
+    IpPool,
+    SendingDomain,
+    Subaccount,
+    Verification,
+    Where,
+    parse_list,
 )
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, call_with_retries, parse_retry_after
 
 __all__ = ["SparkPostClient", "REGION_BASE_URLS", "DEFAULT_USER_AGENT"]
 
 log = logging.getLogger("provider.sparkpost")
+T = TypeVar("T")
 
 REGION_BASE_URLS: dict[str, str] = {
     "us": "https://api.sparkpost.com/api/v1",
@@ -497,13 +518,14 @@ class SparkPostClient:
         return None
 
     def iter_pages(self, path: str, *, params: Mapping[str, Any] | None = None,
-                   subaccount: int | None = None) -> Iterator[list[Any]]:
-        """Yield each page's ``results`` list, following ``links.next`` to the end."""
+                   subaccount: int | None = None) -> Iterator[tuple[str, list[Any]]]:
+        """Yield each page's path and ``results`` list, following ``links.next`` to the end."""
         doc = self._call("GET", path, params=params, subaccount=subaccount, expect=(list,),
                          envelope=True)
         seen: set[str] = set()
+        page_path = path
         for _ in range(MAX_PAGES):
-            yield doc["results"]
+            yield page_path, doc["results"]
             nxt = self._next_link(doc)
             if not nxt:
                 return
@@ -516,60 +538,76 @@ class SparkPostClient:
                              envelope=True)
         raise InvalidResponse(f"more than {MAX_PAGES} pages", method="GET", path=path)
 
+    # -- typed calls -----------------------------------------------------------------------
+    def _one(self, method: str, path: str, parse: Callable[[Fields], T], **kw: Any) -> T:
+        """One call whose ``results`` object becomes a model (shape errors name the field)."""
+        try:
+            return parse(Fields(self._call(method, path, expect=(dict,), **kw), Where(method, path)))
+        except InvalidResponse as err:
+            raise err.redact(self._api_key) from None
+
+    def _many(self, path: str, parse: Callable[[Fields], T], **kw: Any) -> list[T]:
+        try:
+            return parse_list(self._call("GET", path, expect=(list,), **kw), Where("GET", path), parse)
+        except InvalidResponse as err:
+            raise err.redact(self._api_key) from None
+
     # -- subaccounts ---------------------------------------------------------------------
     def create_subaccount(
         self,
         name: str,
         *,
         ip_pool: str | None = None,
-        setup_api_key: bool = False,
-        key_label: str | None = None,
-        key_grants: list[str] | None = None,
-        key_valid_ips: list[str] | None = None,
+        initial_key: InitialKey | None = None,
         idempotency_check: Callable[[], dict[str, Any] | None] | None = None,
-    ) -> dict[str, Any]:
-        """POST /subaccounts -> ``{"subaccount_id", "key"?, "label"?, "short_key"?}``.
+    ) -> CreatedSubaccount:
+        """POST /subaccounts; with ``initial_key``, the subaccount's first key is made with it.
 
         ``setup_api_key`` is always sent (SparkPost defaults it to true); the ``key_*`` fields
         only with it. Not retried on 5xx/read timeouts (a duplicate subaccount cannot be
-        deleted) unless ``idempotency_check`` is given; see ``retry.py``.
+        deleted) unless ``idempotency_check`` is given; see ``retry.py``. The check returns
+        ``{"subaccount_id": ID}`` for a subaccount the lost request made, or None.
         """
-        body: dict[str, Any] = {"name": name, "setup_api_key": bool(setup_api_key)}
+        body: dict[str, Any] = {"name": name, "setup_api_key": initial_key is not None}
         if ip_pool is not None:
             body["ip_pool"] = ip_pool
-        if setup_api_key:
-            if key_label is not None:
-                body["key_label"] = key_label
-            if key_grants is not None:
-                body["key_grants"] = list(key_grants)
-            if key_valid_ips is not None:
-                body["key_valid_ips"] = list(key_valid_ips)
-        return self._call("POST", "/subaccounts", json=body, expect=(dict,),
-                          idempotency_check=idempotency_check)
+        if initial_key is not None:
+            body["key_label"] = initial_key.label
+            body["key_grants"] = list(initial_key.grants)
+            if initial_key.valid_ips is not None:
+                body["key_valid_ips"] = list(initial_key.valid_ips)
+        return self._one("POST", "/subaccounts", CreatedSubaccount.parse, json=body,
+                         idempotency_check=idempotency_check)
 
-    def get_subaccount(self, id: int) -> dict[str, Any]:
-        return self._call("GET", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}",
-                          expect=(dict,))
+    def get_subaccount(self, id: int) -> Subaccount:
+        return self._one("GET", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}",
+                         Subaccount.parse)
 
     def iter_subaccounts(self, *, per_page: int = SUBACCOUNT_PAGE_SIZE,
-                         name: str | None = None) -> Iterator[dict[str, Any]]:
+                         name: str | None = None) -> Iterator[Subaccount]:
         """Every subaccount, page by page (``cursor=initial`` switches on pagination).
 
         ``name`` is SparkPost's filter: a substring match that "may return false positives", so
         callers wanting one name still compare names themselves.
         """
-        for page in self.iter_pages("/subaccounts",
-                                    params={"cursor": "initial", "per_page": per_page,
-                                            "name": name}):
-            yield from page
+        for page_path, page in self.iter_pages("/subaccounts",
+                                               params={"cursor": "initial", "per_page": per_page,
+                                                       "name": name}):
+            try:
+                yield from parse_list(page, Where("GET", page_path), Subaccount.parse)
+            except InvalidResponse as err:
+                raise err.redact(self._api_key) from None
 
-    def list_subaccounts(self, *, name: str | None = None) -> list[dict[str, Any]]:
+    def list_subaccounts(self, *, name: str | None = None) -> list[Subaccount]:
         return list(self.iter_subaccounts(name=name))
 
-    def update_subaccount(self, id: int, **fields: Any) -> dict[str, Any]:
-        """PUT /subaccounts/{id} with only the given fields (partial update)."""
-        return self._call("PUT", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}",
-                          json=fields, expect=(dict,))
+    def update_subaccount(self, id: int, *, name: str | None = None, status: str | None = None,
+                          ip_pool: str | None = None) -> None:
+        """PUT /subaccounts/{id} with only the given fields; ``ip_pool=""`` unassigns the pool."""
+        body = {k: v for k, v in (("name", name), ("status", status), ("ip_pool", ip_pool))
+                if v is not None}
+        self._call("PUT", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}", json=body,
+                   expect=(dict,))
 
     # -- API keys ------------------------------------------------------------------------
     # SparkPost never documented /api-keys (reference section 3). What this client assumes,
@@ -580,7 +618,7 @@ class SparkPostClient:
     #   * the create response has no ``id``: it is the last path segment of
     #     ``results.link.href`` (``/api/v1/api-keys/<id>``); if that is missing we list the keys
     #     and match on ``short_key`` + ``label``;
-    #   * PUT's response shape is unknown (any JSON object is accepted, ``{}`` if no results);
+    #   * PUT's response shape is unknown (any JSON object is accepted);
     #     DELETE answers 204 or an empty 200.
     # Keep these details here; resources see only the methods below.
     def create_api_key(
@@ -591,50 +629,50 @@ class SparkPostClient:
         *,
         subaccount: int | None = None,
         idempotency_check: Callable[[], dict[str, Any] | None] | None = None,
-    ) -> dict[str, Any]:
-        """POST /api-keys -> ``{"key", "short_key", "label", "link", "id"}`` (``id`` may be None
-        only if SparkPost returned no usable link and no unique list match)."""
+    ) -> CreatedApiKey:
+        """POST /api-keys. The result's ``id`` is None only if SparkPost returned no usable link
+        and no unique list match."""
         body: dict[str, Any] = {"label": label, "grants": list(grants)}
         if valid_ips is not None:
             body["valid_ips"] = list(valid_ips)
-        results = self._call("POST", "/api-keys", json=body, subaccount=subaccount,
-                             expect=(dict,), idempotency_check=idempotency_check)
-        result = dict(results)
-        if result.get("id"):
-            return result
-        key_id = _id_from_href(result.get("link"))
-        if key_id is None:
-            key_id = self._find_api_key_id(result.get("short_key"), result.get("label", label),
-                                           subaccount)
-        result["id"] = key_id
-        return result
+        created = self._one("POST", "/api-keys", CreatedApiKey.parse, json=body,
+                            subaccount=subaccount, idempotency_check=idempotency_check)
+        if created.id:
+            return created
+        key_id = self._find_api_key_id(created.short_key, created.label or label, subaccount)
+        return replace(created, id=key_id)
 
-    def _find_api_key_id(self, short_key: Any, label: Any, subaccount: int | None) -> str | None:
+    def _find_api_key_id(self, short_key: str | None, label: str,
+                         subaccount: int | None) -> str | None:
         if not short_key:
             return None
         matches = [k for k in self.list_api_keys(subaccount=subaccount)
-                   if k.get("short_key") == short_key and k.get("label") == label]
-        if len(matches) == 1 and matches[0].get("id"):
-            return str(matches[0]["id"])
+                   if k.short_key == short_key and k.label == label]
+        if len(matches) == 1 and matches[0].id:
+            return matches[0].id
         log.warning("SparkPost POST /api-keys: no link.href in the response and %d keys match "
                     "the new key's short_key and label; its id is unknown", len(matches))
         return None
 
-    def get_api_key(self, id: str, *, subaccount: int | None = None) -> dict[str, Any]:
-        return self._call("GET", f"/api-keys/{_segment(id, 'API key id')}",
-                          subaccount=subaccount, expect=(dict,))
+    def get_api_key(self, id: str, *, subaccount: int | None = None) -> ApiKey:
+        return self._one("GET", f"/api-keys/{_segment(id, 'API key id')}", ApiKey.parse,
+                         subaccount=subaccount)
 
     def list_api_keys(self, *, subaccount: int | None = None,
-                      grant: str | None = None) -> list[dict[str, Any]]:
-        return self._call("GET", "/api-keys", params={"grant": grant}, subaccount=subaccount,
-                          expect=(list,))
+                      grant: str | None = None) -> list[ApiKey]:
+        return self._many("/api-keys", ApiKey.parse, params={"grant": grant},
+                          subaccount=subaccount)
 
-    def update_api_key(self, id: str, *, subaccount: int | None = None,
-                       **fields: Any) -> dict[str, Any]:
-        """PUT /api-keys/{id}. SparkPost reportedly wants ``label`` and ``grants`` every time."""
-        result = self._call("PUT", f"/api-keys/{_segment(id, 'API key id')}", json=fields,
-                            subaccount=subaccount, expect=(dict, list), lenient=True)
-        return result if isinstance(result, dict) else {}
+    def update_api_key(self, id: str, *, label: str, grants: list[str],
+                       valid_ips: list[str] | None = None,
+                       subaccount: int | None = None) -> None:
+        """PUT /api-keys/{id}. SparkPost reportedly wants ``label`` and ``grants`` every time;
+        ``valid_ips=[]`` clears the list (left out, SparkPost keeps it)."""
+        body: dict[str, Any] = {"label": label, "grants": list(grants)}
+        if valid_ips is not None:
+            body["valid_ips"] = list(valid_ips)
+        self._call("PUT", f"/api-keys/{_segment(id, 'API key id')}", json=body,
+                   subaccount=subaccount, expect=(dict, list), lenient=True)
 
     def delete_api_key(self, id: str, *, subaccount: int | None = None) -> None:
         self._call("DELETE", f"/api-keys/{_segment(id, 'API key id')}", subaccount=subaccount,
@@ -646,30 +684,65 @@ class SparkPostClient:
         domain: str,
         *,
         subaccount: int | None = None,
+        tracking_domain: str | None = None,
+        shared_with_subaccounts: bool = False,
+        dkim: DkimKey | None = None,
+        generate_dkim_length: int | None = None,
         idempotency_check: Callable[[], dict[str, Any] | None] | None = None,
-        **fields: Any,
-    ) -> dict[str, Any]:
-        """POST /sending-domains -> ``{"message", "domain", "dkim"?}``."""
+    ) -> None:
+        """POST /sending-domains, with the user's DKIM key (``dkim``) or asking SparkPost to
+        generate one of ``generate_dkim_length`` bits. Raises ``DkimRejected`` when SparkPost
+        refuses the key."""
         _segment(domain, "domain")  # same validation as the other domain calls
-        return self._call("POST", "/sending-domains", json={"domain": domain, **fields},
-                          subaccount=subaccount, expect=(dict,),
-                          idempotency_check=idempotency_check)
+        body: dict[str, Any] = {"domain": domain}
+        if tracking_domain:
+            body["tracking_domain"] = tracking_domain
+        if shared_with_subaccounts:
+            body["shared_with_subaccounts"] = True
+        if dkim is not None:
+            body["dkim"] = _dkim_body(dkim)
+        elif generate_dkim_length is not None:
+            body["generate_dkim"] = True
+            body["dkim_key_length"] = generate_dkim_length
+        with _dkim_refusals(dkim is not None):
+            self._call("POST", "/sending-domains", json=body, subaccount=subaccount,
+                       expect=(dict,), idempotency_check=idempotency_check)
 
-    def get_sending_domain(self, domain: str, *, subaccount: int | None = None) -> dict[str, Any]:
-        """GET /sending-domains/{domain}; note SparkPost omits ``domain`` from this object."""
-        return self._call("GET", f"/sending-domains/{_segment(domain, 'domain')}",
-                          subaccount=subaccount, expect=(dict,))
+    def get_sending_domain(self, domain: str, *, subaccount: int | None = None) -> SendingDomain:
+        """GET /sending-domains/{domain}; SparkPost omits ``domain`` from this object."""
+        return self._one("GET", f"/sending-domains/{_segment(domain, 'domain')}",
+                         SendingDomain.parse, subaccount=subaccount)
 
     def list_sending_domains(self, *, subaccount: int | None = None,
-                             **filters: Any) -> list[dict[str, Any]]:
+                             **filters: str | bool) -> list[SendingDomain]:
         """GET /sending-domains; filters such as ``ownership_verified=True`` become query params."""
-        return self._call("GET", "/sending-domains", params=filters, subaccount=subaccount,
-                          expect=(list,))
+        return self._many("/sending-domains", SendingDomain.parse, params=filters,
+                          subaccount=subaccount)
 
-    def update_sending_domain(self, domain: str, *, subaccount: int | None = None,
-                              **fields: Any) -> dict[str, Any]:
-        return self._call("PUT", f"/sending-domains/{_segment(domain, 'domain')}", json=fields,
-                          subaccount=subaccount, expect=(dict,))
+    def update_sending_domain(
+        self,
+        domain: str,
+        *,
+        subaccount: int | None = None,
+        tracking_domain: str | None = None,
+        shared_with_subaccounts: bool | None = None,
+        dkim: DkimKey | None = None,
+        is_default_bounce_domain: bool | None = None,
+    ) -> None:
+        """PUT /sending-domains/{domain} with the given fields only (``tracking_domain=""``
+        unlinks). Raises ``DkimRejected`` when SparkPost refuses a new DKIM key."""
+        body: dict[str, Any] = {}
+        if tracking_domain is not None:
+            body["tracking_domain"] = tracking_domain
+        if shared_with_subaccounts is not None:
+            body["shared_with_subaccounts"] = shared_with_subaccounts
+        if dkim is not None:
+            body["dkim"] = _dkim_body(dkim)
+        if is_default_bounce_domain is not None:
+            body["is_default_bounce_domain"] = is_default_bounce_domain
+        with _dkim_refusals(dkim is not None):
+            self._call("PUT", f"/sending-domains/{_segment(domain, 'domain')}", json=body,
+                       subaccount=subaccount, expect=(dict,))
 
     def delete_sending_domain(self, domain: str, *, subaccount: int | None = None) -> None:
         self._call("DELETE", f"/sending-domains/{_segment(domain, 'domain')}",
@@ -677,26 +750,22 @@ class SparkPostClient:
 
     def verify_sending_domain(self, domain: str, *, subaccount: int | None = None,
                               dkim_verify: bool = False,
-                              cname_verify: bool = False) -> dict[str, Any]:
-        """POST .../verify -> flattened status fields plus ``dns``.
+                              cname_verify: bool = False) -> Verification:
+        """POST .../verify: the new status, and DNS's complaint per record.
 
         DKIM and CNAME checks only read DNS, so this POST is safe to retry on 5xx/timeouts
         (mailbox verifications, which send email, are deliberately not offered here).
         """
         body = {"dkim_verify": bool(dkim_verify), "cname_verify": bool(cname_verify)}
-        return self._call("POST", f"/sending-domains/{_segment(domain, 'domain')}/verify",
-                          json=body, subaccount=subaccount, expect=(dict,), idempotent=True)
+        return self._one("POST", f"/sending-domains/{_segment(domain, 'domain')}/verify",
+                         Verification.parse, json=body, subaccount=subaccount, idempotent=True)
 
     # -- account and lookups -------------------------------------------------------------
-    def get_account(self) -> dict[str, Any]:
-        return self._call("GET", "/account", expect=(dict,))
+    def get_account(self) -> Account:
+        return self._one("GET", "/account", Account.parse)
 
-    def list_grants(self, role: str | None = None) -> list[dict[str, Any]]:
-        """GET /authenticate/grants (``role="subaccount"`` for grants subaccount keys may hold)."""
-        return self._call("GET", "/authenticate/grants", params={"role": role}, expect=(list,))
-
-    def list_ip_pools(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/ip-pools", expect=(list,))
+    def list_ip_pools(self) -> list[IpPool]:
+        return self._many("/ip-pools", IpPool.parse)
 
     # -- metrics (read-only: the operator key's metrics/view grant) ------------------------
     def deliverability_by_subaccount(
@@ -723,7 +792,7 @@ class SparkPostClient:
             rows = self._call("GET", path, params=params, expect=(list,))
             if len(rows) < METRICS_LIMIT:
                 return [SubaccountCounts.from_api(r, path=path) for r in rows]
-            ids = [0, *(int(s["id"]) for s in self.iter_subaccounts() if isinstance(s.get("id"), int))]
+            ids = [0, *(s.id for s in self.iter_subaccounts())]
         else:
             ids = sorted({_int_id(i) for i in subaccounts})
         out: list[SubaccountCounts] = []
@@ -766,12 +835,22 @@ def _int_id(value: int) -> int:
     return value
 
 
-def _id_from_href(link: Any) -> str | None:
-    """``{"href": "/api/v1/api-keys/<id>"}`` -> ``"<id>"``."""
-    href = link.get("href") if isinstance(link, dict) else None
-    if not isinstance(href, str) or not href.strip():
-        return None
-    segments = [s for s in urlsplit(href.strip()).path.split("/") if s]
-    if len(segments) < 2 or segments[-2] != "api-keys":
-        return None
-    return unquote(segments[-1]) or None
+def _dkim_body(key: DkimKey) -> dict[str, str]:
+    return {"private": key.private, "public": key.public, "selector": key.selector}
+
+
+def _is_dkim_refusal(err: SparkPostError) -> bool:
+    """SparkPost's answer to a DKIM key it will not take: code 1404, or words about the key."""
+    text = f"{err.message} {err.description or ''}".lower()
+    return err.code == "1404" or "dkim" in text or " key" in text
+
+
+@contextmanager
+def _dkim_refusals(sent_dkim: bool) -> Iterator[None]:
+    """A 400/422 about the DKIM key we sent becomes ``DkimRejected``."""
+    try:
+        yield
+    except (BadRequest, Unprocessable) as err:
+        if sent_dkim and _is_dkim_refusal(err):
+            raise DkimRejected.from_error(err) from err
+        raise

@@ -31,6 +31,7 @@ __all__ = [
     "TransportError",
     "Cancelled",
     "InvalidResponse",
+    "DkimRejected",
     "error_class_for_status",
     "parse_error_response",
 ]
@@ -289,6 +290,20 @@ class InvalidResponse(SparkPostError):
     def _headline(self) -> str:
         status = f" {self.status}" if self.status is not None else ""
         return f"SparkPost API returned an unexpected response{status} on {self.method} {self.path}"
+
+
+class DkimRejected(SparkPostError):
+    """SparkPost refused a DKIM key we sent (400/422 naming the key, or code 1404): its TXT
+    record is not in DNS yet, or the pair is not one SparkPost accepts."""
+
+    kind_label = "DKIM key rejected"
+
+    @classmethod
+    def from_error(cls, err: SparkPostError) -> "DkimRejected":
+        new = cls.__new__(cls)
+        new.__dict__.update(err.__dict__)
+        new._refresh()
+        return new
 
 
 _STATUS_CLASSES: dict[int, type[SparkPostError]] = {

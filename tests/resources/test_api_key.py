@@ -16,6 +16,7 @@ from provider.resources.api_key import ApiKey
 from provider.resources.common import ProviderMeta
 from provider.secrets import SecretManagerError
 from provider.sparkpost.errors import Forbidden, NotFound, ServerError
+from provider.sparkpost.models import ApiKey as ApiKeyModel, CreatedApiKey, Fields, Where
 from provider.tfplugin.diagnostics import Diagnostics, ResourceError
 from provider.tfplugin.plan import plan_change
 from provider.tfplugin.resource import Context, PlanContext
@@ -32,26 +33,25 @@ class FakeClient:
         self.forbidden = forbidden
         self.item: dict[str, Any] | None = None
 
-    def create_api_key(self, label: str, grants: list[str], valid_ips: Any, *, subaccount: Any) -> dict[str, Any]:
+    def create_api_key(self, label: str, grants: list[str], valid_ips: Any, *, subaccount: Any) -> CreatedApiKey:
         self.calls.append(("POST", label, grants, valid_ips, subaccount))
         if self.forbidden:
             raise Forbidden("Forbidden.", status=403, method="POST", path="/api-keys")
-        return {"key": KEY, "short_key": KEY[:4], "label": label, "id": "k-1"}
+        return CreatedApiKey(key=KEY, short_key=KEY[:4], label=label, id="k-1")
 
     def delete_api_key(self, key_id: str, *, subaccount: Any) -> None:
         self.calls.append(("DELETE", key_id, subaccount))
         if self.delete_fails:
             raise ServerError("Service unavailable.", status=503, method="DELETE", path=f"/api-keys/{key_id}")
 
-    def update_api_key(self, key_id: str, *, subaccount: Any, **fields: Any) -> dict[str, Any]:
+    def update_api_key(self, key_id: str, *, subaccount: Any, **fields: Any) -> None:
         self.calls.append(("PUT", key_id, subaccount, fields))
-        return {}
 
-    def get_api_key(self, key_id: str, *, subaccount: Any) -> dict[str, Any]:
+    def get_api_key(self, key_id: str, *, subaccount: Any) -> ApiKeyModel:
         self.calls.append(("GET", key_id, subaccount))
         if self.item is None:
             raise NotFound("resource not found", status=404, method="GET", path=f"/api-keys/{key_id}")
-        return self.item
+        return ApiKeyModel.parse(Fields(self.item, Where("GET", f"/api-keys/{key_id}")))  # as the client does
 
 
 def ctx(client: FakeClient) -> Context:
@@ -256,7 +256,8 @@ def test_read() -> None:
     client.item = {"id": "k-1", "label": "L", "grants": "smtp/inject"}  # an API change: a clear error
     with pytest.raises(ResourceError, match="Could not read the API key k-1") as info:
         ApiKey().read(ctx(client), state())
-    assert "'grants'" in info.value.detail
+    assert "'results.grants' is str, expected an array" in info.value.detail
+    assert "GET /api-keys/k-1" in info.value.detail
 
 
 @pytest.mark.parametrize(

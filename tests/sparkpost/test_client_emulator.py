@@ -16,6 +16,7 @@ import requests
 from provider.emulator.sparkpost import Emulator
 from provider.sparkpost import errors as E
 from provider.sparkpost.client import SparkPostClient
+from provider.sparkpost.models import InitialKey
 from sparkpost_stub import fast
 
 ADMIN_KEY = "a1" * 20
@@ -74,21 +75,21 @@ def operator(emu: Emulator) -> Iterator[SparkPostClient]:
 
 
 def test_subaccount_lifecycle_with_initial_key(emu, operator):
-    created = operator.create_subaccount("tenant-lifecycle", setup_api_key=True,
-                                         key_label="send", key_grants=["smtp/inject"])
-    sid = created["subaccount_id"]
+    created = operator.create_subaccount("tenant-lifecycle",
+                                         initial_key=InitialKey("send", ["smtp/inject"]))
+    sid = created.id
     assert isinstance(sid, int)
-    assert len(created["key"]) == 40 and created["short_key"] == created["key"][:4]
-    assert created["label"] == "send"
+    assert created.key and len(created.key) == 40 and created.short_key == created.key[:4]
+    assert created.label == "send"
 
     got = operator.get_subaccount(sid)
-    assert got["id"] == sid and got["name"] == "tenant-lifecycle" and got["status"] == "active"
+    assert got.id == sid and got.name == "tenant-lifecycle" and got.status == "active"
 
-    assert sid in [s["id"] for s in operator.list_subaccounts()]
+    assert sid in [s.id for s in operator.list_subaccounts()]
 
     operator.update_subaccount(sid, name="tenant-renamed", status="suspended")
     got = operator.get_subaccount(sid)
-    assert got["name"] == "tenant-renamed" and got["status"] == "suspended"
+    assert got.name == "tenant-renamed" and got.status == "suspended"
 
     with pytest.raises(E.NotFound):
         operator.get_subaccount(987_654)
@@ -96,8 +97,8 @@ def test_subaccount_lifecycle_with_initial_key(emu, operator):
 
 def test_subaccount_without_key(operator):
     created = operator.create_subaccount("tenant-nokey")
-    assert "key" not in created
-    assert operator.get_subaccount(created["subaccount_id"])["name"] == "tenant-nokey"
+    assert created.key is None
+    assert operator.get_subaccount(created.id).name == "tenant-nokey"
 
 
 def test_subaccount_validation_error_is_typed(operator):
@@ -108,32 +109,31 @@ def test_subaccount_validation_error_is_typed(operator):
 
 
 def test_list_subaccounts_follows_pages(emu, operator):
-    ids = {operator.create_subaccount(f"tenant-page-{i}")["subaccount_id"] for i in range(5)}
+    ids = {operator.create_subaccount(f"tenant-page-{i}").id for i in range(5)}
     control(emu, "DELETE", "requests")
     listed = list(operator.iter_subaccounts(per_page=2))
-    assert ids <= {s["id"] for s in listed}
-    assert len(listed) == len({s["id"] for s in listed})  # no page repeated
+    assert ids <= {s.id for s in listed}
+    assert len(listed) == len({s.id for s in listed})  # no page repeated
     pages = api_log(emu, "GET", "/subaccounts")
     assert len(pages) == -(-len(listed) // 2)  # ceil: one request per page of two
 
 
 def test_api_keys_with_a_key_holding_api_keys_manage(emu, admin, operator):
-    sid = operator.create_subaccount("tenant-keys")["subaccount_id"]
+    sid = operator.create_subaccount("tenant-keys").id
     created = admin.create_api_key("ci-send", ["smtp/inject"], ["10.0.0.0/8"], subaccount=sid)
-    key_id = created["id"]
-    assert key_id and created["label"] == "ci-send" and len(created["key"]) == 40
-    assert created["link"]["href"].endswith("/" + key_id)
+    key_id = created.id
+    assert key_id and created.label == "ci-send" and created.key and len(created.key) == 40
 
     got = admin.get_api_key(key_id, subaccount=sid)
-    assert got["id"] == key_id and got["grants"] == ["smtp/inject"]
-    assert got["valid_ips"] == ["10.0.0.0/8"] and got["subaccount_id"] == sid
+    assert got.id == key_id and got.grants == ["smtp/inject"]
+    assert got.valid_ips == ["10.0.0.0/8"] and got.subaccount_id == sid
 
-    assert key_id in [k["id"] for k in admin.list_api_keys(subaccount=sid, grant="smtp/inject")]
-    assert key_id not in [k["id"] for k in admin.list_api_keys(subaccount=sid,
+    assert key_id in [k.id for k in admin.list_api_keys(subaccount=sid, grant="smtp/inject")]
+    assert key_id not in [k.id for k in admin.list_api_keys(subaccount=sid,
                                                                grant="metrics/view")]
 
     admin.update_api_key(key_id, subaccount=sid, label="ci-send-2", grants=["smtp/inject"])
-    assert admin.get_api_key(key_id, subaccount=sid)["label"] == "ci-send-2"
+    assert admin.get_api_key(key_id, subaccount=sid).label == "ci-send-2"
 
     assert admin.delete_api_key(key_id, subaccount=sid) is None
     with pytest.raises(E.NotFound):
@@ -152,26 +152,23 @@ def test_operator_key_gets_403_on_api_keys_at_once(emu, operator):
 
 
 def test_sending_domain_lifecycle(emu, operator):
-    sid = operator.create_subaccount("tenant-domains")["subaccount_id"]
+    sid = operator.create_subaccount("tenant-domains").id
     domain = "mail.tenant-domains.example.com"
-    created = operator.create_sending_domain(domain, subaccount=sid)
-    assert created["domain"] == domain
-    selector = created["dkim"]["selector"]
+    assert operator.create_sending_domain(domain, subaccount=sid, generate_dkim_length=1024) is None
 
     got = operator.get_sending_domain(domain, subaccount=sid)
-    assert got["dkim"]["selector"] == selector
-    assert got["status"]["ownership_verified"] is False
+    assert got.dkim is not None and got.dkim.selector and got.dkim.public
+    assert got.status.ownership_verified is False
 
-    assert domain in [d["domain"] for d in operator.list_sending_domains(subaccount=sid)]
+    assert domain in [d.domain for d in operator.list_sending_domains(subaccount=sid)]
 
     with pytest.raises(E.Conflict) as info:
         operator.create_sending_domain(domain, subaccount=sid)
     assert info.value.code == "1602"
 
     verified = operator.verify_sending_domain(domain, subaccount=sid, dkim_verify=True)
-    assert verified["dkim_status"] in ("invalid", "unverified")  # no DNS record published
-    assert verified["ownership_verified"] is False
-    assert "dkim_record" in verified["dns"]
+    assert verified.status.dkim_status in ("invalid", "unverified")  # no DNS record published
+    assert verified.status.ownership_verified is False
 
     assert operator.delete_sending_domain(domain, subaccount=sid) is None
     with pytest.raises(E.NotFound) as info:
@@ -182,17 +179,18 @@ def test_sending_domain_lifecycle(emu, operator):
 
 
 def test_subaccount_key_from_setup_works(emu, operator):
-    created = operator.create_subaccount("tenant-own-key", setup_api_key=True, key_label="own",
-                                         key_grants=["sending_domains/manage"])
-    with SparkPostClient(created["key"], base_url=emu.url, timeout=5) as own:
+    created = operator.create_subaccount("tenant-own-key",
+                                         initial_key=InitialKey("own", ["sending_domains/manage"]))
+    assert created.key is not None
+    with SparkPostClient(created.key, base_url=emu.url, timeout=5) as own:
         assert own.list_sending_domains() == []
 
 
 def test_429_burst_absorbed(emu, operator):
-    sid = operator.create_subaccount("tenant-429")["subaccount_id"]
+    sid = operator.create_subaccount("tenant-429").id
     control(emu, "PUT", "faults", {"burst_429": 3, "retry_after_fraction": 0})
     control(emu, "DELETE", "requests")
-    assert operator.get_subaccount(sid)["id"] == sid
+    assert operator.get_subaccount(sid).id == sid
     entries = api_log(emu, "GET", f"/subaccounts/{sid}")
     assert [e["status"] for e in entries] == [429, 429, 429, 200]
 

@@ -27,7 +27,7 @@ class Proxy:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 proxy.seen.append(self.path)
-                body = json.dumps({"results": {"id": 7, "name": "via proxy"}}).encode()
+                body = json.dumps({"results": {"id": 7, "name": "via proxy", "status": "active"}}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -62,7 +62,7 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Proxy]:
 
 def test_http_proxy_from_the_environment_is_used(proxy: Proxy) -> None:
     client = SparkPostClient("k" * 40, base_url="http://sparkpost.invalid/api/v1", timeout=5, retry_deadline=0)
-    assert client.get_subaccount(7)["name"] == "via proxy"
+    assert client.get_subaccount(7).name == "via proxy"
     assert proxy.seen == ["http://sparkpost.invalid/api/v1/subaccounts/7"]
 
 

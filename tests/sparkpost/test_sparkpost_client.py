@@ -12,6 +12,16 @@ import pytest
 
 from provider.sparkpost import errors as E
 from provider.sparkpost.client import SparkPostClient
+from provider.sparkpost.models import (
+    Account,
+    CreatedSubaccount,
+    DomainStatus,
+    InitialKey,
+    IpPool,
+    SendingDomain,
+    Subaccount,
+    Verification,
+)
 from provider.version import VERSION
 from sparkpost_stub import API_KEY, Reply, ok
 
@@ -140,7 +150,7 @@ def test_bad_subaccount_rejected_before_any_request(stub, client, bad):
 
 
 def test_path_segments_are_url_encoded(stub, client):
-    stub.handler = lambda req: ok({})
+    stub.handler = lambda req: ok({"grants": []})
     client.get_sending_domain("we ird/dom?ain#.com")
     client.get_api_key("id with/slash", subaccount=3)
     assert stub.requests[0].path == "/api/v1/sending-domains/we%20ird%2Fdom%3Fain%23.com"
@@ -170,16 +180,10 @@ def test_query_params(stub, client):
     stub.handler = lambda req: ok([])
     client.list_sending_domains(ownership_verified=True, dkim_status="valid")
     client.list_api_keys(grant="smtp/inject")
-    client.list_grants(role="subaccount")
-    client.list_grants()
     qs = [parse_qs(urlsplit(r.path).query) for r in stub.requests]
     assert qs[0] == {"ownership_verified": ["true"], "dkim_status": ["valid"]}
     assert qs[1] == {"grant": ["smtp/inject"]}
-    assert qs[2] == {"role": ["subaccount"]}
-    assert qs[3] == {}
-    assert [r.route for r in stub.requests] == ["/api/v1/sending-domains", "/api/v1/api-keys",
-                                                "/api/v1/authenticate/grants",
-                                                "/api/v1/authenticate/grants"]
+    assert [r.route for r in stub.requests] == ["/api/v1/sending-domains", "/api/v1/api-keys"]
 
 
 # -- typed methods --------------------------------------------------------------------------
@@ -188,14 +192,13 @@ def test_query_params(stub, client):
 def test_subaccount_methods(stub, client):
     stub.script("POST", "/api/v1/subaccounts",
                 ok({"subaccount_id": 3, "key": "k" * 40, "label": "send", "short_key": "kkkk"}))
-    stub.script("GET", "/api/v1/subaccounts/3", ok({"id": 3, "name": "tenant-a"}))
+    stub.script("GET", "/api/v1/subaccounts/3", ok({"id": 3, "name": "tenant-a", "status": "active"}))
     stub.script("PUT", "/api/v1/subaccounts/3",
                 ok({"message": "Successfully updated subaccount information"}))
-    created = client.create_subaccount("tenant-a", ip_pool="pool_1", setup_api_key=True,
-                                       key_label="send", key_grants=["smtp/inject"],
-                                       key_valid_ips=["10.0.0.0/8"])
-    assert created["subaccount_id"] == 3
-    assert client.get_subaccount(3)["name"] == "tenant-a"
+    created = client.create_subaccount("tenant-a", ip_pool="pool_1",
+                                       initial_key=InitialKey("send", ["smtp/inject"], ["10.0.0.0/8"]))
+    assert created == CreatedSubaccount(id=3, key="k" * 40, short_key="kkkk", label="send")
+    assert client.get_subaccount(3) == Subaccount(id=3, name="tenant-a", status="active")
     client.update_subaccount(3, status="suspended", ip_pool="")
     post, _, put = stub.requests
     assert post.json() == {"name": "tenant-a", "setup_api_key": True, "ip_pool": "pool_1",
@@ -206,7 +209,7 @@ def test_subaccount_methods(stub, client):
 
 def test_create_subaccount_without_key_sends_no_key_fields(stub, client):
     stub.script("POST", "/api/v1/subaccounts", ok({"subaccount_id": 4}))
-    client.create_subaccount("t", key_label="ignored")
+    client.create_subaccount("t")
     assert stub.requests[0].json() == {"name": "t", "setup_api_key": False}
 
 
@@ -216,16 +219,16 @@ def test_api_key_methods(stub, client):
                 ok({"key": "89ab" + "0" * 36, "short_key": "89ab", "label": "ci",
                     "link": {"href": href}}))
     key_path = "/api/v1/api-keys/5f0c1d2e-0000-4000-8000-000000000001"
-    stub.script("GET", key_path, ok({"id": "5f0c", "label": "ci"}))
+    stub.script("GET", key_path, ok({"id": "5f0c", "label": "ci", "grants": ["smtp/inject"]}))
     stub.script("PUT", key_path, Reply(200, {}))  # shape unconfirmed: tolerated
     stub.script("DELETE", key_path, Reply(204))
     created = client.create_api_key("ci", ["smtp/inject"], ["10.0.0.0/8"], subaccount=1)
-    assert created["id"] == "5f0c1d2e-0000-4000-8000-000000000001"
-    assert created["key"].startswith("89ab")
-    assert client.get_api_key(created["id"], subaccount=1)["label"] == "ci"
-    assert client.update_api_key(created["id"], subaccount=1, label="ci2",
-                                 grants=["smtp/inject"]) == {}
-    assert client.delete_api_key(created["id"], subaccount=1) is None
+    assert created.id == "5f0c1d2e-0000-4000-8000-000000000001"
+    assert created.key and created.key.startswith("89ab")
+    assert client.get_api_key(created.id, subaccount=1).label == "ci"
+    assert client.update_api_key(created.id, subaccount=1, label="ci2",
+                                 grants=["smtp/inject"]) is None
+    assert client.delete_api_key(created.id, subaccount=1) is None
     assert stub.requests[0].json() == {"label": "ci", "grants": ["smtp/inject"],
                                        "valid_ips": ["10.0.0.0/8"]}
     assert stub.requests[2].json() == {"label": "ci2", "grants": ["smtp/inject"]}
@@ -236,20 +239,20 @@ def test_api_key_id_falls_back_to_list_match(stub, client):
     stub.script("POST", "/api/v1/api-keys",
                 ok({"key": "abcd" + "1" * 36, "short_key": "abcd", "label": "ci"}))
     stub.script("GET", "/api/v1/api-keys", ok([
-        {"id": "other", "short_key": "abcd", "label": "not-ci"},
-        {"id": "the-one", "short_key": "abcd", "label": "ci"},
-        {"id": "x", "short_key": "ffff", "label": "ci"}]))
+        {"id": "other", "short_key": "abcd", "label": "not-ci", "grants": []},
+        {"id": "the-one", "short_key": "abcd", "label": "ci", "grants": []},
+        {"id": "x", "short_key": "ffff", "label": "ci", "grants": []}]))
     created = client.create_api_key("ci", ["smtp/inject"], subaccount=2)
-    assert created["id"] == "the-one"
+    assert created.id == "the-one"
     assert stub.requests[1].headers["X-MSYS-SUBACCOUNT"] == "2"
 
 
 def test_api_key_id_unknown_when_ambiguous(stub, client):
     stub.script("POST", "/api/v1/api-keys", ok({"key": "a" * 40, "short_key": "aaaa",
                                                 "label": "ci", "link": {"href": ""}}))
-    stub.script("GET", "/api/v1/api-keys", ok([{"id": "1", "short_key": "aaaa", "label": "ci"},
-                                               {"id": "2", "short_key": "aaaa", "label": "ci"}]))
-    assert client.create_api_key("ci", ["smtp/inject"])["id"] is None
+    stub.script("GET", "/api/v1/api-keys", ok([{"id": "1", "short_key": "aaaa", "label": "ci", "grants": []},
+                                               {"id": "2", "short_key": "aaaa", "label": "ci", "grants": []}]))
+    assert client.create_api_key("ci", ["smtp/inject"]).id is None
 
 
 def test_sending_domain_methods(stub, client):
@@ -259,41 +262,49 @@ def test_sending_domain_methods(stub, client):
                     "dkim": {"selector": "scph0125"}}))
     stub.script("GET", d, ok({"status": {"ownership_verified": False}}))
     stub.script("PUT", d, ok({"message": "Successfully Updated Domain."}))
-    stub.script("POST", d + "/verify", ok({"dkim_status": "invalid", "dns": {}}))
+    stub.script("POST", d + "/verify",
+                ok({"dkim_status": "invalid", "dns": {"dkim_error": "no TXT record"}}))
     stub.script("DELETE", d, Reply(204))
     stub.script("GET", "/api/v1/sending-domains", ok([{"domain": "mail.example.com"}]))
     assert client.create_sending_domain("mail.example.com", subaccount=3,
-                                        dkim_key_length=2048)["dkim"]["selector"] == "scph0125"
-    assert client.get_sending_domain("mail.example.com", subaccount=3)["status"] == {
-        "ownership_verified": False}
+                                        generate_dkim_length=2048) is None
+    assert client.get_sending_domain("mail.example.com", subaccount=3) == SendingDomain(domain=None)
     client.update_sending_domain("mail.example.com", subaccount=3, tracking_domain="")
-    assert client.verify_sending_domain("mail.example.com", subaccount=3,
-                                        dkim_verify=True)["dkim_status"] == "invalid"
-    assert client.list_sending_domains(subaccount=3) == [{"domain": "mail.example.com"}]
+    verified = client.verify_sending_domain("mail.example.com", subaccount=3, dkim_verify=True)
+    assert verified == Verification(DomainStatus(dkim_status="invalid"), {"dkim": "no TXT record"})
+    assert client.list_sending_domains(subaccount=3) == [SendingDomain(domain="mail.example.com")]
     assert client.delete_sending_domain("mail.example.com", subaccount=3) is None
     bodies = [r.json() for r in stub.requests]
-    assert bodies[0] == {"domain": "mail.example.com", "dkim_key_length": 2048}
+    assert bodies[0] == {"domain": "mail.example.com", "generate_dkim": True, "dkim_key_length": 2048}
     assert bodies[2] == {"tracking_domain": ""}
     assert bodies[3] == {"dkim_verify": True, "cname_verify": False}
 
 
-def test_account_grants_ip_pools(stub, client):
+def test_account_and_ip_pools(stub, client):
     stub.script("GET", "/api/v1/account", ok({"customer_id": 1}))
-    stub.script("GET", "/api/v1/authenticate/grants", ok([{"key": "smtp/inject"}]))
     stub.script("GET", "/api/v1/ip-pools", ok([{"id": "default"}]))
-    assert client.get_account() == {"customer_id": 1}
-    assert client.list_grants() == [{"key": "smtp/inject"}]
-    assert client.list_ip_pools() == [{"id": "default"}]
+    assert client.get_account() == Account(customer_id=1)
+    assert client.list_ip_pools() == [IpPool(id="default")]
 
 
 # -- pagination -----------------------------------------------------------------------------
 
 
+def sub(i: int) -> dict:
+    return {"id": i, "name": f"tenant-{i}", "status": "active"}
+
+
+def all_pages(client) -> list:
+    """Pagination alone, whatever the entries are."""
+    return [item for _, page in client.iter_pages("/subaccounts", params={"cursor": "initial"})
+            for item in page]
+
+
 def test_list_subaccounts_follows_links_next(stub, client):
     pages = {
-        "initial": ([{"id": 1}, {"id": 2}], "/api/v1/subaccounts?cursor=P2&per_page=100"),
-        "P2": ([{"id": 3}, {"id": 4}], "/api/v1/subaccounts?cursor=P3&per_page=100"),
-        "P3": ([{"id": 5}], None),
+        "initial": ([sub(1), sub(2)], "/api/v1/subaccounts?cursor=P2&per_page=100"),
+        "P2": ([sub(3), sub(4)], "/api/v1/subaccounts?cursor=P3&per_page=100"),
+        "P3": ([sub(5)], None),
     }
 
     def handler(req):
@@ -305,7 +316,7 @@ def test_list_subaccounts_follows_links_next(stub, client):
         return Reply(200, body)
 
     stub.handler = handler
-    assert [s["id"] for s in client.list_subaccounts()] == [1, 2, 3, 4, 5]
+    assert [s.id for s in client.list_subaccounts()] == [1, 2, 3, 4, 5]
     assert [r.path for r in stub.requests] == [
         "/api/v1/subaccounts?cursor=initial&per_page=100",
         "/api/v1/subaccounts?cursor=P2&per_page=100",
@@ -315,15 +326,15 @@ def test_list_subaccounts_follows_links_next(stub, client):
 
 def test_pagination_page_failure_is_retried(stub, client):
     # page 1 has a next link; page 2 first fails, then succeeds
-    page1 = Reply(200, {"results": [{"id": 1}], "links": {"next": "/api/v1/subaccounts?cursor=X"}})
-    stub.script("GET", "/api/v1/subaccounts", page1, Reply(503, None), ok([{"id": 2}]))
-    assert [s["id"] for s in client.list_subaccounts()] == [1, 2]
+    page1 = Reply(200, {"results": [sub(1)], "links": {"next": "/api/v1/subaccounts?cursor=X"}})
+    stub.script("GET", "/api/v1/subaccounts", page1, Reply(503, None), ok([sub(2)]))
+    assert [s.id for s in client.list_subaccounts()] == [1, 2]
     assert stub.count() == 3
 
 
 def test_unpaginated_list_response(stub, client):
-    stub.script("GET", "/api/v1/subaccounts", ok([{"id": 1}, {"id": 2}]))
-    assert client.list_subaccounts() == [{"id": 1}, {"id": 2}]
+    stub.script("GET", "/api/v1/subaccounts", ok([sub(1), sub(2)]))
+    assert [s.id for s in client.list_subaccounts()] == [1, 2]
 
 
 def test_links_next_variants(stub, client):
@@ -334,7 +345,7 @@ def test_links_next_variants(stub, client):
                                                      "href": "/api/v1/subaccounts?cursor=c"}]}),
         "c": Reply(200, {"results": [3], "links": {}}),
     }[parse_qs(urlsplit(req.path).query)["cursor"][0]]
-    assert client.list_subaccounts() == [1, 2, 3]
+    assert all_pages(client) == [1, 2, 3]
     assert all(r.route == "/api/v1/subaccounts" for r in stub.requests)
 
 
@@ -342,7 +353,7 @@ def test_links_next_to_another_host_is_refused(stub, client):
     stub.script("GET", "/api/v1/subaccounts",
                 Reply(200, {"results": [1], "links": {"next": "https://evil.example/api/v1/s"}}))
     with pytest.raises(E.InvalidResponse, match="another host"):
-        client.list_subaccounts()
+        all_pages(client)
     assert stub.count() == 1
 
 
@@ -350,7 +361,7 @@ def test_pagination_loop_detected(stub, client):
     stub.script("GET", "/api/v1/subaccounts",
                 Reply(200, {"results": [1], "links": {"next": "/api/v1/subaccounts?cursor=z"}}))
     with pytest.raises(E.InvalidResponse, match="pagination loop"):
-        client.list_subaccounts()
+        all_pages(client)
 
 
 # -- secrecy --------------------------------------------------------------------------------

@@ -12,10 +12,12 @@ from email.utils import formatdate
 import pytest
 
 from provider.sparkpost import errors as E
+from provider.sparkpost.models import DomainStatus, InitialKey
 from provider.sparkpost.retry import RetryPolicy, call_with_retries, parse_retry_after
 from sparkpost_stub import Reply, ok
 
 TOO_MANY = Reply(429, {"errors": [{"message": "Too many requests"}]})
+SUB_1 = {"id": 1, "name": "tenant", "status": "active"}
 
 
 def gaps(stub) -> list[float]:
@@ -26,16 +28,16 @@ def gaps(stub) -> list[float]:
 # -- 429 ------------------------------------------------------------------------------------
 
 def test_429_burst_absorbed_without_retry_after(stub, client):
-    stub.script("GET", "/api/v1/subaccounts/1", TOO_MANY, TOO_MANY, TOO_MANY, ok({"id": 1}))
-    assert client.get_subaccount(1) == {"id": 1}
+    stub.script("GET", "/api/v1/subaccounts/1", TOO_MANY, TOO_MANY, TOO_MANY, ok(SUB_1))
+    assert client.get_subaccount(1).id == 1
     assert stub.count() == 4
 
 
 def test_429_burst_absorbed_with_retry_after_honoured(stub, client):
     limited = Reply(429, {"errors": [{"message": "Too many requests"}]},
                     headers={"Retry-After": "0.3"})
-    stub.script("GET", "/api/v1/subaccounts/1", limited, limited, ok({"id": 1}))
-    assert client.get_subaccount(1) == {"id": 1}
+    stub.script("GET", "/api/v1/subaccounts/1", limited, limited, ok(SUB_1))
+    assert client.get_subaccount(1).id == 1
     assert stub.count() == 3
     assert all(g >= 0.29 for g in gaps(stub)), gaps(stub)  # backoff alone is <= 0.05 s
 
@@ -43,7 +45,7 @@ def test_429_burst_absorbed_with_retry_after_honoured(stub, client):
 def test_post_is_retried_on_429(stub, client):
     # A 429 means SparkPost refused the request before processing it: safe for a create.
     stub.script("POST", "/api/v1/subaccounts", TOO_MANY, ok({"subaccount_id": 7}))
-    assert client.create_subaccount("tenant") == {"subaccount_id": 7}
+    assert client.create_subaccount("tenant").id == 7
     assert stub.count("POST") == 2
 
 
@@ -103,14 +105,14 @@ def test_5xx_retried_on_get(stub, client):
     stub.script("GET", "/api/v1/sending-domains/a.example.com",
                 Reply(500, None), Reply(502, "<html>bad gateway</html>"), Reply(503, None),
                 Reply(504, None), ok({"status": {}}))
-    assert client.get_sending_domain("a.example.com") == {"status": {}}
+    assert client.get_sending_domain("a.example.com").status == DomainStatus()
     assert stub.count() == 5
 
 
 def test_5xx_retried_on_put_and_delete(stub, client):
     stub.script("PUT", "/api/v1/subaccounts/4", Reply(503, None), ok({"message": "ok"}))
     stub.script("DELETE", "/api/v1/sending-domains/a.example.com", Reply(500, None), Reply(204))
-    assert client.update_subaccount(4, status="active") == {"message": "ok"}
+    assert client.update_subaccount(4, status="active") is None
     assert client.delete_sending_domain("a.example.com") is None
     assert stub.count("PUT") == 2 and stub.count("DELETE") == 2
 
@@ -133,8 +135,7 @@ def test_delete_404_on_first_attempt_is_not_found(stub, client):
 def test_post_not_duplicated_on_5xx(stub, client):
     stub.script("POST", "/api/v1/subaccounts", Reply(500, None), ok({"subaccount_id": 9}))
     with pytest.raises(E.ServerError) as info:
-        client.create_subaccount("tenant", setup_api_key=True, key_label="k",
-                                 key_grants=["smtp/inject"])
+        client.create_subaccount("tenant", initial_key=InitialKey("k", ["smtp/inject"]))
     assert stub.count("POST") == 1
     assert "Not retried: POST is not idempotent and SparkPost may have applied it" in str(info.value)
 
@@ -147,23 +148,21 @@ def test_post_5xx_with_idempotency_check_finding_the_object(stub, client):
         calls.append(1)
         return {"subaccount_id": 5}  # found: the first POST did create it
 
-    assert client.create_subaccount("tenant", idempotency_check=check) == {"subaccount_id": 5}
+    assert client.create_subaccount("tenant", idempotency_check=check).id == 5
     assert stub.count("POST") == 1 and calls == [1]
 
 
 def test_post_5xx_with_idempotency_check_not_finding_it_resends(stub, client):
     stub.script("POST", "/api/v1/sending-domains", Reply(502, None),
                 ok({"message": "Successfully Created domain.", "domain": "a.example.com"}))
-    result = client.create_sending_domain("a.example.com", idempotency_check=lambda: None)
-    assert result["domain"] == "a.example.com"
+    assert client.create_sending_domain("a.example.com", idempotency_check=lambda: None) is None
     assert stub.count("POST") == 2
 
 
 def test_verify_post_is_retried_because_it_only_reads_dns(stub, client):
     stub.script("POST", "/api/v1/sending-domains/a.example.com/verify", Reply(503, None),
                 ok({"dkim_status": "valid"}))
-    assert client.verify_sending_domain("a.example.com", dkim_verify=True) == {
-        "dkim_status": "valid"}
+    assert client.verify_sending_domain("a.example.com", dkim_verify=True).status.dkim_valid
     assert stub.count() == 2
 
 

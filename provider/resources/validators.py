@@ -1,0 +1,82 @@
+"""Validators of values SparkPost (or Google Secret Manager) gives a meaning: IP allow-lists,
+host and domain names, subaccount ids, secret names. The generic ones (lengths, patterns,
+choices) are in `provider.tfplugin.validators`."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+
+def ipv4_or_cidr(v: str) -> str | None:
+    """SparkPost takes IPv4 addresses and IPv4 CIDR blocks only (its own check refuses IPv6)."""
+    try:
+        net = ipaddress.ip_network(v, strict=False)
+    except ValueError:
+        return f"{v!r} is not an IPv4 address or CIDR block (like 203.0.113.7 or 10.0.0.0/8)."
+    if net.version != 4:
+        return f"{v!r} is IPv6; SparkPost accepts only IPv4 addresses and CIDR blocks here."
+    if "/" in v and net.with_prefixlen != v and not _host_bits_ok(v):
+        return f"{v!r} has host bits set; did you mean {net.with_prefixlen}?"
+    return None
+
+
+def _host_bits_ok(v: str) -> bool:
+    try:
+        ipaddress.ip_network(v, strict=True)
+        return True
+    except ValueError:
+        return False
+
+
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+
+
+def host_name(v: str) -> str | None:
+    if len(v) > 253:
+        return f"{v!r} is longer than 253 characters, the limit for a DNS name."
+    labels = v.rstrip(".").split(".")
+    if len(labels) < 2 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        return f"{v!r} is not a valid host name (like mail.example.com)."
+    if labels[-1].isdigit():
+        return f"{v!r} looks like an IP address; a domain name is needed."
+    return None
+
+
+def sending_domain_name(v: str) -> str | None:
+    problem = host_name(v)
+    if problem:
+        return problem
+    if v.endswith("."):
+        return f"{v!r}: give the domain without the trailing dot."
+    tld = v.rsplit(".", 1)[-1]
+    if not re.fullmatch(r"[A-Za-z]{2,63}", tld):
+        return f"{v!r} is not a valid sending domain: it must end in a top-level domain of letters (like .com)."
+    return None
+
+
+def subaccount_number(v: Any) -> str | None:
+    if isinstance(v, bool) or int(v) != v or v < 0:
+        return f"must be a whole, non-negative subaccount id; got {v}."
+    return None
+
+
+def secret_name(v: str) -> str | None:
+    from ..secrets import SecretManagerError, parse_secret_name
+
+    try:
+        parse_secret_name(v)
+    except SecretManagerError as err:
+        return f"{err.message} Expected projects/PROJECT/secrets/SECRET."
+    return None
+
+
+def secret_version_name(v: str) -> str | None:
+    from ..secrets import SecretManagerError, parse_version_name
+
+    try:
+        parse_version_name(v)
+    except SecretManagerError as err:
+        return f"{err.message} Expected projects/PROJECT/secrets/SECRET/versions/VERSION (a number or latest)."
+    return None
