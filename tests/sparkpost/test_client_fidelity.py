@@ -34,9 +34,9 @@ def test_errors_without_description_keep_code_and_text(emu: Emulator, client: Sp
         client.get_sending_domain("nope.example.com")
     assert info.value.code == "1600" and "Domain 'nope.example.com' does not exist" in str(info.value)
     assert info.value.description is None
-    client.create_sending_domain("mail.example.com", generate_dkim=False)
+    client.create_sending_domain("mail.example.com", generate_dkim_length=1024)
     with pytest.raises(E.Conflict) as conflict:
-        client.create_sending_domain("mail.example.com", generate_dkim=False)
+        client.create_sending_domain("mail.example.com", generate_dkim_length=1024)
     assert conflict.value.code == "1602" and "already registered" in str(conflict.value)
 
 
