@@ -5,12 +5,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install docs bench proto clean help
+.PHONY: demo test install release docs bench proto clean help
 
 help:
 	@echo "make demo     apply the managed-SMTP example against the local SparkPost emulator"
 	@echo "make test     run the unit and end-to-end tests (real terraform, local emulator)"
 	@echo "make install  install the provider into ~/.terraform.d/plugins (source sourcegraph/sparkpost)"
+	@echo "make release  build the self-contained release (zip, SHA256SUMS, signature, network mirror) into dist/release"
 	@echo "make docs     regenerate docs/ and the module READMEs from the schemas and examples/"
 	@echo "make bench    print start-up and scale benchmark figures"
 
@@ -29,6 +30,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# PyInstaller (the `release` extra) is in the `test` extra too, so $(STAMP) installs it.
+release: $(STAMP)
+	$(PY) scripts/release.py all
+
 docs: $(STAMP)
 	$(PY) scripts/gen_docs.py
 	$(PY) scripts/gen_module_readme.py
@@ -42,4 +47,4 @@ proto: $(STAMP)
 	scripts/gen-proto
 
 clean:
-	rm -rf $(VENV) .demo .bench build *.egg-info
+	rm -rf $(VENV) .demo .bench build dist *.egg-info
