@@ -51,8 +51,10 @@ def known(value: Any) -> bool:
 
 
 @contextmanager
-def api_errors(action: str, path: tuple[PathStep, ...] | None = None, *, state: dict[str, Any] | None = None) -> Iterator[None]:
-    """Turn a SparkPost API failure into one readable diagnostic about `action`."""
+def api_errors(action: str, path: tuple[PathStep, ...] | None = None, *, state: dict[str, Any] | None = None,
+               grant: str | None = None) -> Iterator[None]:
+    """Turn a SparkPost API failure into one readable diagnostic about `action`. `grant` names
+    what the call needs, for the 403 text (resources the operator key is not meant for)."""
     try:
         yield
     except SparkPostError as err:
@@ -62,6 +64,12 @@ def api_errors(action: str, path: tuple[PathStep, ...] | None = None, *, state: 
                 "\n\nSparkPost rejected the API key (401): it is wrong, revoked, for the other region, or "
                 "used from an IP address outside its allowed list. Check the provider's api_key "
                 "(or SPARKPOST_API_KEY / api_key_secret) and region."
+            )
+        elif isinstance(err, Forbidden) and grant:
+            detail += (
+                f"\n\nThe API key lacks the {grant} grant (403). The operator key Terraform normally runs "
+                "with holds only metrics/view, subaccount/manage and sending_domains/manage, so it cannot "
+                f"manage this: use a key with {grant} (for example a second provider block with an alias)."
             )
         elif isinstance(err, Forbidden):
             detail += (

@@ -23,6 +23,7 @@ from .errors import (
     TransportError,
     Unauthorized,
     Unprocessable,
+    WebhookTestFailed,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,6 +38,7 @@ __all__ = [
     "NotFound",
     "Conflict",
     "DkimRejected",
+    "WebhookTestFailed",
     "Unprocessable",
     "RateLimited",
     "ServerError",

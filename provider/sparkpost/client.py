@@ -38,6 +38,7 @@ from .errors import (
     SparkPostError,
     TransportError,
     Unprocessable,
+    WebhookTestFailed,
     parse_error_response,
 )
 from .models import (
@@ -48,8 +49,11 @@ from .models import (
     DkimKey,
     Fields,
     InitialKey,
+    CreatedWebhook,
     IpPool,
     SendingDomain,
+    Webhook,
+    WebhookAuth,
     Subaccount,
     Verification,
     Where,
@@ -764,8 +768,92 @@ class SparkPostClient:
     def get_account(self) -> Account:
         return self._one("GET", "/account", Account.parse)
 
+    # -- IP pools (ip-pools.apib; the ip_pools/view|manage grants, primary account only) -----
     def list_ip_pools(self) -> list[IpPool]:
         return self._many("/ip-pools", IpPool.parse)
+
+    def get_ip_pool(self, pool_id: str) -> IpPool:
+        return self._one("GET", f"/ip-pools/{_segment(pool_id, 'IP pool id')}", IpPool.parse)
+
+    def create_ip_pool(self, name: str, *, signing_domain: str | None = None,
+                       fbl_signing_domain: str | None = None,
+                       auto_warmup_overflow_pool: str | None = None) -> str:
+        """POST /ip-pools -> the new pool's id, which SparkPost derives from the name. Not
+        retried on 5xx/read timeouts: a second POST would answer "already exists"."""
+        body = {"name": name, **_present(signing_domain=signing_domain,
+                                         fbl_signing_domain=fbl_signing_domain,
+                                         auto_warmup_overflow_pool=auto_warmup_overflow_pool)}
+        result = self._call("POST", "/ip-pools", json=body, expect=(dict,))
+        pool_id = result.get("id")
+        if not isinstance(pool_id, str) or not pool_id:
+            raise InvalidResponse("the field 'results.id' is missing, expected a string",
+                                  method="POST", path="/ip-pools").redact(self._api_key)
+        return pool_id
+
+    def update_ip_pool(self, pool_id: str, *, name: str, signing_domain: str | None,
+                       fbl_signing_domain: str | None,
+                       auto_warmup_overflow_pool: str | None) -> None:
+        """PUT /ip-pools/{id}: ``name`` is required there; None sends "" (removes the value)."""
+        body = {"name": name, "signing_domain": signing_domain or "",
+                "fbl_signing_domain": fbl_signing_domain or "",
+                "auto_warmup_overflow_pool": auto_warmup_overflow_pool or ""}
+        self._call("PUT", f"/ip-pools/{_segment(pool_id, 'IP pool id')}", json=body,
+                   expect=(dict,))
+
+    def delete_ip_pool(self, pool_id: str) -> None:
+        self._call("DELETE", f"/ip-pools/{_segment(pool_id, 'IP pool id')}")
+
+    # -- webhooks (webhooks.apib; the webhooks/view|modify grants) ---------------------------
+    # ``subaccount`` is the event source as X-MSYS-SUBACCOUNT gives it: None = the primary
+    # account and every subaccount, 0 = the primary account only, n = subaccount n.
+    def create_webhook(self, *, name: str, target: str, events: Sequence[str], active: bool,
+                       custom_headers: Mapping[str, str] | None = None,
+                       exception_subaccounts: Sequence[int] | None = None,
+                       auth: WebhookAuth | None = None, subaccount: int | None = None) -> str:
+        """POST /webhooks -> the id. SparkPost first POSTs a test batch to ``target`` and refuses
+        the webhook (``WebhookTestFailed``) unless the target answers 200."""
+        body: dict[str, Any] = {"name": name, "target": target, "events": list(events),
+                                "active": bool(active)}
+        if custom_headers:
+            body["custom_headers"] = dict(custom_headers)
+        if exception_subaccounts:
+            body["exception_subaccounts"] = list(exception_subaccounts)
+        body.update(_webhook_auth_body(auth or WebhookAuth("none")))
+        with _webhook_test_failures():
+            return self._one("POST", "/webhooks", CreatedWebhook.parse, json=body,
+                             subaccount=subaccount).id
+
+    def get_webhook(self, webhook_id: str, *, subaccount: int | None = None) -> Webhook:
+        return self._one("GET", f"/webhooks/{_segment(webhook_id, 'webhook id')}", Webhook.parse,
+                         subaccount=subaccount)
+
+    def list_webhooks(self, *, subaccount: int | None = None) -> list[Webhook]:
+        return self._many("/webhooks", Webhook.parse, subaccount=subaccount)
+
+    def update_webhook(self, webhook_id: str, *, subaccount: int | None = None,
+                       name: str | None = None, target: str | None = None,
+                       events: Sequence[str] | None = None, active: bool | None = None,
+                       custom_headers: Mapping[str, str] | None = None,
+                       exception_subaccounts: Sequence[int] | None = None,
+                       auth: WebhookAuth | None = None) -> None:
+        """PUT /webhooks/{id} with the given fields only; a new ``target`` gets a test batch
+        first (``WebhookTestFailed`` unless it answers 200)."""
+        body: dict[str, Any] = _present(name=name, target=target, active=active)
+        if events is not None:
+            body["events"] = list(events)
+        if custom_headers is not None:
+            body["custom_headers"] = dict(custom_headers)
+        if exception_subaccounts is not None:
+            body["exception_subaccounts"] = list(exception_subaccounts)
+        if auth is not None:
+            body.update(_webhook_auth_body(auth))
+        with _webhook_test_failures():
+            self._call("PUT", f"/webhooks/{_segment(webhook_id, 'webhook id')}", json=body,
+                       subaccount=subaccount, expect=(dict,))
+
+    def delete_webhook(self, webhook_id: str, *, subaccount: int | None = None) -> None:
+        self._call("DELETE", f"/webhooks/{_segment(webhook_id, 'webhook id')}",
+                   subaccount=subaccount)
 
     # -- metrics (read-only: the operator key's metrics/view grant) ------------------------
     def deliverability_by_subaccount(
@@ -820,6 +908,37 @@ class SparkPostClient:
                             subaccount=subaccount, expect=(dict,), idempotent=True)
         message = result.get("message")
         return message if isinstance(message, str) else "Request saved."
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _webhook_auth_body(auth: WebhookAuth) -> dict[str, Any]:
+    if auth.type == "basic":
+        creds = {"username": auth.username or ""}
+        if auth.password is not None:
+            creds["password"] = auth.password
+        return {"auth_type": "basic", "auth_credentials": creds, "auth_request_details": {}}
+    if auth.type == "oauth2":
+        return {"auth_type": "oauth2", "auth_credentials": {},
+                "auth_request_details": {"url": auth.token_url or "", "body": {
+                    "client_id": auth.client_id or "", "client_secret": auth.client_secret or "",
+                    "grant_type": "client_credentials"}}}
+    return {"auth_type": "none", "auth_credentials": {}, "auth_request_details": {}}
+
+
+@contextmanager
+def _webhook_test_failures() -> Iterator[None]:
+    """SparkPost's 400 with a ``response`` (its test batch, or the OAuth2 token request, did not
+    get a 200) becomes ``WebhookTestFailed``."""
+    try:
+        yield
+    except BadRequest as err:
+        failed = WebhookTestFailed.from_error(err)
+        if failed is not None:
+            raise failed from err
+        raise
 
 
 def _metrics_time(value: datetime) -> str:

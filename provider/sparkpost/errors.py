@@ -32,6 +32,7 @@ __all__ = [
     "Cancelled",
     "InvalidResponse",
     "DkimRejected",
+    "WebhookTestFailed",
     "error_class_for_status",
     "parse_error_response",
 ]
@@ -495,3 +496,28 @@ _DEFAULT_REASONS: dict[int, str] = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+
+
+class WebhookTestFailed(BadRequest):
+    """SparkPost refused a webhook because its test batch (or the OAuth2 token request before
+    it) did not get an HTTP 200 from the target (webhooks.apib, "Create a Webhook").
+
+    ``target_status`` is the status the target answered (0 or None: no answer at all);
+    ``token_request`` is true when the OAuth2 token URL, not the target, failed."""
+
+    kind_label = "webhook target test failed"
+    target_status: int | None = None
+    token_request: bool = False
+
+    @classmethod
+    def from_error(cls, err: SparkPostError) -> "WebhookTestFailed | None":
+        entry = next((e for e in err.errors if e.get("response")), None)
+        if entry is None:
+            return None
+        new = cls.__new__(cls)
+        new.__dict__.update(err.__dict__)
+        found = re.search(r'"status":\s*(\d+)', str(entry.get("response")))
+        new.target_status = int(found.group(1)) if found else None
+        new.token_request = "token" in str(entry.get("message", "")).lower()
+        new._refresh()
+        return new

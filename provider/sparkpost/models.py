@@ -352,10 +352,100 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class SendingIp:
+    """A dedicated IP in a pool (ip-pools.apib: external_ip, hostname, auto_warmup_*)."""
+
+    external_ip: str
+    hostname: str | None = None
+    auto_warmup_enabled: bool = False
+    auto_warmup_stage: int | None = None
+
+    @classmethod
+    def parse(cls, f: Fields) -> "SendingIp":
+        return cls(external_ip=f.str("external_ip"), hostname=f.opt_str("hostname"),
+                   auto_warmup_enabled=f.opt_bool("auto_warmup_enabled"),
+                   auto_warmup_stage=f.opt_int("auto_warmup_stage"))
+
+
+@dataclass(frozen=True)
 class IpPool:
+    """An IP pool as GET /ip-pools[/{id}] returns it (ip-pools.apib, "IP Pool Object")."""
+
     id: str
     name: str | None = None
+    signing_domain: str | None = None
+    fbl_signing_domain: str | None = None
+    auto_warmup_overflow_pool: str | None = None
+    ips: list[SendingIp] = field(default_factory=list)
 
     @classmethod
     def parse(cls, f: Fields) -> "IpPool":
-        return cls(id=f.str("id"), name=f.opt_str("name"))
+        ips = f.raw("ips")
+        return cls(id=f.str("id"), name=f.opt_str("name"),
+                   signing_domain=f.opt_str("signing_domain") or None,
+                   fbl_signing_domain=f.opt_str("fbl_signing_domain") or None,
+                   auto_warmup_overflow_pool=f.opt_str("auto_warmup_overflow_pool") or None,
+                   ips=[] if ips is None else parse_list(ips, f.where.at("ips"), SendingIp.parse))
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+@dataclass(frozen=True)
+class WebhookAuth:
+    """What the provider sends to authenticate a webhook's batches (never read back)."""
+
+    type: str                          # none, basic or oauth2
+    username: str | None = None        # basic
+    password: str | None = None        # basic
+    token_url: str | None = None       # oauth2
+    client_id: str | None = None       # oauth2
+    client_secret: str | None = None   # oauth2
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A webhook as GET /webhooks[/{id}] returns it (webhooks.apib). Credentials SparkPost
+    returns (the basic password, OAuth2 client secret and access token) are dropped here: only
+    the non-secret parts of the authentication are modelled."""
+
+    id: str | None
+    name: str
+    target: str
+    events: list[str]
+    active: bool = True
+    custom_headers: dict[str, str] = field(default_factory=dict)
+    exception_subaccounts: list[str] = field(default_factory=list)
+    auth_type: str = "none"
+    auth_username: str | None = None
+    auth_token_url: str | None = None
+    auth_client_id: str | None = None
+
+    @classmethod
+    def parse(cls, f: Fields) -> "Webhook":
+        headers = f.obj("custom_headers")
+        creds = f.obj("auth_credentials")
+        details = f.obj("auth_request_details")
+        body = details.obj("body") if details else None
+        return cls(
+            id=f.opt_str("id"),
+            name=f.str("name"),
+            target=f.str("target"),
+            events=f.str_list("events"),
+            active=f.opt_bool("active", True),
+            custom_headers={k: str(v) for k, v in (headers._obj if headers else {}).items()},
+            exception_subaccounts=f.str_list("exception_subaccounts", required=False),
+            auth_type=f.opt_str("auth_type") or "none",
+            auth_username=creds.opt_str("username") if creds else None,
+            auth_token_url=details.opt_str("url") if details else None,
+            auth_client_id=body.opt_str("client_id") if body else None,
+        )
+
+
+@dataclass(frozen=True)
+class CreatedWebhook:
+    id: str
+
+    @classmethod
+    def parse(cls, f: Fields) -> "CreatedWebhook":
+        return cls(id=f.str("id"))

@@ -1,0 +1,4 @@
+import {
+  to = sparkpost_ip_pool.dedicated
+  id = "acme_dedicated"
+}

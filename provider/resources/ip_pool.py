@@ -1,0 +1,162 @@
+"""sparkpost_ip_pool: a dedicated IP pool (its name, signing domains and warm-up overflow);
+the IPs it holds are read-only (SparkPost assigns them)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..sparkpost.models import IpPool as IpPoolModel
+from ..tfplugin.diagnostics import Diagnostics, ResourceError
+from ..tfplugin.resource import Context, Resource
+from ..tfplugin.schema import Attribute, Block, NestedType, Schema
+from ..tfplugin.validators import matches, max_len, not_blank
+from .common import api_errors, client_of, is_not_found, known
+from .validators import host_name
+
+GRANT = "ip_pools/manage"
+POOL_ID_PATTERN = r"[A-Za-z0-9_]{1,20}"
+SHARED_POOL = "shared pool"
+
+CAVEAT = """\
+**A dedicated pool is only for very high volumes.** New IPs have no reputation: they must be
+warmed up, sending a little more each day for weeks (SparkPost's auto warm-up does this, with
+`auto_warmup_overflow_pool` taking the traffic the new IPs may not carry yet). Below a steady,
+high volume a dedicated IP never builds a reputation, and mail from the shared pool is
+delivered better. Most instances should stay on the shared pool."""
+
+GRANT_NOTE = """\
+Managing pools needs the `ip_pools/manage` grant (reading them `ip_pools/view`), which the
+operator key does not hold: SparkPost answers 403 and the error says so. Use a key with that
+grant, for example in a second provider block with an alias. Assigning a pool to a subaccount
+(`sparkpost_subaccount.ip_pool`, the managed-smtp module's `ip_pool`) needs only the operator key."""
+
+DESCRIPTION = f"""\
+A dedicated IP pool. SparkPost derives the pool's `id` from its name when it is created
+(`Marketing IP Pool` becomes `marketing_ip_pool`); a subaccount's `ip_pool` takes that id.
+Renaming keeps the id. Destroying the pool moves its IPs to the `default` pool, which itself
+cannot be created, changed or deleted.
+
+{CAVEAT}
+
+{GRANT_NOTE}
+"""
+
+_IPS = Attribute(
+    "ips",
+    nested=NestedType([
+        Attribute("external_ip", "string", computed=True, description="The IP address."),
+        Attribute("hostname", "string", computed=True, description="Its sending host name."),
+        Attribute("auto_warmup_enabled", "bool", computed=True, description="Whether SparkPost is warming it up."),
+        Attribute("auto_warmup_stage", "number", computed=True, description="The warm-up stage, when warming up."),
+    ], nesting="list"),
+    computed=True,
+    description="The sending IPs in the pool (read-only: SparkPost assigns IPs to pools).",
+)
+
+
+def _pool_id_for(name: str) -> str:
+    """SparkPost's id for a new pool's name (ip-pools.apib: "a unique ID based on the name")."""
+    return re.sub(r"[^a-z0-9_]", "_", name.strip().lower())[:20]
+
+
+def _overflow(v: str) -> str | None:
+    if v == SHARED_POOL or re.fullmatch(POOL_ID_PATTERN, v):
+        return None
+    return f"must be an IP pool id (letters, digits, underscores) or {SHARED_POOL!r}; got {v!r}."
+
+
+def pool_state(pool: IpPoolModel) -> dict[str, Any]:
+    return {
+        "id": pool.id,
+        "name": pool.name,
+        "signing_domain": pool.signing_domain,
+        "fbl_signing_domain": pool.fbl_signing_domain,
+        "auto_warmup_overflow_pool": pool.auto_warmup_overflow_pool,
+        "ips": [{"external_ip": ip.external_ip, "hostname": ip.hostname,
+                 "auto_warmup_enabled": ip.auto_warmup_enabled, "auto_warmup_stage": ip.auto_warmup_stage}
+                for ip in pool.ips],
+    }
+
+
+def _check_pool_id(raw: Any, path: tuple[str, ...]) -> str:
+    text = str(raw).strip()
+    if not re.fullmatch(POOL_ID_PATTERN, text):
+        raise ResourceError("Invalid IP pool id",
+                            f"{text!r} is not an IP pool id (1 to 20 letters, digits or underscores). "
+                            "Import a pool by its id, for example: terraform import sparkpost_ip_pool.this marketing_ip_pool",
+                            path)
+    return text
+
+
+class IpPool(Resource):
+    type_name = "sparkpost_ip_pool"
+    schema = Schema(block=Block(description=DESCRIPTION, attributes=[
+        Attribute("id", "string", computed=True, stable=True,
+                  description="The pool's id, derived by SparkPost from the name at creation; subaccounts reference it."),
+        Attribute("name", "string", required=True, validators=[not_blank, max_len(64)],
+                  description="The pool's name. Changing it renames the pool in place (the id stays)."),
+        Attribute("signing_domain", "string", optional=True, validators=[host_name],
+                  description="The DKIM-verified signing domain for mail sent from the pool."),
+        Attribute("fbl_signing_domain", "string", optional=True, validators=[host_name],
+                  description="The feedback-loop signing domain, used only for mailbox providers that require DKIM for FBL."),
+        Attribute("auto_warmup_overflow_pool", "string", optional=True, validators=[_overflow],
+                  description=("The pool that takes the overflow while this pool's IPs warm up: another pool's id, "
+                               "or `shared pool` (SparkPost's shared pool, where the account has access). A pool "
+                               "that has an overflow pool cannot itself be one.")),
+        _IPS,
+    ]))
+
+    def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
+        name = config.get("name")
+        if known(name) and isinstance(name, str) and _pool_id_for(name) == "default":
+            diags.error("Reserved IP pool name", "SparkPost reserves the pool id `default` (every account has it); "
+                        "choose another name.", ["name"])
+
+    def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        client = client_of(ctx)
+        with api_errors(f"create IP pool {planned['name']!r}", grant=GRANT):
+            pool_id = client.create_ip_pool(
+                planned["name"], signing_domain=planned.get("signing_domain"),
+                fbl_signing_domain=planned.get("fbl_signing_domain"),
+                auto_warmup_overflow_pool=planned.get("auto_warmup_overflow_pool"))
+        state = {**planned, "id": pool_id}
+        with api_errors(f"read IP pool {pool_id} after creating it", state={**state, "ips": []}, grant=GRANT):
+            fresh = pool_state(client.get_ip_pool(pool_id))
+        state["ips"] = fresh["ips"]
+        return state
+
+    def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
+        pool_id = _check_pool_id(state.get("id"), ("id",))
+        try:
+            with api_errors(f"read IP pool {pool_id}", grant=GRANT):
+                return pool_state(client_of(ctx).get_ip_pool(pool_id))
+        except ResourceError as err:
+            if is_not_found(err):
+                return None
+            raise
+
+    def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        pool_id = prior["id"]
+        with api_errors(f"update IP pool {pool_id}", state=prior, grant=GRANT):
+            client_of(ctx).update_ip_pool(
+                pool_id, name=planned["name"], signing_domain=planned.get("signing_domain"),
+                fbl_signing_domain=planned.get("fbl_signing_domain"),
+                auto_warmup_overflow_pool=planned.get("auto_warmup_overflow_pool"))
+        return {**planned, "id": pool_id, "ips": prior.get("ips") or []}
+
+    def delete(self, ctx: Context, state: dict[str, Any]) -> None:
+        try:
+            with api_errors(f"delete IP pool {state['id']}", grant=GRANT):
+                client_of(ctx).delete_ip_pool(state["id"])
+        except ResourceError as err:
+            if not is_not_found(err):
+                raise
+
+    def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
+        pool_id = _check_pool_id(import_id, ())
+        if pool_id == "default":
+            raise ResourceError("The default IP pool cannot be managed",
+                                "SparkPost reserves `default`: it cannot be changed or deleted, so it is not a "
+                                "resource. Read it with the sparkpost_ip_pool data source instead.")
+        return {"id": pool_id}

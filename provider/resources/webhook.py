@@ -1,0 +1,292 @@
+"""sparkpost_webhook: an event webhook that pushes SparkPost's events (bounces, spam
+complaints, ...) to a receiver, for the account, the primary account only, or one subaccount.
+Credentials for the receiver never reach state: write-only, or read from Secret Manager."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..sparkpost.errors import WebhookTestFailed
+from ..sparkpost.models import Webhook as WebhookModel, WebhookAuth
+from ..tfplugin.diagnostics import Diagnostics, ResourceError
+from ..tfplugin.resource import Context, Resource
+from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
+from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
+from .common import api_errors, client_of, is_not_found, known
+from .validators import secret_version_name
+
+GRANT = "webhooks/modify"
+# webhooks.apib's event types (the authoritative list is GET /webhooks/events/documentation).
+EVENT_TYPES = (
+    "injection", "delivery", "policy_rejection", "delay", "bounce", "out_of_band", "spam_complaint",
+    "initial_open", "open", "click", "generation_failure", "generation_rejection", "list_unsubscribe",
+    "link_unsubscribe", "relay_injection", "relay_rejection", "relay_delivery", "relay_tempfail",
+    "relay_permfail", "amp_open", "amp_initial_open", "amp_click", "ab_test_completed",
+    "ab_test_cancelled", "ingest_success", "ingest_error", "sms_status",
+)
+_AUTH_FIELDS = ("auth_type", "auth_username", "auth_token_url", "auth_client_id",
+                "auth_secret_secret_manager", "auth_secret_version")
+
+DESCRIPTION = """\
+An event webhook: SparkPost POSTs batches of events (for alerting: `bounce`, `spam_complaint`,
+`policy_rejection`, `out_of_band`, ...) to `target`.
+
+**SparkPost tests the target first.** On create, and whenever `target` changes, SparkPost sends
+the target a test batch (`[{"msys": {}}]`) and refuses the webhook unless the target answers
+HTTP 200; the error says what the target answered. Only ports 80 (http) and 443 (https) are
+accepted.
+
+**Scope.** `subaccount_id` unset: events of the primary account and every subaccount; `"0"`: the
+primary account only; a subaccount id: that subaccount only (SparkPost's `X-MSYS-SUBACCOUNT`).
+
+**Credentials never enter state.** With `auth_type = "basic"` the password, and with `"oauth2"`
+the client secret, come from `auth_secret_wo` (write-only, Terraform 1.11 or later; it can be an
+ephemeral value) or from the Secret Manager version named in `auth_secret_secret_manager`
+(read at apply). Write-only values are invisible to plans, so to send a new secret change
+`auth_secret_version`. SparkPost returns credentials on read, but the provider drops them:
+a password changed outside Terraform does not show as drift.
+
+**Grant.** Webhooks need the `webhooks/modify` grant (`webhooks/view` to read), which the
+operator key does not hold: SparkPost answers 403 and the error says so. Use a key with it, for
+example in a second provider block with an alias.
+"""
+
+
+def _target(v: str) -> str | None:
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"must be an http:// or https:// URL; got {v!r}."
+    if parts.username is not None or parts.password is not None:
+        return "must not carry credentials (they would sit in state): use auth_type = \"basic\" with auth_username."
+    if parts.fragment:
+        return "must not have a #fragment."
+    return None
+
+
+def _scope(value: Any) -> int | None:
+    """The X-MSYS-SUBACCOUNT value for a subaccount_id attribute (None = every account)."""
+    return None if value is None else int(value)
+
+
+SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
+    Attribute("id", "string", computed=True, stable=True, description="The webhook's id (a UUID)."),
+    Attribute("name", "string", required=True, validators=[not_blank, max_len(1024)],
+              description="The webhook's name."),
+    Attribute("target", "string", required=True, validators=[_target],
+              description=("The URL SparkPost POSTs event batches to (port 80 or 443). Changing it makes SparkPost "
+                           "test the new target first.")),
+    Attribute("events", set_of("string"), required=True, validators=[each(one_of(*EVENT_TYPES))],
+              description="The event types to send, e.g. `bounce`, `spam_complaint`, `policy_rejection`."),
+    Attribute("active", "bool", optional=True, computed=True, default=True,
+              description="Whether batches are sent (default true). False pauses the webhook."),
+    Attribute("subaccount_id", "string", optional=True, requires_replace=True,
+              validators=[matches(r"0|[1-9][0-9]{0,9}", "a subaccount id, or 0 for the primary account only")],
+              description=("Whose events: unset for the primary account and every subaccount, `\"0\"` for the "
+                           "primary account only, or a subaccount's id. Changing it replaces the webhook.")),
+    Attribute("exception_subaccounts", set_of("string"), optional=True,
+              validators=[each(matches(r"[1-9][0-9]{0,9}", "a subaccount id"))],
+              description="Subaccounts whose events are left out (at most 10; only when subaccount_id is unset)."),
+    Attribute("custom_headers", map_of("string"), optional=True, sensitive=True,
+              description="Extra HTTP headers SparkPost sends with each batch (sensitive: they often carry a token)."),
+    Attribute("auth_type", "string", optional=True, computed=True, default="none",
+              validators=[one_of("none", "basic", "oauth2")],
+              description="How SparkPost authenticates to the target: `none` (default), `basic` or `oauth2`."),
+    Attribute("auth_username", "string", optional=True, validators=[not_blank],
+              description="The basic-authentication user name (auth_type = basic)."),
+    Attribute("auth_token_url", "string", optional=True, validators=[_target],
+              description="The OAuth2 token URL SparkPost asks for an access token (auth_type = oauth2)."),
+    Attribute("auth_client_id", "string", optional=True, validators=[not_blank],
+              description="The OAuth2 client id (auth_type = oauth2); SparkPost uses the client-credentials grant."),
+    Attribute("auth_secret_wo", "string", optional=True, write_only=True, sensitive=True,
+              description=("The basic password or OAuth2 client secret. Write-only: sent to SparkPost, never stored "
+                           "in state or plan (Terraform 1.11 or later). Change auth_secret_version to send a new one.")),
+    Attribute("auth_secret_secret_manager", "string", optional=True, validators=[secret_version_name],
+              description=("Instead of auth_secret_wo: the Secret Manager version holding the password or client "
+                           "secret (`projects/P/secrets/S/versions/N`), read at apply.")),
+    Attribute("auth_secret_version", "string", optional=True,
+              description="Any value; changing it sends the credentials again (the write-only secret is invisible to plans)."),
+]))
+
+
+def webhook_state(hook: WebhookModel) -> dict[str, Any]:
+    basic, oauth = hook.auth_type == "basic", hook.auth_type == "oauth2"
+    return {
+        "name": hook.name,
+        "target": hook.target,
+        "events": sorted(hook.events),
+        "active": hook.active,
+        "exception_subaccounts": sorted(hook.exception_subaccounts) or None,
+        "custom_headers": dict(hook.custom_headers) or None,
+        "auth_type": hook.auth_type,
+        "auth_username": hook.auth_username if basic else None,
+        "auth_token_url": hook.auth_token_url if oauth else None,
+        "auth_client_id": hook.auth_client_id if oauth else None,
+    }
+
+
+def _test_failed(err: WebhookTestFailed, target: str) -> str:
+    answered = "did not answer at all" if not err.target_status else f"answered HTTP {err.target_status}"
+    if err.token_request:
+        return (f"SparkPost asked the OAuth2 token URL for an access token before testing {target}, and the "
+                f"token URL {answered} (it needs HTTP 200 with a JSON access_token). SparkPost refused the "
+                f"webhook. Check auth_token_url, auth_client_id and the client secret.\n\n{err}")
+    return (f"SparkPost sent {target} a test batch ([{{\"msys\": {{}}}}]) and the target {answered} instead of "
+            "HTTP 200, so SparkPost refused the webhook and nothing was changed. Make the receiver answer 200 to "
+            f"a POST (and accept the authentication configured), then apply again.\n\n{err}")
+
+
+class Webhook(Resource):
+    type_name = "sparkpost_webhook"
+    schema = SCHEMA
+
+    def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
+        auth = config.get("auth_type")
+        if not known(auth):
+            auth = "none" if config.get("auth_type") is None else None
+        if auth is None:
+            return
+        needs = {"basic": ("auth_username",), "oauth2": ("auth_token_url", "auth_client_id"), "none": ()}[auth]
+        for name in needs:
+            if config.get(name) is None:
+                diags.error(f"{name} is required", f"auth_type = {auth!r} needs {name}.", [name])
+        for name in ("auth_username", "auth_token_url", "auth_client_id"):
+            if name not in needs and config.get(name) is not None:
+                diags.error(f"{name} does not apply", f"{name} is only used with "
+                            f"auth_type = {'basic' if name == 'auth_username' else 'oauth2'}; here auth_type is {auth!r}.",
+                            [name])
+        secret_given = [n for n in ("auth_secret_wo", "auth_secret_secret_manager") if config.get(n) is not None]
+        if len(secret_given) > 1:
+            diags.error("Two sources for one secret", "Give auth_secret_wo or auth_secret_secret_manager, not both.",
+                        ["auth_secret_secret_manager"])
+        if auth == "none" and secret_given:
+            diags.error("No secret is needed", "auth_type is none: SparkPost sends no credentials to the target.",
+                        [secret_given[0]])
+        if auth == "oauth2" and not secret_given:
+            diags.error("The OAuth2 client secret is missing",
+                        "auth_type = oauth2 needs the client secret in auth_secret_wo or auth_secret_secret_manager.",
+                        ["auth_secret_wo"])
+        ex = config.get("exception_subaccounts")
+        if known(ex) and ex:
+            if config.get("subaccount_id") is not None:
+                diags.error("exception_subaccounts needs every account",
+                            "SparkPost takes exception_subaccounts only for webhooks of the primary account and "
+                            "all subaccounts (subaccount_id unset).", ["exception_subaccounts"])
+            elif len(ex) > 10:
+                diags.error("Too many exception_subaccounts", f"SparkPost takes at most 10; got {len(ex)}.",
+                            ["exception_subaccounts"])
+
+    # -- helpers
+    def _auth(self, ctx: Context, config: dict[str, Any]) -> WebhookAuth:
+        kind = config.get("auth_type") or "none"
+        if kind == "none":
+            return WebhookAuth("none")
+        secret = config.get("auth_secret_wo")
+        sm = config.get("auth_secret_secret_manager")
+        if secret is None and sm:
+            from ..secrets import SecretManagerError, read_secret
+
+            try:
+                secret = read_secret(sm).strip()
+            except SecretManagerError as err:
+                raise ResourceError("Cannot read the webhook secret from Secret Manager", err.message,
+                                    ["auth_secret_secret_manager"]) from None
+        if secret is not None:
+            ctx.register_secret(secret)
+        if kind == "basic":
+            return WebhookAuth("basic", username=config.get("auth_username"), password=secret)
+        return WebhookAuth("oauth2", token_url=config.get("auth_token_url"), client_id=config.get("auth_client_id"),
+                           client_secret=secret)
+
+    @staticmethod
+    def _exceptions(value: Any) -> list[int] | None:
+        return None if value is None else sorted(int(v) for v in value)
+
+    def _state(self, planned: dict[str, Any], hook_id: str) -> dict[str, Any]:
+        state = {**planned, "id": hook_id, "auth_secret_wo": None}
+        state["events"] = sorted(planned["events"])
+        return state
+
+    # -- CRUD
+    def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        client = client_of(ctx)
+        auth = self._auth(ctx, config)
+        try:
+            with api_errors(f"create webhook {planned['name']!r}", grant=GRANT):
+                hook_id = client.create_webhook(
+                    name=planned["name"], target=planned["target"], events=sorted(planned["events"]),
+                    active=bool(planned.get("active", True)), custom_headers=planned.get("custom_headers"),
+                    exception_subaccounts=self._exceptions(planned.get("exception_subaccounts")),
+                    auth=auth, subaccount=_scope(planned.get("subaccount_id")))
+        except ResourceError as err:
+            if isinstance(err.__cause__, WebhookTestFailed):
+                raise ResourceError("SparkPost refused the webhook: the target did not answer 200",
+                                    _test_failed(err.__cause__, planned["target"]), ["target"]) from None
+            raise
+        return self._state(planned, hook_id)
+
+    def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            with api_errors(f"read webhook {state.get('id')}", grant="webhooks/view"):
+                hook = client_of(ctx).get_webhook(state["id"], subaccount=_scope(state.get("subaccount_id")))
+        except ResourceError as err:
+            if is_not_found(err):
+                return None
+            raise
+        new = dict(state)
+        new.update(webhook_state(hook))
+        # SparkPost returns no header values we did not send: keep the configured null/{} choice.
+        if not new["custom_headers"] and state.get("custom_headers") == {}:
+            new["custom_headers"] = {}
+        if not new["exception_subaccounts"] and state.get("exception_subaccounts") == []:
+            new["exception_subaccounts"] = []
+        new["auth_secret_wo"] = None
+        return new
+
+    def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        changed = {k for k in planned if k != "auth_secret_wo" and planned.get(k) != prior.get(k)}
+        fields: dict[str, Any] = {}
+        for name in ("name", "target", "active"):
+            if name in changed:
+                fields[name] = planned[name]
+        if "events" in changed:
+            fields["events"] = sorted(planned["events"])
+        if "custom_headers" in changed:
+            fields["custom_headers"] = planned.get("custom_headers") or {}
+        if "exception_subaccounts" in changed:
+            fields["exception_subaccounts"] = self._exceptions(planned.get("exception_subaccounts")) or []
+        if changed & set(_AUTH_FIELDS):
+            auth = self._auth(ctx, config)
+            if auth.type == "oauth2" and not auth.client_secret:
+                raise ResourceError("The OAuth2 client secret is missing",
+                                    "Changing the OAuth2 settings sends them again, with the client secret: give it in "
+                                    "auth_secret_wo or auth_secret_secret_manager.", ["auth_secret_wo"])
+            fields["auth"] = auth
+        if fields:
+            try:
+                with api_errors(f"update webhook {prior['id']}", state=prior, grant=GRANT):
+                    client_of(ctx).update_webhook(prior["id"], subaccount=_scope(prior.get("subaccount_id")), **fields)
+            except ResourceError as err:
+                if isinstance(err.__cause__, WebhookTestFailed):
+                    raise ResourceError("SparkPost refused the new target: it did not answer 200",
+                                        _test_failed(err.__cause__, planned["target"]), ["target"], state=prior) from None
+                raise
+        return self._state(planned, prior["id"])
+
+    def delete(self, ctx: Context, state: dict[str, Any]) -> None:
+        try:
+            with api_errors(f"delete webhook {state['id']}", grant=GRANT):
+                client_of(ctx).delete_webhook(state["id"], subaccount=_scope(state.get("subaccount_id")))
+        except ResourceError as err:
+            if not is_not_found(err):
+                raise
+
+    def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
+        m = re.fullmatch(r"(?:(0|[1-9][0-9]{0,9}):)?([0-9A-Za-z-]{1,64})", import_id.strip())
+        if not m:
+            raise ResourceError("Invalid webhook import id",
+                                f"{import_id!r} is not a webhook id. Import with the webhook's id (every account), or "
+                                "SUBACCOUNT:ID for a webhook of one subaccount (0:ID for the primary account only), "
+                                "for example: terraform import sparkpost_webhook.alerts 12affc24-f183-11e3-9234-3c15c2c818c2")
+        return {"id": m.group(2), "subaccount_id": m.group(1)}
