@@ -29,7 +29,9 @@ from .cli import Parser, UsageError, add_connection_flags, fail, make_client
 PROG = "sparkpost-data-privacy"
 KINDS = {"opt-out": "opt-out", "delete": "rtbf"}  # command word -> API path word
 BATCH = 1000  # "Array of email addresses (max 1000)"
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Deliberately simple: one @, something before it, a dot-bearing domain after it; no spaces or
+# control characters anywhere (a NUL in a file means a broken file, not an address).
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 
 
 def build_parser() -> Parser:
