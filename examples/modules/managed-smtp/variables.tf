@@ -37,7 +37,7 @@ variable "sending_domain" {
 }
 
 variable "ip_pool" {
-  description = "The IP pool the subaccount sends from (null: any). Adopted subaccounts keep the pool they have."
+  description = "The id of the IP pool the subaccount sends from, for example sparkpost_ip_pool.dedicated.id (null: any). A dedicated pool needs warm-up and is only for very high volumes. Adopted subaccounts keep the pool they have."
   type        = string
   default     = null
 }
