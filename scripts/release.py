@@ -19,6 +19,9 @@ runners and bring their zips into one DIR before `assemble`.
   mirror/HOST/NAMESPACE/TYPE/{index.json,VERSION.json,*.zip}
                                                        (Provider Network Mirror Protocol; an
                                                         existing index.json there is merged)
+  registry/{.well-known/terraform.json,v1/providers/...}
+                                                       (Provider Registry Protocol as static
+                                                        files, when signed; `versions` merged)
 The signing key comes from the environment: GPG_PRIVATE_KEY (an ASCII-armoured secret key,
 imported into a throwaway keyring) or the keyring in GNUPGHOME / ~/.gnupg, and GPG_KEY_ID to pick
 a key (required with a keyring, optional with GPG_PRIVATE_KEY); GPG_PASSPHRASE if the key has
@@ -290,8 +293,9 @@ def build(out: Path, *, work: Path | None = None, quiet: bool = False) -> Path:
 # ---------------------------------------------------------------- assemble
 
 
-def gpg_sign(sums: Path, quiet: bool) -> Path | None:
-    """Sign SHA256SUMS with the key from the environment; None (and say so) when there is none."""
+def gpg_sign(sums: Path, quiet: bool) -> tuple[Path, str] | None:
+    """Sign SHA256SUMS with the key from the environment: (the signature, the key's long ID), or
+    None (and say so) when there is no key."""
     private, key_id = os.environ.get("GPG_PRIVATE_KEY"), os.environ.get("GPG_KEY_ID")
     if not private and not key_id:
         print("release: SHA256SUMS NOT signed: no key given (set GPG_PRIVATE_KEY, or GPG_KEY_ID with a keyring in "
@@ -328,13 +332,16 @@ def gpg_sign(sums: Path, quiet: bool) -> Path | None:
                              + signed.stderr.decode(errors="replace")[-800:])
         exported = subprocess.run([gpg, "--batch", "--armor", "--export", str(key_id)], env=env, capture_output=True)
         key_asc.write_bytes(exported.stdout)
+        listed = subprocess.run([gpg, "--batch", "--with-colons", "--list-keys", str(key_id)], env=env,
+                                capture_output=True, text=True).stdout
+        long_ids = re.findall(r"^pub:[^:]*:[^:]*:[^:]*:([0-9A-F]{16}):", listed, re.M)
         verified = subprocess.run([gpg, "--batch", "--verify", str(sig), str(sums)], env=env, capture_output=True)
         if verified.returncode != 0:
             raise SystemExit("release: the signature just made does not verify: "
                              + verified.stderr.decode(errors="replace")[-800:])
     if not quiet:
         print(f"signed {sums.name} with key {key_id}: {sig.name}; public key in {key_asc.name}")
-    return sig
+    return sig, (long_ids[0] if long_ids else str(key_id)[-16:])
 
 
 def write_json(path: Path, data: object) -> None:
@@ -355,7 +362,8 @@ def assemble(out: Path, *, quiet: bool = False) -> dict[str, Path]:
     sums.write_text("".join(f"{sha256_file(p)}  {p.name}\n" for p in sorted([*zips, manifest])))
     for stale in (sums.with_name(sums.name + ".sig"), sums.with_name(sums.name.replace("_SHA256SUMS", "_signing-key.asc"))):
         stale.unlink(missing_ok=True)  # never leave a signature of an older SHA256SUMS beside it
-    sig = gpg_sign(sums, quiet)
+    signed = gpg_sign(sums, quiet)
+    sig = signed[0] if signed else None
 
     mirror = out / "mirror" / HOST / NAMESPACE / TYPE
     mirror.mkdir(parents=True, exist_ok=True)
@@ -370,11 +378,48 @@ def assemble(out: Path, *, quiet: bool = False) -> dict[str, Path]:
     versions = json.loads(index.read_text()).get("versions", {}) if index.exists() else {}
     versions[ver] = {}
     write_json(index, {"versions": versions})
+    registry = write_registry(out, ver, zips, sums, *signed) if signed else None
     if not quiet:
         print(f"assembled {NAME} {ver} for {', '.join(sorted(archives))} in {out}\n"
               f"  {sums.name}{', ' + sig.name if sig else ' (unsigned)'}, {manifest.name}\n"
-              f"  network mirror: {out / 'mirror'} (serve it over HTTPS; see README, Publishing and consuming a release)")
-    return {"sums": sums, "manifest": manifest, "mirror": out / "mirror", **({"sig": sig} if sig else {})}
+              f"  network mirror: {out / 'mirror'} (serve it over HTTPS; see README, Publishing and consuming a release)\n"
+              + (f"  registry: {registry} (static Provider Registry Protocol files; served at an HTTPS host's root)"
+                 if registry else "  no registry files: the Provider Registry Protocol needs a signed SHA256SUMS"))
+    return {"sums": sums, "manifest": manifest, "mirror": out / "mirror", **({"sig": sig} if sig else {}),
+            **({"registry": registry} if registry else {})}
+
+
+def write_registry(out: Path, ver: str, zips: list[Path], sums: Path, sig: Path, key_id: str) -> Path:
+    """The Provider Registry Protocol as static files, for a host of its own (the host's name then
+    goes into the source address: `HOST/sourcegraph/sparkpost`). Every URL in them is relative:
+    Terraform resolves each against the URL of the document that holds it."""
+    root = out / "registry"
+    write_json(root / ".well-known" / "terraform.json", {"providers.v1": "/v1/providers/"})
+    base = root / "v1" / "providers" / NAMESPACE / TYPE
+    vdir = base / ver
+    vdir.mkdir(parents=True, exist_ok=True)
+    for f in (*zips, sums, sig):
+        shutil.copyfile(f, vdir / f.name)
+    key = {"key_id": key_id,
+           "ascii_armor": sums.with_name(sums.name.replace("_SHA256SUMS", "_signing-key.asc")).read_text()}
+    protocols = json.loads((ROOT / "terraform-registry-manifest.json").read_text())["metadata"]["protocol_versions"]
+    platforms = []
+    for z in zips:
+        os_name, arch = z.name[len(f"{NAME}_{ver}_"):-len(".zip")].split("_", 1)
+        platforms.append({"os": os_name, "arch": arch})
+        # .../VERSION/download/OS/ARCH: "../../NAME" is .../VERSION/NAME
+        write_json(vdir / "download" / os_name / arch, {
+            "protocols": protocols, "os": os_name, "arch": arch, "filename": z.name,
+            "download_url": f"../../{z.name}", "shasum": sha256_file(z),
+            "shasums_url": f"../../{sums.name}", "shasums_signature_url": f"../../{sig.name}",
+            "signing_keys": {"gpg_public_keys": [key]},
+        })
+    listing = base / "versions"
+    known = json.loads(listing.read_text()).get("versions", []) if listing.exists() else []
+    known = [v for v in known if v.get("version") != ver]
+    known.append({"version": ver, "protocols": protocols, "platforms": platforms})
+    write_json(listing, {"versions": known})
+    return root
 
 
 def main(argv: list[str] | None = None) -> int:

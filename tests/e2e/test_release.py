@@ -193,6 +193,11 @@ class MirrorServer:
             def __init__(self, *a: object, **kw: object) -> None:
                 super().__init__(*a, directory=str(root), **kw)  # type: ignore[arg-type]
 
+            def guess_type(self, path: str | os.PathLike[str]) -> str:
+                # The registry's documents have no extension (.../versions, .../download/linux/amd64):
+                # a static host is told to serve them as JSON.
+                return "application/json" if not Path(path).suffix else super().guess_type(path)
+
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -289,8 +294,8 @@ def world(tmp_path: Path, terraform_bin: str, release: Release) -> Iterator[tupl
         fake.stop()
 
 
-def lock_hashes(lock_text: str) -> tuple[str, list[str]]:
-    block = re.search(r'provider "registry.terraform.io/sourcegraph/sparkpost" \{(.*?)\n\}', lock_text, re.S)
+def lock_hashes(lock_text: str, source: str = "registry.terraform.io/sourcegraph/sparkpost") -> tuple[str, list[str]]:
+    block = re.search(rf'provider "{re.escape(source)}" \{{(.*?)\n\}}', lock_text, re.S)
     assert block, lock_text
     version = re.search(r'version\s*=\s*"([^"]+)"', block.group(1)).group(1)  # type: ignore[union-attr]
     return version, re.findall(r'"((?:h1|zh):[^"]+)"', block.group(1))
@@ -487,3 +492,31 @@ def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: P
                  "/usr/local/lib/python3"}
     touched = sorted({m for m in re.findall(r'"(/[^"]*)"', text) if any(m.startswith(f) for f in forbidden)})
     assert not touched, touched[:20]
+
+
+def test_terraform_installs_the_release_from_a_static_registry_with_its_signature(tmp_path: Path, terraform_bin: str,
+                                                                                 release: Release) -> None:
+    """The Provider Registry Protocol as static files on a host of its own: Terraform checks the
+    signature of SHA256SUMS against the published key, and records every platform's zh: hash."""
+    tls = make_tls(tmp_path)
+    server = MirrorServer(release.out / "registry", tls)
+    try:
+        source = f"localhost:{server.httpd.server_address[1]}/sourcegraph/sparkpost"
+        empty = tmp_path / "no-plugins"
+        empty.mkdir()
+        tf = CleanTerraform(tmp_path / "tf", terraform_bin, empty, env_extra={"SSL_CERT_FILE": str(tls.ca_pem)})
+        tf.cli_config.write_text("")  # direct installation from the source's own host
+        tf.write(f'terraform {{\n  required_providers {{\n    sparkpost = {{ source = "{source}" }}\n  }}\n}}\n'
+                 'provider "sparkpost" {\n  api_key = "unused"\n}\n')
+        init = tf.init()
+        long_id = release.key_id[-16:]
+        assert f"self-signed, key ID {long_id}" in init.stdout, init.stdout
+        assert "/.well-known/terraform.json" in server.paths
+        _, hashes = lock_hashes((tf.workdir / ".terraform.lock.hcl").read_text(), source)
+        sha = hashlib.sha256((release.out / ZIP).read_bytes()).hexdigest()
+        announced = json.loads((release.mirror / MIRROR_PATH / f"{VERSION}.json").read_text())["archives"][PLATFORM]["hashes"]
+        assert f"zh:{sha}" in hashes  # from the signed SHA256SUMS: every platform it lists
+        assert [h for h in hashes if h.startswith("h1:")] == [h for h in announced if h.startswith("h1:")]
+        tf.run("validate", "-no-color")  # the installed provider runs (its schema)
+    finally:
+        server.close()
