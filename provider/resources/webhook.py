@@ -46,7 +46,11 @@ the client secret, come from `auth_secret_wo` (write-only, Terraform 1.11 or lat
 ephemeral value) or from the Secret Manager version named in `auth_secret_secret_manager`
 (read at apply). Write-only values are invisible to plans, so to send a new secret change
 `auth_secret_version`. SparkPost returns credentials on read, but the provider drops them:
-a password changed outside Terraform does not show as drift.
+a password changed outside Terraform does not show as drift. After `terraform import` the
+credentials are unknown to state, so the first apply sends them once (when configured).
+
+**Import** by the webhook's id (`GET /api/v1/webhooks` lists them), or `SUBACCOUNT:ID` for a
+webhook of one subaccount (`0:ID` for the primary account only).
 
 **Grant.** Webhooks need the `webhooks/modify` grant (`webhooks/view` to read), which the
 operator key does not hold: SparkPost answers 403 and the error says so. Use a key with it, for
