@@ -135,3 +135,16 @@ def test_operator_key_lacks_the_webhooks_grant(emu, target):
     viewer = Api(emu.url, "cd" * 20)
     assert viewer.get("/webhooks").status_code == 200
     assert viewer.post("/webhooks", _body(target.url)).status_code == 403
+
+
+def test_subaccount_key_is_scoped_and_suspended_subaccount_is_read_only(emu, hooks, target, op):
+    sid = make_subaccount(op)
+    emu.add_key(key="5e" * 20, grants=["webhooks/view", "webhooks/modify"], subaccount_id=sid)
+    sub = Api(emu.url, "5e" * 20)
+    own = sub.post("/webhooks", _body(target.url)).json()["results"]["id"]
+    account_wide = hooks.post("/webhooks", _body(target.url)).json()["results"]["id"]
+    assert [h["id"] for h in sub.get("/webhooks").json()["results"]] == [own]  # the key's scope is forced
+    assert sub.get(f"/webhooks/{account_wide}").status_code == 404
+    assert op.put(f"/subaccounts/{sid}", {"status": "suspended"}).status_code == 200
+    assert sub.put(f"/webhooks/{own}", {"active": False}).status_code == 403
+    assert sub.get(f"/webhooks/{own}").status_code == 200  # still readable
