@@ -143,3 +143,17 @@ def test_pagination_and_rate_limits(tmp_path):
         (tmp_path / "o.json").write_text(json.dumps(out))
         assert run(CHECK, ["--terraform-output", str(tmp_path / "o.json")], emu).returncode == 0
         assert emu.request_log()["by_route"]["GET /api/v1/metrics/deliverability/subaccount"] == 2
+
+
+def test_names_from_terraform_dir_runs_terraform_output(emu, tmp_path):
+    [sid] = _subs(emu, "cloud-acme")
+    _traffic(emu, sid, 1000, bounce=200, hard=150)
+    state = {"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "test", "resources": [],
+             "outputs": {"smtp": {"value": {"acme": {"subaccount_id": str(sid)}},
+                                  "type": ["object", {"acme": ["object", {"subaccount_id": "string"}]}]}}}
+    (tmp_path / "terraform.tfstate").write_text(json.dumps(state))
+    p = run(CHECK, ["--terraform-dir", str(tmp_path), "--format", "json"], emu)
+    assert p.returncode == 2, p.stderr
+    assert [(i["instance"], i["status"]) for i in _json(p)["instances"]] == [("acme", "critical")]
+    p = run(CHECK, ["--terraform-dir", str(tmp_path / "missing")], emu)
+    assert p.returncode == 3 and "terraform output" in p.stderr

@@ -200,3 +200,47 @@ resource "sparkpost_webhook" "a" {{
     text = " ".join(result.stderr.split())
     assert result.returncode == 1 and "(403)" in text and "lacks the webhooks/modify grant" in text
     assert receiver.posts == []
+
+
+def test_oauth2_account_wide_webhook_and_import_by_id(sp: SparkPostWorld, receiver: Receiver) -> None:
+    _hooks_key(sp)
+    sp.tf.env_extra["TF_VAR_cs"] = PASSWORD
+    sp.write(f'''
+variable "cs" {{
+  type      = string
+  sensitive = true
+  ephemeral = true
+}}
+resource "sparkpost_webhook" "all" {{
+  name                = "everything"
+  target              = "{receiver.url}/all"
+  events              = ["spam_complaint"]
+  auth_type           = "oauth2"
+  auth_token_url      = "{receiver.url}/token"
+  auth_client_id      = "sparkpost"
+  auth_secret_wo      = var.cs
+  auth_secret_version = "1"
+}}
+''')
+    sp.tf.init()
+    sp.tf.apply()
+    token_request = next(p for p in receiver.posts if p["path"] == "/token")
+    assert f"client_secret={PASSWORD}" in token_request["body"] and "grant_type=client_credentials" in token_request["body"]
+    assert receiver.batches()[0]["headers"]["authorization"] == "Bearer receiver-access-token"
+    hook = sp.tf.state_resources()["sparkpost_webhook.all"]["values"]
+    assert hook["subaccount_id"] is None and hook["auth_client_id"] == "sparkpost"
+    assert sp.tf.plan()[0].returncode == 0
+    sp.tf.run("state", "rm", "sparkpost_webhook.all")
+    sp.tf.run("import", "-no-color", "sparkpost_webhook.all", hook["id"])
+    imported = sp.tf.state_resources()["sparkpost_webhook.all"]["values"]
+    assert (imported["auth_type"], imported["auth_token_url"], imported["subaccount_id"]) == \
+        ("oauth2", f"{receiver.url}/token", None)
+    # A new client secret: bump auth_secret_version and the credentials are sent again.
+    sp.tf.env_extra["TF_VAR_cs"] = PASSWORD + "-2"
+    sp.extra_secrets.append(PASSWORD + "-2")
+    sp.write((sp.tf.workdir / "main.tf").read_text().replace('auth_secret_version = "1"', 'auth_secret_version = "2"'))
+    sp.tf.apply()
+    # the update re-sends the OAuth2 details; SparkPost keeps them (the target did not change: no new batch)
+    got = sp.api("GET", f"/webhooks/{hook['id']}", key=sp.tf.env_extra["SPARKPOST_API_KEY"]).json()["results"]
+    assert got["auth_request_details"]["body"]["client_secret"] == PASSWORD + "-2"
+    assert sp.tf.plan()[0].returncode == 0
