@@ -157,3 +157,23 @@ def test_names_from_terraform_dir_runs_terraform_output(emu, tmp_path):
     assert [(i["instance"], i["status"]) for i in _json(p)["instances"]] == [("acme", "critical")]
     p = run(CHECK, ["--terraform-dir", str(tmp_path / "missing")], emu)
     assert p.returncode == 3 and "terraform output" in p.stderr
+
+
+def test_key_from_secret_manager(emu, monkeypatch):
+    from provider.emulator.secretmanager import SecretManagerFake
+    from provider.secrets import write_secret
+
+    fake = SecretManagerFake()
+    fake.start(0)
+    try:
+        monkeypatch.setenv("SECRETMANAGER_EMULATOR_HOST", fake.address)
+        version = write_secret("projects/sourcegraph-secrets/secrets/SPARKPOST_API_KEY", OPERATOR_KEY + "\n", create=True)
+        [sid] = _subs(emu, "cloud-acme")
+        _traffic(emu, sid, 1000)
+        p = run(CHECK, ["--api-key-secret", version], emu, key="")  # no SPARKPOST_API_KEY: the secret is used
+        assert p.returncode == 0, p.stderr
+        p = run(CHECK, ["--api-key-secret", "projects/sourcegraph-secrets/secrets/NOPE/versions/1"], emu, key="")
+        assert p.returncode == 3 and "cannot read the API key from Secret Manager" in p.stderr
+        assert OPERATOR_KEY not in p.stderr
+    finally:
+        fake.stop()
