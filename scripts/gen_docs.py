@@ -110,14 +110,8 @@ def attribute_description(attr: Attribute, *, resource: bool) -> str:
         value = render_value(attr.default)
         if not _mentions_default(attr.description, value):
             parts.append(f"Defaults to `{value}`.")
-    if resource and attr.requires_replace:
-        if attr.replace_ignores_null_prior:
-            parts.append(
-                "Changing this forces a new resource (except setting it where the state holds none, "
-                "as after import: that is only recorded)."
-            )
-        else:
-            parts.append("Changing this forces a new resource.")
+    if resource:
+        parts.extend(m.description for m in attr.plan_modifiers if m.description)
     return " ".join(parts)
 
 

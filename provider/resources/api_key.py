@@ -21,9 +21,16 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from ..sparkpost.errors import Forbidden, NotFound
 from ..tfplugin.diagnostics import Diagnostics, PathStep, ResourceError
+from ..tfplugin.planmodifiers import (
+    ReplaceRequest,
+    RequiresReplace,
+    RequiresReplaceIf,
+    RequiresReplaceUnlessNullPrior,
+    UseStateForUnknown,
+)
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
-from ..tfplugin.values import UNKNOWN, Unknown, contains_unknown, same_set
+from ..tfplugin.values import UNKNOWN, Unknown, same_set
 from ..tfplugin.validators import each, max_len, not_blank
 from .common import api_errors, client_of
 from .validators import ipv4_or_cidr, secret_name
@@ -34,7 +41,6 @@ if TYPE_CHECKING:
 
 LABEL_MAX = 1024  # SparkPost's limit is unconfirmed; the reference suggests (and the emulator caps at) 1024
 SUBACCOUNT_ID_MAX = 2**31 - 1  # SparkPost's JSON numbers are signed 32-bit
-SECRET_PATH: tuple[PathStep, ...] = ("secret_manager", "secret")
 # Terraform underlines a path into a nested attribute's object at the resource's first line only,
 # so Secret Manager errors point at the attribute itself.
 SM_PATH: tuple[PathStep, ...] = ("secret_manager",)
@@ -48,6 +54,22 @@ def _subaccount_id(v: Any) -> str | None:
 
 def _some_grant(v: list[Any]) -> str | None:
     return None if v else 'must hold at least one grant, such as "smtp/inject".'
+
+
+def _owned_by_a_subaccount(r: ReplaceRequest) -> bool:
+    """SparkPost refuses new grants on a subaccount's key: a change of them replaces it."""
+    return r.prior.get("subaccount_id") is not None
+
+
+NULL_PRIOR_TEXT = RequiresReplaceUnlessNullPrior().description
+
+
+def _secret_change_replaces(r: ReplaceRequest) -> bool:
+    if r.prior_value is None:
+        return False  # after import: only recorded
+    # A key that never reached Secret Manager is in state: dropping secret_manager just keeps
+    # it there, nothing to rotate.
+    return not (r.config.get("secret_manager") is None and _sm_pending(r.prior, r.prior.get("secret_manager") or {}))
 
 
 DESCRIPTION = """\
@@ -88,7 +110,7 @@ SCHEMA = Schema(
         description=DESCRIPTION,
         attributes=[
             Attribute(
-                "id", "string", computed=True, stable=True,
+                "id", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
                 description="The key's id at SparkPost (an opaque string, not the secret).",
             ),
             Attribute(
@@ -97,6 +119,7 @@ SCHEMA = Schema(
             ),
             Attribute(
                 "grants", set_of("string"), required=True, validators=[_some_grant],
+                plan_modifiers=[RequiresReplaceIf(_owned_by_a_subaccount, "")],  # the description says it
                 description=(
                     "What the key may do, such as `smtp/inject` (send over SMTP) or "
                     "`transmissions/modify`. Checked at plan against the grants the provider knows for "
@@ -116,15 +139,14 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "subaccount_id", "number", optional=True, requires_replace=True, validators=[_subaccount_id],
+                "subaccount_id", "number", optional=True, plan_modifiers=[RequiresReplace()], validators=[_subaccount_id],
                 description=(
                     "The subaccount that owns the key; null for a key of the primary account. SparkPost "
                     "makes this assignment permanent, so a change replaces the key."
                 ),
             ),
             Attribute(
-                "rotation_trigger", "string", optional=True, requires_replace=True,
-                replace_ignores_null_prior=True,
+                "rotation_trigger", "string", optional=True, plan_modifiers=[RequiresReplaceUnlessNullPrior()],
                 description=(
                     "Any value; every change of it replaces the key with a new one (rotation), e.g. "
                     "`time_rotating.send_key.id`. Use with `lifecycle { create_before_destroy = true }` "
@@ -137,8 +159,8 @@ SCHEMA = Schema(
                 nested=NestedType(
                     [
                         Attribute(
-                            "secret", "string", required=True, requires_replace=True,
-                            replace_ignores_null_prior=True, validators=[secret_name],
+                            "secret", "string", required=True, validators=[secret_name],
+                            plan_modifiers=[RequiresReplaceIf(_secret_change_replaces, NULL_PRIOR_TEXT)],
                             description=(
                                 "The secret, as `projects/PROJECT/secrets/SECRET`. Each new key (at create "
                                 "and at every replacement) is added to it as a new version, so "
@@ -175,11 +197,11 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "short_key", "string", computed=True, stable=True,
+                "short_key", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
                 description="The first four characters of the key, as SparkPost shows them; not secret.",
             ),
             Attribute(
-                "key", "string", computed=True, sensitive=True, stable=True,
+                "key", "string", computed=True, sensitive=True, plan_modifiers=[UseStateForUnknown()],
                 description=(
                     "The API key itself (the value for SparkPost's `Authorization` header or the SMTP "
                     "password). Known only from the apply that creates the key: null when `secret_manager` "
@@ -301,16 +323,7 @@ class ApiKey(Resource):
                 planned["key"] = None  # it goes to Secret Manager, never to state
             return
 
-        replace = plan.requires_replace
-        if prior.get("subaccount_id") is not None and ("grants",) not in replace:
-            grants = planned.get("grants")
-            if contains_unknown(grants) or not same_set(grants, prior.get("grants")):
-                replace.append(("grants",))  # SparkPost refuses new grants on a subaccount's key
-        if SECRET_PATH in replace and sm is None and _sm_pending(prior, prior.get("secret_manager") or {}):
-            # The key never reached Secret Manager and is in state: dropping secret_manager
-            # just keeps it there, nothing to rotate.
-            replace.remove(SECRET_PATH)
-        if replace:
+        if plan.requires_replace:
             return
         if _sm_pending(prior, sm):
             planned["key"] = None

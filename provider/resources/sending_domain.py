@@ -19,6 +19,7 @@ from typing import Any
 from ..sparkpost.errors import Conflict, DkimRejected, NotFound, SparkPostError
 from ..sparkpost.models import DkimKey, SendingDomain as SendingDomainModel
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
+from ..tfplugin.planmodifiers import ReplaceRequest, RequiresReplace, RequiresReplaceIf
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.validators import duration_between
@@ -41,6 +42,18 @@ from .domain_state import bounce_ready, domain_state, status_attribute
 from .domain_verify import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, finish, verify_settings
 from .validators import sending_domain_name, subaccount_number
 
+def _not_case_only(r: ReplaceRequest) -> bool:
+    """The domain is compared without regard to case: a change of case only is recorded."""
+    before, after = r.prior_value, r.planned_value
+    return not (isinstance(before, str) and isinstance(after, str) and before.lower() == after.lower())
+
+
+def _regenerates(r: ReplaceRequest) -> bool:
+    """A new length means a new generated key; a brought key is changed in place, and a state
+    without a length (after import) only records it."""
+    return r.prior_value is not None and r.config.get("dkim") is None
+
+
 SCHEMA = Schema(
     block=Block(
         description=(
@@ -59,7 +72,8 @@ SCHEMA = Schema(
                 description="The import ID: the domain, prefixed with `SUBACCOUNT_ID/` when a subaccount owns it.",
             ),
             Attribute(
-                "domain", "string", required=True, requires_replace=True, validators=[sending_domain_name],
+                "domain", "string", required=True, validators=[sending_domain_name],
+                plan_modifiers=[RequiresReplaceIf(_not_case_only, "Changing this forces a new resource.")],
                 description=(
                     "The sending domain, such as `mail.example.com`. Compared without regard to case: a change of "
                     "case only is recorded, nothing is replaced. A subdomain is best: the bounce CNAME cannot "
@@ -67,7 +81,8 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "subaccount_id", "number", optional=True, requires_replace=True, validators=[subaccount_number],
+                "subaccount_id", "number", optional=True, plan_modifiers=[RequiresReplace()],
+                validators=[subaccount_number],
                 description=(
                     "The subaccount that owns the domain; calls are made on its behalf (`X-MSYS-SUBACCOUNT`). "
                     "Leave it out for a domain of the primary account. SparkPost cannot move a domain between "
@@ -89,8 +104,8 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "dkim_key_length", "number", optional=True, computed=True, requires_replace=True,
-                replace_ignores_null_prior=True, validators=[dkim_key_length],
+                "dkim_key_length", "number", optional=True, computed=True, validators=[dkim_key_length],
+                plan_modifiers=[RequiresReplaceIf(_regenerates, "")],  # the description says when
                 description=(
                     "The length in bits of the DKIM key SparkPost generates at creation: `1024` or `2048` "
                     "(default `2048`). Setting a value other than the current key's length replaces the domain "
@@ -261,8 +276,6 @@ class SendingDomain(Resource):
             planned["id"] = import_id(_sub(sub), domain.lower())
         else:
             planned["id"] = UNKNOWN
-        if prior is not None and known(domain) and str(prior.get("domain", "")).lower() == domain.lower():
-            self._no_replace(p, "domain")  # a change of case only: recorded, nothing replaced
 
         brought = cfg.get("dkim")
         if brought is None and prior is not None:
@@ -297,10 +310,6 @@ class SendingDomain(Resource):
                 planned["status"] = UNKNOWN  # an update may verify, and status is read back after it
         self._plan_warnings(p, brought)
 
-    @staticmethod
-    def _no_replace(p: PlanContext, name: str) -> None:
-        p.requires_replace[:] = [path for path in p.requires_replace if path != (name,)]
-
     def _plan_key_length(self, p: PlanContext, brought: Any) -> None:
         planned, prior = p.planned, p.prior
         configured = p.config.get("dkim_key_length")
@@ -311,7 +320,6 @@ class SendingDomain(Resource):
                 planned["dkim_key_length"] = key_bits(public) or prior_len or DEFAULT_DKIM_KEY_LENGTH
             else:
                 planned["dkim_key_length"] = UNKNOWN
-            self._no_replace(p, "dkim_key_length")  # a brought key is changed in place, never regenerated
         elif configured is None:
             planned["dkim_key_length"] = prior_len if prior_len is not None else DEFAULT_DKIM_KEY_LENGTH
 

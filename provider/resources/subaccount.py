@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
+from ..tfplugin.planmodifiers import UseStateForUnknown
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown
@@ -62,7 +63,7 @@ SCHEMA = Schema(
     block=Block(
         description=DESCRIPTION,
         attributes=[
-            Attribute("id", "string", computed=True, stable=True, description="The subaccount's numeric id, as a string."),
+            Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()], description="The subaccount's numeric id, as a string."),
             Attribute(
                 "name", "string", required=True, validators=[not_blank, max_len(64)],
                 description="The subaccount's name, at most 64 characters. Renaming updates it in place.",
@@ -110,14 +111,14 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "initial_api_key_secret", "string", computed=True, sensitive=True, stable=True,
+                "initial_api_key_secret", "string", computed=True, sensitive=True, plan_modifiers=[UseStateForUnknown()],
                 description=(
                     "The initial key, known only from creation (SparkPost shows it once). Null after import "
                     "and when `initial_api_key_secret_manager` is set."
                 ),
             ),
             Attribute(
-                "initial_api_key_short_key", "string", computed=True, stable=True,
+                "initial_api_key_short_key", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
                 description="The first four characters of the initial key, as SparkPost shows them.",
             ),
             Attribute(
@@ -139,9 +140,9 @@ SCHEMA = Schema(
             ),
             # Set by SparkPost, refreshed on every read; an update of other fields leaves them be,
             # so plans keep the refreshed value instead of showing "known after apply".
-            Attribute("compliance_status", "string", computed=True, stable=True,
+            Attribute("compliance_status", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
                       description="Set by SparkPost (e.g. `active`); not settable."),
-            Attribute("deliverability", "bool", computed=True, stable=True,
+            Attribute("deliverability", "bool", computed=True, plan_modifiers=[UseStateForUnknown()],
                       description="Whether the Deliverability add-on is enabled for the subaccount."),
         ],
     )

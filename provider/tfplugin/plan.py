@@ -3,11 +3,12 @@
 - On create, a computed attribute the configuration leaves null is unknown ("known after
   apply"), unless it has a default.
 - On update, such attributes keep their prior value when nothing changes; when something does,
-  they become unknown, except `stable` ones (values fixed at create, like ids), which keep
-  their prior value so that re-plans stay empty.
+  they become unknown, except those with `UseStateForUnknown` (values fixed at create, like
+  ids), which keep their prior value so that re-plans stay empty.
 - Write-only attributes are always null in plans and state.
-- A `requires_replace` attribute whose planned value differs from the prior one is reported
-  for replacement, at any depth of single nested attributes.
+- An attribute with `RequiresReplace` (or `RequiresReplaceIf` whose condition holds) whose
+  planned value differs from the prior one is reported for replacement, at any depth of single
+  nested attributes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import copy
 from typing import Any
 
 from .diagnostics import Path
+from .planmodifiers import ReplaceRequest
 from .schema import Attribute, Block, Schema
 from .values import UNKNOWN, CtyType, Unknown, equal
 
@@ -66,7 +68,7 @@ def _plan_block(block: Block, planned: dict[str, Any], config: dict[str, Any] | 
 
 def _unknown_changeable_computed(block: Block, planned: dict[str, Any], config: dict[str, Any]) -> None:
     for a in block.attributes:
-        if a.computed and not a.stable and a.default is None and config.get(a.name) is None and not a.write_only:
+        if a.computed and not a.use_state_for_unknown and a.default is None and config.get(a.name) is None and not a.write_only:
             planned[a.name] = UNKNOWN
 
 
@@ -82,13 +84,13 @@ def _value_at(value: Any, path: Path) -> Any:
 
 
 def _replace_paths(schema: Schema) -> list[tuple[Path, Attribute]]:
-    """Attributes flagged requires_replace, reachable through single nested attributes."""
+    """Attributes with a replacement modifier, reachable through single nested attributes."""
     out: list[tuple[Path, Attribute]] = []
 
     def rec(prefix: Path, attrs: list[Attribute]) -> None:
         for a in attrs:
             path = prefix + (a.name,)
-            if a.requires_replace:
+            if a.replace_conditions:
                 out.append((path, a))
             elif a.nested and a.nested.nesting == "single":
                 rec(path, a.nested.attributes)
@@ -115,18 +117,21 @@ def plan_change(
     _plan_block(schema.block, planned, config, creating)
     if not creating and not equal(planned, prior, schema.cty_type):
         _unknown_changeable_computed(schema.block, planned, config)
-    return planned, requires_replace(schema, prior, planned)
+    return planned, requires_replace(schema, prior, planned, config)
 
 
-def requires_replace(schema: Schema, prior: dict[str, Any] | None, planned: dict[str, Any]) -> list[Path]:
+def requires_replace(
+    schema: Schema, prior: dict[str, Any] | None, planned: dict[str, Any], config: dict[str, Any] | None = None
+) -> list[Path]:
     if prior is None:
         return []
     out: list[Path] = []
     for path, attr in _replace_paths(schema):
         before, after = _value_at(prior, path), _value_at(planned, path)
-        if before is None and attr.replace_ignores_null_prior:
+        if equal(before, after, _type_at(schema.cty_type, path)):
             continue
-        if not equal(before, after, _type_at(schema.cty_type, path)):
+        request = ReplaceRequest(path, before, after, prior, config or {})
+        if any(m.replaces(request) for m in attr.replace_conditions):
             out.append(path)
     return out
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Callable, Iterator, Literal
 
+from .planmodifiers import PlanModifier, RequiresReplaceIf, UseStateForUnknown
 from .values import CtyType
 
 Nesting = Literal["single", "list", "set", "map", "group"]
@@ -46,16 +47,11 @@ class Attribute:
     sensitive: bool = False
     write_only: bool = False
     deprecated: str | None = None  # the deprecation message
-    requires_replace: bool = False
-    # When the prior state holds null (after import, for values the API cannot return),
-    # a configured value does not force replacement: the next apply just records it.
-    replace_ignores_null_prior: bool = False
     default: Any = None  # applied when the configuration leaves it null (needs computed)
-    # Computed values that never change once set keep their prior value in later plans
-    # (the framework's UseStateForUnknown), so re-plans stay empty.
-    stable: bool = False
     nested: "NestedType | None" = None
     validators: list[Validator] = field(default_factory=list)
+    # What plans do beyond the shared semantics: UseStateForUnknown, RequiresReplace(If), ...
+    plan_modifiers: list[PlanModifier] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if (self.type is None) == (self.nested is None):
@@ -68,6 +64,14 @@ class Attribute:
     @property
     def cty_type(self) -> CtyType:
         return self.nested.cty_type if self.nested else self.type
+
+    @property
+    def use_state_for_unknown(self) -> bool:
+        return any(isinstance(m, UseStateForUnknown) for m in self.plan_modifiers)
+
+    @property
+    def replace_conditions(self) -> list[RequiresReplaceIf]:
+        return [m for m in self.plan_modifiers if isinstance(m, RequiresReplaceIf)]
 
 
 @dataclass

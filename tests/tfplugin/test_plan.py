@@ -7,25 +7,26 @@ from typing import Any
 from provider.tfplugin.diagnostics import Key
 from provider.tfplugin.plan import finalize_applied, plan_change, requires_replace
 from provider.tfplugin.schema import Attribute, Block, NestedBlock, NestedType, Schema, set_of
+from provider.tfplugin.planmodifiers import RequiresReplace, RequiresReplaceUnlessNullPrior, UseStateForUnknown
 from provider.tfplugin.values import UNKNOWN, Unknown
 
 SCHEMA = Schema(
     Block(
         attributes=[
-            Attribute("id", "string", computed=True, stable=True),
+            Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()]),
             Attribute("name", "string", required=True),
             Attribute("size", "number", optional=True, computed=True, default=1),
             Attribute("flag", "bool", optional=True, computed=True, default=False),
             Attribute("tags", set_of("string"), optional=True),
-            Attribute("zone", "string", optional=True, requires_replace=True),
-            Attribute("region", "string", optional=True, requires_replace=True, replace_ignores_null_prior=True),
+            Attribute("zone", "string", optional=True, plan_modifiers=[RequiresReplace()]),
+            Attribute("region", "string", optional=True, plan_modifiers=[RequiresReplaceUnlessNullPrior()]),
             Attribute(
                 "settings",
                 nested=NestedType(
                     [
                         Attribute("mode", "string", optional=True),
-                        Attribute("where", "string", optional=True, requires_replace=True),
-                        Attribute("lazy", "string", optional=True, requires_replace=True, replace_ignores_null_prior=True),
+                        Attribute("where", "string", optional=True, plan_modifiers=[RequiresReplace()]),
+                        Attribute("lazy", "string", optional=True, plan_modifiers=[RequiresReplaceUnlessNullPrior()]),
                         Attribute("level", "number", optional=True, computed=True, default=5),
                         Attribute("pin", "string", optional=True, write_only=True),
                     ]
@@ -48,7 +49,7 @@ SCHEMA = Schema(
             Attribute("token", "string", optional=True, write_only=True),
             Attribute("revision", "number", computed=True),
             Attribute("etag", "string", computed=True),
-            Attribute("created_at", "string", computed=True, stable=True),
+            Attribute("created_at", "string", computed=True, plan_modifiers=[UseStateForUnknown()]),
             Attribute("label", "string", optional=True, computed=True),
         ]
     )
@@ -377,3 +378,24 @@ def test_blocks_get_defaults_and_unknowns() -> None:
 def test_key_paths_are_hashable_steps() -> None:
     # requires_replace paths are tuples of steps, usable as dict keys / in sets
     assert {("a", 0, Key("k"))} == {("a", 0, Key("k"))}
+
+
+def test_requires_replace_if_sees_the_values_and_the_configuration() -> None:
+    from provider.tfplugin.planmodifiers import ReplaceRequest, RequiresReplaceIf
+
+    seen: list[ReplaceRequest] = []
+
+    def unless_kept(r: ReplaceRequest) -> bool:
+        seen.append(r)
+        return r.config.get("keep") is not True
+
+    schema = Schema(block=Block(attributes=[
+        Attribute("name", "string", optional=True, plan_modifiers=[RequiresReplaceIf(unless_kept, "Sometimes.")]),
+        Attribute("keep", "bool", optional=True),
+    ]))
+    prior = {"name": "a", "keep": None}
+    assert requires_replace(schema, prior, {"name": "b", "keep": None}, {"name": "b"}) == [("name",)]
+    assert seen[-1] == ReplaceRequest(("name",), "a", "b", prior, {"name": "b"})
+    assert requires_replace(schema, prior, {"name": "b", "keep": True}, {"name": "b", "keep": True}) == []
+    seen.clear()
+    assert requires_replace(schema, prior, dict(prior), {"name": "a"}) == [] and seen == []  # unchanged: not asked

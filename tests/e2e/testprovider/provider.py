@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from provider.tfplugin.diagnostics import Diagnostics, ResourceError
 from provider.tfplugin.resource import Context, DataSource, PlanContext, Provider, Resource
 from provider.tfplugin.schema import Attribute, Block, NestedType, Schema, list_of, set_of
+from provider.tfplugin.planmodifiers import RequiresReplace, RequiresReplaceUnlessNullPrior, UseStateForUnknown
 from provider.tfplugin.values import Unknown
 
 
@@ -46,18 +47,18 @@ THING_SCHEMA = Schema(
     block=Block(
         description="A thing kept in the test store.",
         attributes=[
-            Attribute("id", "string", computed=True, stable=True, description="The id."),
+            Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()], description="The id."),
             Attribute("name", "string", required=True, validators=[_max_len(20)], description="The name."),
             Attribute("size", "number", optional=True, computed=True, default=1, description="A number."),
             Attribute("tags", set_of("string"), optional=True, description="A set."),
-            Attribute("zone", "string", optional=True, requires_replace=True, description="Forces replacement."),
+            Attribute("zone", "string", optional=True, plan_modifiers=[RequiresReplace()], description="Forces replacement."),
             Attribute(
                 "settings",
                 nested=NestedType(
                     [
                         Attribute("mode", "string", optional=True),
                         Attribute("level", "number", optional=True),
-                        Attribute("region", "string", optional=True, requires_replace=True),
+                        Attribute("region", "string", optional=True, plan_modifiers=[RequiresReplace()]),
                     ]
                 ),
                 optional=True,
@@ -79,7 +80,7 @@ THING_SCHEMA = Schema(
             Attribute("big", "number", optional=True),
             Attribute("extra", "dynamic", optional=True),
             Attribute("behaviour", "string", optional=True),
-            Attribute("created_at", "string", computed=True, stable=True),
+            Attribute("created_at", "string", computed=True, plan_modifiers=[UseStateForUnknown()]),
             Attribute("revision", "number", computed=True),
             Attribute("token_seen", "bool", computed=True),
             Attribute("old", "string", optional=True, deprecated="use name"),
