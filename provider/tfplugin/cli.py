@@ -41,7 +41,7 @@ def run(load_provider: Callable[[], type[Provider]], *, source_address: str, ver
 
     from . import logs
 
-    logs.setup()
+    logs.setup(prog)
 
     def make_servicer(cancelled):  # type: ignore[no-untyped-def]
         from .server import ProviderServicer

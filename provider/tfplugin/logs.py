@@ -42,6 +42,13 @@ def debug_enabled() -> bool:
 
 
 class HclogFormatter(logging.Formatter):
+    """hclog's JSON lines; `module` names the provider's own log lines (logger "provider"),
+    and "provider.x.y" becomes "x.y"."""
+
+    def __init__(self, module: str) -> None:
+        super().__init__()
+        self.module = module
+
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
         if record.exc_info:
@@ -49,13 +56,14 @@ class HclogFormatter(logging.Formatter):
         entry = {
             "@level": _HCLOG_NAMES.get(record.levelno, "error"),
             "@message": scrub(message),
-            "@module": "sparkpost" if record.name == "provider" else record.name.replace("provider.", "", 1),
+            "@module": self.module if record.name == "provider" else record.name.replace("provider.", "", 1),
             "@timestamp": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         }
         return json.dumps(entry)
 
 
-def setup() -> None:
+def setup(module: str) -> None:
+    """Log to stderr at the level Terraform asks for; `module` is the provider's name."""
     root = logging.getLogger("provider")
     level = level_from_env()
     root.propagate = False
@@ -64,6 +72,6 @@ def setup() -> None:
         root.setLevel(logging.CRITICAL + 1)
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(HclogFormatter())
+    handler.setFormatter(HclogFormatter(module))
     root.addHandler(handler)
     root.setLevel(level)

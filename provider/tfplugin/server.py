@@ -491,9 +491,9 @@ class ProviderServicer(pb_grpc.ProviderServicer):
 
 
 def _unsupported(name: str, streaming: bool, response_cls: Any) -> Callable[..., Any]:
-    def make() -> Any:
+    def make(provider: Provider) -> Any:
         msg = response_cls()
-        text = f"The sparkpost provider does not support {name}."
+        text = f"The {provider.name} provider does not support {name}."
         if "diagnostics" in response_cls.DESCRIPTOR.fields_by_name:
             msg.diagnostics.append(pb.Diagnostic(severity=pb.Diagnostic.ERROR, summary="Not supported", detail=text))
         elif "diagnostic" in response_cls.DESCRIPTOR.fields_by_name:
@@ -508,13 +508,13 @@ def _unsupported(name: str, streaming: bool, response_cls: Any) -> Callable[...,
 
     if streaming:
 
-        def stream_handler(self: Any, request: Any, context: Any) -> Iterator[Any]:
-            yield make()
+        def stream_handler(self: ProviderServicer, request: Any, context: Any) -> Iterator[Any]:
+            yield make(self.provider)
 
         return stream_handler
 
-    def handler(self: Any, request: Any, context: Any) -> Any:
-        return make()
+    def handler(self: ProviderServicer, request: Any, context: Any) -> Any:
+        return make(self.provider)
 
     return handler
 

@@ -24,7 +24,8 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Unknown:
-    """A value not known until apply. Refinements are kept opaque, only to be echoed back."""
+    """A value not known until apply; test for it with `isinstance(value, Unknown)`. Refinements
+    are kept opaque, only to be echoed back."""
 
     __slots__ = ("refinement",)
 
@@ -44,23 +45,8 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
-class ValueError_(ValueError):
-    """A value on the wire that does not fit its schema type."""
-
-
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown)
-
-
-def contains_unknown(value: Any) -> bool:
-    """True when the value is unknown or holds an unknown anywhere inside."""
-    if isinstance(value, Unknown):
-        return True
-    if isinstance(value, dict):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(contains_unknown(v) for v in value)
-    return False
+class TypeMismatch(ValueError):
+    """A value (on the wire, or from a resource) that does not fit its schema type."""
 
 
 # ---------------------------------------------------------------- msgpack decoding
@@ -99,7 +85,7 @@ def conform(raw: Any, ty: CtyType, *, lenient: bool = False) -> Any:
 
 def _number(raw: Any) -> int | float | Decimal:
     if isinstance(raw, bool):
-        raise ValueError_("expected a number, got a bool")
+        raise TypeMismatch("expected a number, got a bool")
     if isinstance(raw, (int, float)):
         return raw
     if isinstance(raw, Decimal):  # a JSON fraction
@@ -108,9 +94,9 @@ def _number(raw: Any) -> int | float | Decimal:
         try:
             d = Decimal(raw)
         except Exception as exc:  # noqa: BLE001 - any parse failure is the same error
-            raise ValueError_(f"invalid number {raw!r}") from exc
+            raise TypeMismatch(f"invalid number {raw!r}") from exc
         return int(d) if d == d.to_integral_value() else d
-    raise ValueError_(f"expected a number, got {type(raw).__name__}")
+    raise TypeMismatch(f"expected a number, got {type(raw).__name__}")
 
 
 def _conform(raw: Any, ty: CtyType, *, from_json: bool, lenient: bool = False) -> Any:
@@ -123,48 +109,48 @@ def _conform(raw: Any, ty: CtyType, *, from_json: bool, lenient: bool = False) -
                 return _conform(raw.get("value"), raw["type"], from_json=True, lenient=lenient)
             return raw
         if not (isinstance(raw, list) and len(raw) == 2):
-            raise ValueError_("dynamic value is not a [type, value] pair")
+            raise TypeMismatch("dynamic value is not a [type, value] pair")
         inner_ty = json.loads(raw[0])
         return _conform(raw[1], inner_ty, from_json=from_json, lenient=lenient)
     if ty == "string":
         if isinstance(raw, (bytes, bytearray)):
             return bytes(raw).decode("utf-8")
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
-            raise ValueError_(f"expected a string, got {type(raw).__name__}")
+            raise TypeMismatch(f"expected a string, got {type(raw).__name__}")
         return raw if isinstance(raw, str) else str(raw)
     if ty == "number":
         return _number(raw)
     if ty == "bool":
         if not isinstance(raw, bool):
-            raise ValueError_(f"expected a bool, got {type(raw).__name__}")
+            raise TypeMismatch(f"expected a bool, got {type(raw).__name__}")
         return raw
     if isinstance(ty, list) and ty:
         kind = ty[0]
         if kind in ("list", "set"):
             if not isinstance(raw, list):
-                raise ValueError_(f"expected a {kind}, got {type(raw).__name__}")
+                raise TypeMismatch(f"expected a {kind}, got {type(raw).__name__}")
             return [_conform(v, ty[1], from_json=from_json, lenient=lenient) for v in raw]
         if kind == "map":
             if not isinstance(raw, dict):
-                raise ValueError_(f"expected a map, got {type(raw).__name__}")
+                raise TypeMismatch(f"expected a map, got {type(raw).__name__}")
             return {str(k): _conform(v, ty[1], from_json=from_json, lenient=lenient) for k, v in raw.items()}
         if kind == "tuple":
             if not isinstance(raw, list) or len(raw) != len(ty[1]):
-                raise ValueError_("tuple length does not match its type")
+                raise TypeMismatch("tuple length does not match its type")
             return [_conform(v, t, from_json=from_json, lenient=lenient) for v, t in zip(raw, ty[1])]
         if kind == "object":
             if not isinstance(raw, dict):
-                raise ValueError_(f"expected an object, got {type(raw).__name__}")
+                raise TypeMismatch(f"expected an object, got {type(raw).__name__}")
             attrs: dict[str, Any] = ty[1]
             if not lenient:
                 extra = set(raw) - set(attrs)
                 if extra:
-                    raise ValueError_(f"unexpected attribute {sorted(extra)[0]!r}")
+                    raise TypeMismatch(f"unexpected attribute {sorted(extra)[0]!r}")
             return {
                 name: _conform(raw.get(name), aty, from_json=from_json, lenient=lenient)
                 for name, aty in attrs.items()
             }
-    raise ValueError_(f"unsupported type {ty!r}")
+    raise TypeMismatch(f"unsupported type {ty!r}")
 
 
 # ---------------------------------------------------------------- msgpack encoding
@@ -184,7 +170,7 @@ def _infer_type(value: Any) -> CtyType:
         return ["tuple", [_infer_type(v) for v in value]]
     if value is None or isinstance(value, Unknown):
         return "dynamic"
-    raise ValueError_(f"cannot infer a Terraform type for {type(value).__name__}")
+    raise TypeMismatch(f"cannot infer a Terraform type for {type(value).__name__}")
 
 
 def _prepare(value: Any, ty: CtyType) -> Any:
@@ -200,11 +186,11 @@ def _prepare(value: Any, ty: CtyType) -> Any:
         return [json.dumps(inner, separators=(",", ":")).encode(), _prepare(value, inner)]
     if ty == "string":
         if not isinstance(value, str):
-            raise ValueError_(f"expected a string, got {type(value).__name__}")
+            raise TypeMismatch(f"expected a string, got {type(value).__name__}")
         return value
     if ty == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise ValueError_(f"expected a number, got {type(value).__name__}")
+            raise TypeMismatch(f"expected a number, got {type(value).__name__}")
         if isinstance(value, int):
             return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
         if isinstance(value, Decimal):
@@ -212,7 +198,7 @@ def _prepare(value: Any, ty: CtyType) -> Any:
         return value
     if ty == "bool":
         if not isinstance(value, bool):
-            raise ValueError_(f"expected a bool, got {type(value).__name__}")
+            raise TypeMismatch(f"expected a bool, got {type(value).__name__}")
         return value
     kind = ty[0]
     if kind in ("list", "set"):
@@ -223,9 +209,9 @@ def _prepare(value: Any, ty: CtyType) -> Any:
         return [_prepare(v, t) for v, t in zip(value, ty[1])]
     if kind == "object":
         if not isinstance(value, dict):
-            raise ValueError_(f"expected an object, got {type(value).__name__}")
+            raise TypeMismatch(f"expected an object, got {type(value).__name__}")
         return {name: _prepare(value.get(name), aty) for name, aty in ty[1].items()}
-    raise ValueError_(f"unsupported type {ty!r}")
+    raise TypeMismatch(f"unsupported type {ty!r}")
 
 
 def encode_msgpack(value: Any, ty: CtyType) -> bytes:

@@ -21,7 +21,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def provider_logger() -> Iterator[logging.Logger]:
-    """logs.setup() configures the 'provider' logger: restore it afterwards."""
+    """logs.setup("sparkpost") configures the 'provider' logger: restore it afterwards."""
     root = logging.getLogger("provider")
     saved = (list(root.handlers), root.level, root.propagate)
     root.handlers.clear()
@@ -76,7 +76,7 @@ def record(name: str, level: int, msg: str, *args: object, exc_info: object = No
 
 
 def test_line_shape() -> None:
-    line = logs.HclogFormatter().format(record("provider.tfplugin", logging.INFO, "hello %s", "world"))
+    line = logs.HclogFormatter("sparkpost").format(record("provider.tfplugin", logging.INFO, "hello %s", "world"))
     assert "\n" not in line
     entry = json.loads(line)
     assert set(entry) == {"@level", "@message", "@module", "@timestamp"}
@@ -93,11 +93,11 @@ def test_line_shape() -> None:
      (logging.ERROR, "error"), (logging.CRITICAL, "error")],
 )
 def test_level_names(level: int, name: str) -> None:
-    assert json.loads(logs.HclogFormatter().format(record("provider", level, "m")))["@level"] == name
+    assert json.loads(logs.HclogFormatter("sparkpost").format(record("provider", level, "m")))["@level"] == name
 
 
 def test_module_names() -> None:
-    fmt = logs.HclogFormatter()
+    fmt = logs.HclogFormatter("sparkpost")
     assert json.loads(fmt.format(record("provider", logging.INFO, "m")))["@module"] == "sparkpost"
     assert json.loads(fmt.format(record("provider.sparkpost.client", logging.INFO, "m")))["@module"] == "sparkpost.client"
 
@@ -110,7 +110,7 @@ def test_secrets_are_scrubbed_from_messages_and_tracebacks() -> None:
     except RuntimeError as exc:
         import sys
 
-        line = logs.HclogFormatter().format(record("provider", logging.ERROR, "calling with %s", secret, exc_info=sys.exc_info()))
+        line = logs.HclogFormatter("sparkpost").format(record("provider", logging.ERROR, "calling with %s", secret, exc_info=sys.exc_info()))
         del exc
     entry = json.loads(line)
     assert secret not in line
@@ -120,7 +120,7 @@ def test_secrets_are_scrubbed_from_messages_and_tracebacks() -> None:
 
 def test_setup_writes_json_lines_to_stderr(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], provider_logger: logging.Logger) -> None:
     monkeypatch.setenv("TF_LOG", "DEBUG")
-    logs.setup()
+    logs.setup("sparkpost")
     secret = f"pw-{uuid.uuid4().hex}"
     redact.register(secret)
     log = logging.getLogger("provider.res")
@@ -135,7 +135,7 @@ def test_setup_writes_json_lines_to_stderr(monkeypatch: pytest.MonkeyPatch, caps
 
 
 def test_setup_with_logging_off_is_silent(capsys: pytest.CaptureFixture[str], provider_logger: logging.Logger) -> None:
-    logs.setup()
+    logs.setup("sparkpost")
     logging.getLogger("provider.x").error("nobody sees this")
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
@@ -143,7 +143,7 @@ def test_setup_with_logging_off_is_silent(capsys: pytest.CaptureFixture[str], pr
 
 def test_trace_level_shows_trace(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], provider_logger: logging.Logger) -> None:
     monkeypatch.setenv("TF_LOG_PROVIDER", "TRACE")
-    logs.setup()
+    logs.setup("sparkpost")
     logging.getLogger("provider").log(logs.TRACE, "fine detail")
     entry = json.loads(capsys.readouterr().err)
     assert entry == {**entry, "@level": "trace", "@message": "fine detail", "@module": "sparkpost"}

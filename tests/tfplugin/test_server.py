@@ -163,6 +163,7 @@ def test_unimplemented_rpcs_answer_not_supported(srv: ProviderServicer, method: 
     texts = error_texts(resp)
     assert len(texts) == 1, resp
     assert "not support" in texts[0].lower() and method.name in texts[0]
+    assert f"The {srv.provider.name} provider" in texts[0]  # the provider's name, not one baked in
 
 
 @pytest.mark.parametrize("name", sorted(EMPTY_ANSWER))
