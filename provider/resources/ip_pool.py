@@ -8,6 +8,7 @@ from typing import Any
 
 from ..sparkpost.models import IpPool as IpPoolModel
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
+from ..tfplugin.planmodifiers import UseStateForUnknown
 from ..tfplugin.resource import Context, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.validators import matches, max_len, not_blank
@@ -92,7 +93,7 @@ def _check_pool_id(raw: Any, path: tuple[str, ...]) -> str:
 class IpPool(Resource):
     type_name = "sparkpost_ip_pool"
     schema = Schema(block=Block(description=DESCRIPTION, attributes=[
-        Attribute("id", "string", computed=True, stable=True,
+        Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
                   description="The pool's id, derived by SparkPost from the name at creation; subaccounts reference it."),
         Attribute("name", "string", required=True, validators=[not_blank, max_len(64)],
                   description="The pool's name. Changing it renames the pool in place (the id stays)."),

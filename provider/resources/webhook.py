@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ..sparkpost.errors import WebhookTestFailed
 from ..sparkpost.models import Webhook as WebhookModel, WebhookAuth
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
+from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from ..tfplugin.resource import Context, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
@@ -75,7 +76,7 @@ def _scope(value: Any) -> int | None:
 
 
 SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
-    Attribute("id", "string", computed=True, stable=True, description="The webhook's id (a UUID)."),
+    Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()], description="The webhook's id (a UUID)."),
     Attribute("name", "string", required=True, validators=[not_blank, max_len(1024)],
               description="The webhook's name."),
     Attribute("target", "string", required=True, validators=[_target],
@@ -85,7 +86,7 @@ SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
               description="The event types to send, e.g. `bounce`, `spam_complaint`, `policy_rejection`."),
     Attribute("active", "bool", optional=True, computed=True, default=True,
               description="Whether batches are sent (default true). False pauses the webhook."),
-    Attribute("subaccount_id", "string", optional=True, requires_replace=True,
+    Attribute("subaccount_id", "string", optional=True, plan_modifiers=[RequiresReplace()],
               validators=[matches(r"0|[1-9][0-9]{0,9}", "a subaccount id, or 0 for the primary account only")],
               description=("Whose events: unset for the primary account and every subaccount, `\"0\"` for the "
                            "primary account only, or a subaccount's id. Changing it replaces the webhook.")),
