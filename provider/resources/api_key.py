@@ -31,16 +31,16 @@ from ..tfplugin.planmodifiers import (
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown, same_set
-from ..tfplugin.validators import each, max_len, not_blank
+from ..tfplugin.validators import each, max_len, not_blank, plain_text
 from .common import api_errors, client_of
 from .validators import ipv4_or_cidr, secret_name
 from .grants import check_grants
+from .import_ids import SUBACCOUNT_ID_MAX, parse_api_key
 
 if TYPE_CHECKING:
     from ..secrets import SecretManagerError
 
 LABEL_MAX = 1024  # SparkPost's limit is unconfirmed; the reference suggests (and the emulator caps at) 1024
-SUBACCOUNT_ID_MAX = 2**31 - 1  # SparkPost's JSON numbers are signed 32-bit
 # Terraform underlines a path into a nested attribute's object at the resource's first line only,
 # so Secret Manager errors point at the attribute itself.
 SM_PATH: tuple[PathStep, ...] = ("secret_manager",)
@@ -114,7 +114,7 @@ SCHEMA = Schema(
                 description="The key's id at SparkPost (an opaque string, not the secret).",
             ),
             Attribute(
-                "label", "string", required=True, validators=[not_blank, max_len(LABEL_MAX)],
+                "label", "string", required=True, validators=[not_blank, max_len(LABEL_MAX), plain_text],
                 description=f"The key's name in SparkPost, up to {LABEL_MAX} characters. Changed in place.",
             ),
             Attribute(
@@ -151,7 +151,8 @@ SCHEMA = Schema(
                     "Any value; every change of it replaces the key with a new one (rotation), e.g. "
                     "`time_rotating.send_key.id`. Use with `lifecycle { create_before_destroy = true }` "
                     "so the new key exists before the old one is revoked. When the state holds no value "
-                    "(after import), setting one only records it, without rotating."
+                    "(after import), setting one only records it, without rotating. Null (unset): the key is "
+                    "never rotated by Terraform."
                 ),
             ),
             Attribute(
@@ -478,20 +479,5 @@ class ApiKey(Resource):
                 pass  # already revoked
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
-        parts = import_id.strip().split("/")
-        sub: int | None = None
-        if len(parts) == 2 and parts[0].isdigit() and 1 <= int(parts[0]) <= SUBACCOUNT_ID_MAX:
-            sub, key_id = int(parts[0]), parts[1]
-        elif len(parts) == 1:
-            key_id = parts[0]
-        else:
-            key_id = ""
-        if not key_id or any(c.isspace() for c in key_id):
-            raise ResourceError(
-                "Invalid import id for sparkpost_api_key",
-                f"{import_id!r} is not an API key id. Use KEY_ID for a key of the primary account, or "
-                "SUBACCOUNT_ID/KEY_ID (for example 12/5f0c1d2e-0000-4000-8000-000000000001) for a "
-                "subaccount's key. Ids are listed by SparkPost's GET /api/v1/api-keys; they are not the "
-                "key itself.",
-            )
+        sub, key_id = parse_api_key(import_id)
         return {"id": key_id, "subaccount_id": sub}

@@ -10,7 +10,7 @@ from typing import Any
 from ..tfplugin.diagnostics import Diagnostics
 from ..tfplugin.schema import Attribute, Block, Schema
 from ..tfplugin.values import Unknown
-from ..tfplugin.validators import number_between, one_of
+from ..tfplugin.validators import number_between, one_of, whole_number
 from .common import ProviderMeta, known
 from .validators import secret_version_name
 
@@ -59,8 +59,9 @@ PROVIDER_SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "max_retries", "number", optional=True, validators=[number_between(0, 100)],
-                description=f"Retries of a request rate limited (429) or failed by the server or network. Default {DEFAULT_MAX_RETRIES}.",
+                "max_retries", "number", optional=True, validators=[whole_number, number_between(0, 100)],
+                description=(f"Retries of a request rate limited (429) or failed by the server or network: a whole "
+                             f"number. Default {DEFAULT_MAX_RETRIES}."),
             ),
             Attribute(
                 "retry_timeout", "number", optional=True, validators=[number_between(0, 3600)],

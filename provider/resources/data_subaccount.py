@@ -8,7 +8,7 @@ from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.schema import Attribute, Block, Schema
 from ..tfplugin.values import Unknown
-from ..tfplugin.validators import matches
+from ..tfplugin.validators import matches, plain_text
 from .common import api_errors, client_of
 from .subaccount import subaccount_state
 
@@ -26,9 +26,9 @@ class SubaccountData(DataSource):
         description="Looks up one subaccount by `id`, or by exact `name` (an error when several share the name).",
         attributes=[
             Attribute("id", "string", optional=True, computed=True, validators=[matches(r"[1-9][0-9]{0,9}", "a numeric subaccount id")],
-                      description="The subaccount's numeric id. Give this or `name`."),
-            Attribute("name", "string", optional=True, computed=True,
-                      description="The subaccount's exact name. Give this or `id`."),
+                      description="The subaccount's numeric id. Give this or `name`; null when `name` is given."),
+            Attribute("name", "string", optional=True, computed=True, validators=[plain_text],
+                      description="The subaccount's exact name. Give this or `id`; null when `id` is given."),
             *_FIELDS,
         ],
     ))
@@ -36,7 +36,8 @@ class SubaccountData(DataSource):
     def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
         given = [k for k in ("id", "name") if config.get(k) is not None]
         if len(given) != 1 and not any(isinstance(config.get(k), Unknown) for k in ("id", "name")):
-            diags.error("Give exactly one of id or name", "Look a subaccount up by its id or by its exact name.", [given[-1]] if given else None)
+            diags.error("Give exactly one of id or name", "Look a subaccount up by its id or by its exact name.",
+                        [given[-1] if given else "id"])
 
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)

@@ -17,9 +17,9 @@ class SubaccountsData(DataSource):
         description="Lists the account's subaccounts (all pages), optionally filtered by name and status.",
         attributes=[
             Attribute("name_contains", "string", optional=True,
-                      description="Keep only subaccounts whose name contains this text (case-sensitive)."),
+                      description="Keep only subaccounts whose name contains this text (case-sensitive). Null keeps every name."),
             Attribute("status", "string", optional=True, validators=[one_of("active", "suspended", "terminated")],
-                      description="Keep only subaccounts with this status."),
+                      description="Keep only subaccounts with this status. Null keeps every status."),
             Attribute(
                 "subaccounts",
                 nested=NestedType([

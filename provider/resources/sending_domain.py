@@ -37,7 +37,8 @@ from .dkim_keys import (
     normalise_key,
 )
 from .dns_records import BOUNCE_CNAME_TARGET, dns_records_attribute, planned_dns_records
-from .domain_ids import import_id, parse_import_id
+from .domain_ids import import_id
+from .import_ids import parse_domain
 from .domain_state import bounce_ready, domain_state, status_attribute
 from .domain_verify import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, finish, verify_settings
 from .validators import sending_domain_name, subaccount_number
@@ -192,7 +193,8 @@ SCHEMA = Schema(
                 description=(
                     "Ask SparkPost to verify the domain's DNS records during apply: at creation, and at any update "
                     "while a requested check is not yet valid (adding or changing this block is such an update). "
-                    "Refresh never verifies: it reads the status SparkPost last recorded.\n\n"
+                    "Refresh never verifies: it reads the status SparkPost last recorded. Null (unset): apply "
+                    "never asks SparkPost to verify.\n\n"
                     "Records fed from `dns_records` into a DNS provider are published *after* this resource is "
                     "created, so a create that waits cannot see them: with a generated key, create without "
                     "`wait` and add it (or apply again) once the records exist; a key you bring gives records you "
@@ -444,14 +446,7 @@ class SendingDomain(Resource):
                 raise
 
     def import_state(self, ctx: Context, import_id_text: str) -> dict[str, Any]:
-        try:
-            sub, domain = parse_import_id(import_id_text)
-        except ValueError as err:
-            raise ResourceError(
-                "Invalid import ID for sparkpost_sending_domain",
-                f"{err}\n\nUse DOMAIN (like mail.example.com), or SUBACCOUNT_ID/DOMAIN (like 3/mail.example.com) for "
-                "a subaccount's domain.",
-            ) from err
+        sub, domain = parse_domain(import_id_text)
         # Read fills in the rest; a subaccount's domain imported as DOMAIN gets its subaccount_id from SparkPost.
         return {"id": import_id(sub, domain.lower()), "domain": domain, "subaccount_id": sub}
 

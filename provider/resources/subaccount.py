@@ -14,8 +14,9 @@ from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown
 from . import grants as grant_lists
 from ..sparkpost.models import InitialKey, Subaccount as SubaccountModel
-from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
+from ..tfplugin.validators import each, matches, max_len, not_blank, one_of, plain_text
 from .common import api_errors, client_of, is_not_found, known
+from .import_ids import parse_subaccount
 from .validators import ipv4_or_cidr, secret_name
 
 log = logging.getLogger("provider.subaccount")
@@ -65,8 +66,9 @@ SCHEMA = Schema(
         attributes=[
             Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()], description="The subaccount's numeric id, as a string."),
             Attribute(
-                "name", "string", required=True, validators=[not_blank, max_len(64)],
-                description="The subaccount's name, at most 64 characters. Renaming updates it in place.",
+                "name", "string", required=True, validators=[not_blank, max_len(64), plain_text],
+                description=("The subaccount's name, at most 64 characters of printable text (no control, "
+                             "zero-width or direction characters). Renaming updates it in place."),
             ),
             Attribute(
                 "ip_pool", "string", optional=True,
@@ -96,8 +98,8 @@ SCHEMA = Schema(
             Attribute(
                 "initial_api_key",
                 nested=NestedType([
-                    Attribute("label", "string", required=True, validators=[not_blank, max_len(1024)],
-                              description="The key's label."),
+                    Attribute("label", "string", required=True, validators=[not_blank, max_len(1024), plain_text],
+                              description="The key's label (printable text)."),
                     Attribute("grants", set_of("string"), required=True, validators=[_validate_grants],
                               description="Grants of the key, from SparkPost's subaccount list (e.g. `smtp/inject`)."),
                     Attribute("valid_ips", set_of("string"), optional=True, validators=[each(ipv4_or_cidr)],
@@ -127,7 +129,7 @@ SCHEMA = Schema(
                     Attribute("secret", "string", required=True, validators=[secret_name],
                               description="The secret to add a version to: `projects/PROJECT/secrets/SECRET`."),
                     Attribute("create_secret", "bool", optional=True,
-                              description="Create the secret (automatic replication) if it does not exist."),
+                              description="Create the secret (automatic replication) if it does not exist. Default false."),
                     Attribute("version", "string", computed=True,
                               description="The secret version holding the key: `projects/P/secrets/S/versions/N`."),
                 ]),
@@ -135,7 +137,8 @@ SCHEMA = Schema(
                 description=(
                     "Write the initial key to Google Secret Manager as a new secret version instead of "
                     "keeping it in state (needs `secretmanager.versions.add`). If the write fails, the key "
-                    "is kept in `initial_api_key_secret` with a warning and the next apply writes it."
+                    "is kept in `initial_api_key_secret` with a warning and the next apply writes it. Null "
+                    "(unset): the key is kept in state, in `initial_api_key_secret`."
                 ),
             ),
             # Set by SparkPost, refreshed on every read; an update of other fields leaves them be,
@@ -394,5 +397,5 @@ class Subaccount(Resource):
             raise
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
-        return {"id": str(_parse_id(import_id, ()))}
+        return {"id": str(parse_subaccount(import_id))}
 

@@ -8,6 +8,8 @@ import ipaddress
 import re
 from typing import Any
 
+from ..tfplugin.validators import describe_char
+
 
 def ipv4_or_cidr(v: str) -> str | None:
     """SparkPost takes IPv4 addresses and IPv4 CIDR blocks only (its own check refuses IPv6)."""
@@ -30,10 +32,21 @@ def _host_bits_ok(v: str) -> bool:
         return False
 
 
-_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
+# ASCII only: with re.IGNORECASE alone, [a-z] also matches the Kelvin sign (U+212A), which
+# lower() turns into "k", so "mail.\u212aelvin.example" would pass and name mail.kelvin.example.
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE | re.ASCII)
 
 
 def host_name(v: str) -> str | None:
+    """A DNS host name in ASCII. Internationalized names must be given in their A-label
+    (punycode, `xn--...`) form, which is what DNS and SparkPost hold. The provider does not
+    convert a Unicode name itself: IDNA 2003 and 2008 disagree on some characters, and the
+    compatibility folding of IDNA 2003 turns lookalikes (the Kelvin sign, fullwidth letters)
+    into a different, real ASCII domain."""
+    if not v.isascii():
+        bad = next(c for c in v if not c.isascii())
+        return (f"{ascii(v)} is not an ASCII host name: character {v.index(bad) + 1} is {describe_char(bad)}. "
+                "Write an internationalized domain in its A-label (punycode) form, like xn--bcher-kva.example.")
     if len(v) > 253:
         return f"{v!r} is longer than 253 characters, the limit for a DNS name."
     labels = v.rstrip(".").split(".")

@@ -172,6 +172,19 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> bool:
     return complete
 
 
+def _check(target: Provider | Resource | DataSource, config: Any, diags: Diagnostics) -> bool:
+    """The schema's checks, then the object's own; True when the configuration is valid.
+
+    Run by the Validate* RPCs, and again before ConfigureProvider and ReadDataSource: a value
+    known only at plan (a variable) reaches those without Terraform validating it first (a data
+    source's config is read at plan without another ValidateDataResourceConfig).
+    """
+    before = len(diags)
+    if run_validators(target.schema, config, diags):
+        target.validate(config or {}, diags)
+    return not any(d.severity == "error" for d in diags[before:])
+
+
 def _exception_diag(diags: Diagnostics, what: str, exc: BaseException) -> None:
     if isinstance(exc, ResourceError):
         diags.error(exc.summary, exc.detail, exc.path)
@@ -256,8 +269,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             if target:
                 config = _decode(raw, target.schema.cty_type)
                 register_sensitive(target.schema, config)
-                if run_validators(target.schema, config, diags):
-                    target.validate(config or {}, diags)
+                _check(target, config, diags)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a diagnostic
             _exception_diag(diags, f"validating {what}", exc)
         return self._diags(diags)
@@ -280,7 +292,8 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         try:
             config = _decode(request.config, self.provider.schema.cty_type) or {}
             register_sensitive(self.provider.schema, config)
-            self.meta = self.provider.configure(config, diags, self.cancelled)
+            if _check(self.provider, config, diags):
+                self.meta = self.provider.configure(config, diags, self.cancelled)
         except Exception as exc:  # noqa: BLE001
             _exception_diag(diags, "configuring the provider", exc)
         return pb.ConfigureProvider.Response(diagnostics=self._diags(diags))
@@ -466,6 +479,9 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             if d:
                 config = _decode(request.config, d.schema.cty_type) or {}
                 register_sensitive(d.schema, config)  # before read: its errors may quote them
+                if not _check(d, config, diags):
+                    response.diagnostics.extend(self._diags(diags))
+                    return response
                 state = d.read(self._ctx(diags), config)
                 if not diags.has_errors:
                     state = plan.finalize_applied(d.schema, state)

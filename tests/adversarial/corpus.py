@@ -99,8 +99,15 @@ def _file(i: int) -> str:
     return f"case_{i:03d}.tf"
 
 
-def run_batch(world: SparkPostWorld, cases: list[ConfigCase], phase: str) -> dict[str, Outcome]:
-    """Write the phase's cases, run one plan, and sort its diagnostics by case."""
+@dataclass
+class BatchResult:
+    outcomes: dict[str, Outcome]  # by case id: the errors whose range lies in its file
+    unranged: list[dict[str, Any]]  # errors with no source range (Terraform gives imports none)
+    problems: list[str]  # batch-wide: API calls, tracebacks, the wrong exit code
+
+
+def run_plan(world: SparkPostWorld, cases: list[ConfigCase], phase: str) -> BatchResult:
+    """Write the cases, one file each, run one `terraform plan -json`, sort its errors by file."""
     tf = world.tf
     for old in tf.workdir.glob("case_*.tf"):
         old.unlink()
@@ -127,16 +134,24 @@ def run_batch(world: SparkPostWorld, cases: list[ConfigCase], phase: str) -> dic
     if result.returncode != 1:
         problems.append(f"plan exited {result.returncode}, not 1")
     by_file: dict[str, list[dict[str, Any]]] = {}
-    stray = []
+    unranged = []
     for e in result.errors():
         fname = (e.get("range") or {}).get("filename")
         if fname:
             by_file.setdefault(fname.rsplit("/", 1)[-1], []).append(e)
         else:
-            stray.append(f"{e.get('summary')}: {e.get('detail')}")
-    if stray:
-        problems.append("errors without a range (no case can own them): " + "; ".join(stray))
-    return {c.id: Outcome(by_file.get(_file(i), []), texts[c.id], problems) for i, c in enumerate(cases)}
+            unranged.append(e)
+    outcomes = {c.id: Outcome(by_file.get(_file(i), []), texts[c.id], problems) for i, c in enumerate(cases)}
+    return BatchResult(outcomes, unranged, problems)
+
+
+def run_batch(world: SparkPostWorld, cases: list[ConfigCase], phase: str) -> dict[str, Outcome]:
+    """Configuration cases: every error must have a range, which names its case."""
+    result = run_plan(world, cases, phase)
+    if result.unranged:
+        stray = "; ".join(f"{e.get('summary')}: {e.get('detail')}" for e in result.unranged)
+        result.problems.append("errors without a range (no case can own them): " + stray)
+    return result.outcomes
 
 
 class Batches:

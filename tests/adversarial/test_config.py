@@ -153,6 +153,47 @@ CASES: list[ConfigCase] = [
       'variable "CASE_domain" {\n  type = string\n  default = null\n}\n'
       'data "sparkpost_sending_domain" "CASE" {\n  domain = var.CASE_domain\n}\n', "domain", "may not be null",
       phase="plan"),
+    # text validation (issue 13 item 3): names and labels are printable text, ...
+    *[C(f"subaccount-name-{why}", 'resource "sparkpost_subaccount" "CASE" {\n  name = "%s"\n}\n' % text, "name", named)
+      for why, text, named in [
+          ("nul", "cloud\\u0000acme", "U+0000"), ("newline", "cloud\\nacme", "U+000A"), ("tab", "cloud\\tacme", "U+0009"),
+          ("escape", "cloud\\u001b[31macme", "U+001B"), ("del", "cloud\\u007facme", "U+007F"),
+          ("zero-width-space", "cloud\\u200bacme", "U+200B ZERO WIDTH SPACE"),
+          ("zero-width-joiner", "cloud\\u200dacme", "U+200D"), ("rtl-override", "cloud-\\u202eemca", "U+202E"),
+          ("bom", "\\ufeffcloud-acme", "U+FEFF"), ("soft-hyphen", "cloud\\u00adacme", "U+00AD"),
+          ("c1-control", "cloud\\u0085acme", "U+0085"), ("private-use", "cloud\\ue000acme", "U+E000"),
+      ]],
+    C("subaccount-initial-key-label-newline",
+      SUB % '  initial_api_key = {\n    label = "smtp\\nkey"\n    grants = ["smtp/inject"]\n  }\n',
+      "initial_api_key.label", "U+000A"),
+    C("api-key-label-zero-width", 'resource "sparkpost_api_key" "CASE" {\n  label = "smtp\\u200b"\n  grants = ["smtp/inject"]\n}\n',
+      "label", "U+200B"),
+    C("api-key-label-nul", 'resource "sparkpost_api_key" "CASE" {\n  label = "a\\u0000"\n  grants = ["smtp/inject"]\n}\n',
+      "label", "U+0000"),
+    C("data-subaccount-name-newline", 'data "sparkpost_subaccount" "CASE" {\n  name = "cloud\\nacme"\n}\n', "name", "U+000A"),
+    # ... domain labels are ASCII (no lookalikes; punycode A-labels are the way to write IDNs), ...
+    *[C(f"domain-{why}", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "%s"\n}\n' % text, "domain", named)
+      for why, text, named in [
+          ("cyrillic-a", "m\\u0430il.example.com", "U+0430 CYRILLIC SMALL LETTER A"),
+          ("fullwidth-letters", "\\uff4dail.example.com", "U+FF4D"),
+          ("dotless-i", "ma\\u0131l.example.com", "U+0131"),
+          ("long-s", "\\u017fend.example.com", "U+017F"),
+          ("ideographic-full-stop", "mail\\u3002example.com", "U+3002"),
+          ("unicode-label", "b\\u00fccher.example", "U+00FC"),
+          ("zero-width-in-label", "mail\\u200b.example.com", "U+200B"),
+      ]],
+    # The Kelvin sign (U+212A) has a canonical decomposition to "K", and Terraform's strings are
+    # NFC-normalised (cty), so from a configuration or a variable it reaches the provider as "K"
+    # and names mail.kelvin.example, which is what Terraform shows; it reaches the provider
+    # unnormalised only in an import ID (test_import_ids.py). The lookalikes above have no
+    # canonical decomposition and do reach it: the long s and dotless i matched [a-z] under
+    # re.IGNORECASE without re.ASCII.
+    C("subaccount-name-zero-width-variable", 'variable "CASE_n" {\n  type = string\n}\n'
+      'resource "sparkpost_subaccount" "CASE" {\n  name = var.CASE_n\n}\n', "name", "U+200B",
+      phase="plan", vars={"CASE_n": "cloud-\u200bacme"}),
+    # ... and numbers that count are whole.
+    P("provider-max-retries-fraction", "  max_retries = 1.5\n", "max_retries", "whole number"),
+    P("provider-max-retries-tiny-fraction", "  max_retries = 2.000001\n", "max_retries", "whole number"),
 ]
 
 

@@ -262,14 +262,15 @@ def test_read() -> None:
 
 @pytest.mark.parametrize(
     "import_id, expected",
-    [("abc-1", {"id": "abc-1", "subaccount_id": None}), (" 12/abc ", {"id": "abc", "subaccount_id": 12})],
+    [("abc-1", {"id": "abc-1", "subaccount_id": None}), ("12/abc", {"id": "abc", "subaccount_id": 12}),
+     ("5f0c1d2e-0000-4000-8000-000000000001", {"id": "5f0c1d2e-0000-4000-8000-000000000001", "subaccount_id": None})],
 )
 def test_import_ids(import_id: str, expected: dict[str, Any]) -> None:
     assert ApiKey().import_state(ctx(FakeClient()), import_id) == expected
 
 
-@pytest.mark.parametrize("import_id", ["", "a/b/c", "x/abc", "0/abc", "12/", "/abc", "a b"])
+@pytest.mark.parametrize("import_id", ["", "a/b/c", "x/abc", "0/abc", "12/", "/abc", "a b", " 12/abc ", "..", "12/.."])
 def test_malformed_import_ids(import_id: str) -> None:
-    with pytest.raises(ResourceError, match="Invalid import id") as info:
+    with pytest.raises(ResourceError, match="Invalid import ID for sparkpost_api_key") as info:
         ApiKey().import_state(ctx(FakeClient()), import_id)
     assert "SUBACCOUNT_ID/KEY_ID" in info.value.detail

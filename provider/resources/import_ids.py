@@ -1,0 +1,91 @@
+"""Import IDs of every resource, parsed strictly, and the error a malformed one gets.
+
+An import ID is read exactly as written: ASCII digits only (never another script's digits,
+which Python's int() and str.isdigit() accept), no surrounding or inner spaces, no empty or
+extra parts. A malformed ID is refused before any API call with "Invalid import ID for TYPE",
+the ID as given (escaped, and shortened when long) and the forms expected.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..tfplugin.diagnostics import ResourceError
+from .validators import sending_domain_name
+
+SUBACCOUNT_ID_MAX = 2**31 - 1  # SparkPost's JSON numbers are signed 32-bit
+
+_SUBACCOUNT_ID = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+# Key ids SparkPost shows: UUIDs, and shorter words in its examples ("123id"). No dot, no slash,
+# so an id can never name another path ("..") when it becomes a URL segment.
+_KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,128}", re.ASCII)
+
+SUBACCOUNT_FORMS = "SUBACCOUNT_ID: the subaccount's numeric id, like 123."
+API_KEY_FORMS = ("KEY_ID for a key of the primary account, or SUBACCOUNT_ID/KEY_ID for a subaccount's key, like "
+                 "12/5f0c1d2e-0000-4000-8000-000000000001 (letters, digits, '-' and '_'). Ids are listed by "
+                 "SparkPost's GET /api/v1/api-keys; they are not the key itself.")
+DOMAIN_FORMS = ("DOMAIN for a domain of the primary account, like mail.example.com, or SUBACCOUNT_ID/DOMAIN for a "
+                "subaccount's domain, like 3/mail.example.com.")
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """The ID as an error shows it: escaped (control and non-ASCII characters visible) and
+    shortened when long."""
+    if len(text) <= limit:
+        return ascii(text)
+    return f"{ascii(text[:limit])}... ({len(text)} characters)"
+
+
+def invalid(type_name: str, text: str, problem: str, forms: str) -> ResourceError:
+    return ResourceError(f"Invalid import ID for {type_name}", f"{shown(text)}: {problem}\n\nExpected {forms}")
+
+
+def subaccount_id(text: str, *, zero: bool = False) -> int:
+    """A subaccount id written in an import ID; ValueError says what is wrong. ``zero``: 0 is
+    allowed (a sending domain's `subaccount_id = 0` names the primary account)."""
+    low = 0 if zero else 1
+    if not text:
+        raise ValueError("the subaccount id is missing.")
+    if not (_SUBACCOUNT_ID.fullmatch(text) or (zero and text == "0")) or int(text) > SUBACCOUNT_ID_MAX:
+        raise ValueError(f"{shown(text)} is not a subaccount id (a whole number from {low} to "
+                         f"{SUBACCOUNT_ID_MAX}, in ASCII digits, without spaces, signs or leading zeros).")
+    return int(text)
+
+
+def parse_subaccount(text: str) -> int:
+    try:
+        return subaccount_id(text)
+    except ValueError as err:
+        raise invalid("sparkpost_subaccount", text, str(err), SUBACCOUNT_FORMS) from None
+
+
+def parse_api_key(text: str) -> tuple[int | None, str]:
+    """`KEY_ID` or `SUBACCOUNT_ID/KEY_ID`."""
+    parts = text.split("/")
+    try:
+        if len(parts) > 2:
+            raise ValueError("too many '/'.")
+        sub = subaccount_id(parts[0]) if len(parts) == 2 else None
+        key_id = parts[-1]
+        if not _KEY_ID.fullmatch(key_id):
+            what = "missing" if not key_id else f"{shown(key_id)}, which is not a key id"
+            raise ValueError(f"the key id is {what}.")
+    except ValueError as err:
+        raise invalid("sparkpost_api_key", text, str(err), API_KEY_FORMS) from None
+    return sub, key_id
+
+
+def parse_domain(text: str) -> tuple[int | None, str]:
+    """`DOMAIN` or `SUBACCOUNT_ID/DOMAIN`."""
+    parts = text.split("/")
+    try:
+        if len(parts) > 2:
+            raise ValueError("too many '/'.")
+        sub = subaccount_id(parts[0], zero=True) if len(parts) == 2 else None
+        domain = parts[-1]
+        problem = sending_domain_name(domain) if domain else "the domain is missing."
+        if problem:
+            raise ValueError(problem)
+    except ValueError as err:
+        raise invalid("sparkpost_sending_domain", text, str(err), DOMAIN_FORMS) from None
+    return sub, domain
