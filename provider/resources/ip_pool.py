@@ -98,13 +98,13 @@ class IpPool(Resource):
         Attribute("name", "string", required=True, validators=[not_blank, max_len(64)],
                   description="The pool's name. Changing it renames the pool in place (the id stays)."),
         Attribute("signing_domain", "string", optional=True, validators=[host_name],
-                  description="The DKIM-verified signing domain for mail sent from the pool."),
+                  description="The DKIM-verified signing domain for mail sent from the pool. Null: none."),
         Attribute("fbl_signing_domain", "string", optional=True, validators=[host_name],
-                  description="The feedback-loop signing domain, used only for mailbox providers that require DKIM for FBL."),
+                  description="The feedback-loop signing domain, used only for mailbox providers that require DKIM for FBL. Null: none."),
         Attribute("auto_warmup_overflow_pool", "string", optional=True, validators=[_overflow],
                   description=("The pool that takes the overflow while this pool's IPs warm up: another pool's id, "
                                "or `shared pool` (SparkPost's shared pool, where the account has access). A pool "
-                               "that has an overflow pool cannot itself be one.")),
+                               "that has an overflow pool cannot itself be one. Null: no overflow pool.")),
         _IPS,
     ]))
 

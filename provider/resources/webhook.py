@@ -94,24 +94,24 @@ SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
               validators=[each(matches(r"[1-9][0-9]{0,9}", "a subaccount id"))],
               description="Subaccounts whose events are left out (at most 10; only when subaccount_id is unset)."),
     Attribute("custom_headers", map_of("string"), optional=True, sensitive=True,
-              description="Extra HTTP headers SparkPost sends with each batch (sensitive: they often carry a token)."),
+              description="Extra HTTP headers SparkPost sends with each batch (sensitive: they often carry a token). Null: none."),
     Attribute("auth_type", "string", optional=True, computed=True, default="none",
               validators=[one_of("none", "basic", "oauth2")],
               description="How SparkPost authenticates to the target: `none` (default), `basic` or `oauth2`."),
     Attribute("auth_username", "string", optional=True, validators=[not_blank],
-              description="The basic-authentication user name (auth_type = basic)."),
+              description="The basic-authentication user name (auth_type = basic); null otherwise."),
     Attribute("auth_token_url", "string", optional=True, validators=[_target],
-              description="The OAuth2 token URL SparkPost asks for an access token (auth_type = oauth2)."),
+              description="The OAuth2 token URL SparkPost asks for an access token (auth_type = oauth2); null otherwise."),
     Attribute("auth_client_id", "string", optional=True, validators=[not_blank],
-              description="The OAuth2 client id (auth_type = oauth2); SparkPost uses the client-credentials grant."),
+              description="The OAuth2 client id (auth_type = oauth2; null otherwise); SparkPost uses the client-credentials grant."),
     Attribute("auth_secret_wo", "string", optional=True, write_only=True, sensitive=True,
               description=("The basic password or OAuth2 client secret. Write-only: sent to SparkPost, never stored "
-                           "in state or plan (Terraform 1.11 or later). Change auth_secret_version to send a new one.")),
+                           "in state or plan (Terraform 1.11 or later). Change auth_secret_version to send a new one. Null: no secret sent (or auth_secret_secret_manager).")),
     Attribute("auth_secret_secret_manager", "string", optional=True, validators=[secret_version_name],
               description=("Instead of auth_secret_wo: the Secret Manager version holding the password or client "
-                           "secret (`projects/P/secrets/S/versions/N`), read at apply.")),
+                           "secret (`projects/P/secrets/S/versions/N`), read at apply. Null: auth_secret_wo, or no secret.")),
     Attribute("auth_secret_version", "string", optional=True,
-              description="Any value; changing it sends the credentials again (the write-only secret is invisible to plans)."),
+              description="Any value; changing it sends the credentials again (the write-only secret is invisible to plans). Null: never resent."),
 ]))
 
 

@@ -416,7 +416,7 @@ def test_import_both_forms_without_replacement(sp: SparkPostWorld) -> None:
 
     bad = sp.tf.run("import", "-no-color", ADDR_P, f"{sub}/x/{pid}", check=False)
     assert bad.returncode == 1
-    assert "Invalid import id for sparkpost_api_key" in error_text(bad) and "SUBACCOUNT_ID/KEY_ID" in error_text(bad)
+    assert "Invalid import ID for sparkpost_api_key" in error_text(bad) and "SUBACCOUNT_ID/KEY_ID" in error_text(bad)
 
     sp.tf.run("import", "-no-color", ADDR_P, pid)  # KEY_ID
     _, plan = sp.tf.plan()  # SUBACCOUNT_ID/KEY_ID, by the import block
