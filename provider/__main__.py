@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 
 from .tfplugin.cli import run
+from .tfplugin.resource import Provider
 from .version import VERSION
 
 SOURCE_ADDRESS = "registry.terraform.io/sourcegraph/sparkpost"
 
 
-def _load():  # type: ignore[no-untyped-def]
-    from .plugin import SparkPostProvider
+def _load() -> "type[Provider]":
+    from .provider import SparkPostProvider
 
     return SparkPostProvider
 

@@ -5,8 +5,11 @@ Default Credentials, as Google's users expect.  When ``SECRETMANAGER_EMULATOR_HO
 (host:port) is set, the client talks plaintext gRPC to that local fake instead
 and needs no Google credentials.
 
-google.* and grpc are imported lazily, inside the functions that call
-Google, so a plan that touches no secret does not pay their import time.
+`SecretStore` holds the clients (one per endpoint) and does the reads and writes; the
+provider keeps one on its configured data, and tests hand resources a fake with the same
+methods instead of patching a process-wide cache. google.* and grpc are imported lazily,
+inside the methods that call Google, so a plan that touches no secret does not pay their
+import time.
 
 Every failure is a :class:`SecretManagerError`.  Its text names the secret, and
 for PERMISSION_DENIED the IAM permission that is missing; it never contains a
@@ -28,11 +31,9 @@ if TYPE_CHECKING:  # for type hints only: importing these at run time is what we
 
 __all__ = [
     "SecretManagerError",
-    "destroy_version",
+    "SecretStore",
     "parse_secret_name",
     "parse_version_name",
-    "read_secret",
-    "write_secret",
 ]
 
 EMULATOR_ENV = "SECRETMANAGER_EMULATOR_HOST"
@@ -146,21 +147,7 @@ def parse_version_name(s: str) -> tuple[str, str, str]:
     return parts[1], parts[3], parts[5]
 
 
-# ----- client --------------------------------------------------------------------------
-
-_client_lock = threading.Lock()
-# One client per process; keyed by the emulator address so that tests which
-# point the environment at another fake get a client for it.
-_clients: dict[str | None, SecretManagerServiceClient] = {}
-
-
-def _client(secret_name: str) -> SecretManagerServiceClient:
-    host = os.environ.get(EMULATOR_ENV) or None
-    with _client_lock:  # held while building, so concurrent first calls build one client
-        client = _clients.get(host)
-        if client is None:
-            client = _clients[host] = _new_client(host, secret_name)
-        return client
+# ----- client ---------------------------------------------------------------------------
 
 
 def _new_client(host: str | None, secret_name: str) -> SecretManagerServiceClient:
@@ -193,20 +180,15 @@ def _new_client(host: str | None, secret_name: str) -> SecretManagerServiceClien
     return SecretManagerServiceClient(transport=transport)
 
 
-def _reset_clients() -> None:
-    """Forget cached clients (tests that change the environment)."""
-    with _client_lock:
-        for client in _clients.values():
-            client.transport.close()
-        _clients.clear()
-
-
 # ----- calls and errors -------------------------------------------------------------------
 
 _T = TypeVar("_T")
 
 
-def _call(op: str, name: str, fn: Callable[..., _T], request: Any, timeout: float, payload: str | None = None) -> _T:
+def _call(
+    op: str, name: str, fn: Callable[..., _T], request: Any, timeout: float, payload: str | None = None,
+    backoff: tuple[float, ...] = _BACKOFF,
+) -> _T:
     """Run one RPC with an overall timeout, retrying UNAVAILABLE; failures become SecretManagerError."""
     import google.auth.exceptions
     from google.api_core import exceptions as gexc
@@ -230,7 +212,7 @@ def _call(op: str, name: str, fn: Callable[..., _T], request: Any, timeout: floa
                 ) from None
             last = e
             if attempt + 1 < _ATTEMPTS:
-                time.sleep(max(0.0, min(_BACKOFF[min(attempt, len(_BACKOFF) - 1)], deadline - time.monotonic())))
+                time.sleep(max(0.0, min(backoff[min(attempt, len(backoff) - 1)], deadline - time.monotonic())))
         except gexc.GoogleAPICallError as e:
             raise _translate(op, name, e, timeout, payload) from None
         except google.auth.exceptions.GoogleAuthError as e:
@@ -339,111 +321,142 @@ def _make_crc32c_table() -> list[int]:
 _CRC32C_TABLE = _make_crc32c_table()
 
 
-# ----- public operations ---------------------------------------------------------------------
+# ----- the store ------------------------------------------------------------------------
 
 
-def read_secret(version_name: str, *, timeout: float = 30.0) -> str:
-    """Return the payload of ``projects/P/secrets/S/versions/{N|latest}`` as text (UTF-8), exactly as stored."""
-    parse_version_name(version_name)
-    from google.cloud.secretmanager_v1 import types
+class SecretStore:
+    """Google Secret Manager as the provider uses it: read a version, add one, destroy one.
 
-    client = _client(version_name)
-    response = _call(
-        "access", version_name, client.access_secret_version, types.AccessSecretVersionRequest(name=version_name), timeout
-    )
-    data: bytes = response.payload.data
-    # Verify the checksum Google sends, so a corrupted payload is an error rather than a wrong key.
-    if "data_crc32c" in response.payload and (response.payload.data_crc32c & 0xFFFFFFFF) != _crc32c(data):
-        raise SecretManagerError(
-            f"Secret Manager returned corrupted data for {version_name!r} (CRC32C checksum mismatch); retry",
-            version_name,
-            code="DATA_LOSS",
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SecretManagerError(
-            f"Secret Manager secret version {version_name!r} does not hold UTF-8 text", version_name
-        ) from None
-
-
-def write_secret(secret_name: str, payload: str, *, create: bool = False, timeout: float = 30.0) -> str:
-    """Add `payload` as a new version of ``projects/P/secrets/S``; return the version's name.
-
-    With create=True a missing secret is created first, with automatic replication.
-    The name returned keeps the project as the caller wrote it (Google answers with
-    the project number), so it lines up with the configured secret.
+    It keeps one client per endpoint (``SECRETMANAGER_EMULATOR_HOST`` or Google), made on first
+    use; ``backoff`` is the pause before each retry of an UNAVAILABLE answer.
     """
-    parse_secret_name(secret_name)
-    data = payload.encode("utf-8")
-    if not data:
-        raise SecretManagerError(f"cannot write an empty value to Secret Manager secret {secret_name!r}", secret_name)
-    if len(data) > MAX_PAYLOAD_BYTES:
-        raise SecretManagerError(
-            f"value for Secret Manager secret {secret_name!r} is {len(data)} bytes; the limit is {MAX_PAYLOAD_BYTES}",
-            secret_name,
+
+    def __init__(self, *, backoff: tuple[float, ...] = _BACKOFF) -> None:
+        self._backoff = backoff
+        self._lock = threading.Lock()
+        self._clients: dict[str | None, SecretManagerServiceClient] = {}
+
+    def __repr__(self) -> str:
+        return "SecretStore()"
+
+    def _client(self, secret_name: str) -> SecretManagerServiceClient:
+        host = os.environ.get(EMULATOR_ENV) or None
+        with self._lock:  # held while building, so concurrent first calls build one client
+            client = self._clients.get(host)
+            if client is None:
+                client = self._clients[host] = _new_client(host, secret_name)
+            return client
+
+    def _call(self, op: str, name: str, fn: Callable[..., _T], request: Any, timeout: float,
+              payload: str | None = None) -> _T:
+        return _call(op, name, fn, request, timeout, payload, self._backoff)
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.transport.close()
+            self._clients.clear()
+
+    def read(self, version_name: str, *, timeout: float = 30.0) -> str:
+        """Return the payload of ``projects/P/secrets/S/versions/{N|latest}`` as text (UTF-8), exactly as stored."""
+        parse_version_name(version_name)
+        from google.cloud.secretmanager_v1 import types
+
+        client = self._client(version_name)
+        response = self._call(
+            "access", version_name, client.access_secret_version, types.AccessSecretVersionRequest(name=version_name), timeout
         )
-    from google.cloud.secretmanager_v1 import types
-
-    client = _client(secret_name)
-    deadline = time.monotonic() + timeout
-    # The checksum lets Google reject a payload damaged on the way.
-    add_request = types.AddSecretVersionRequest(
-        parent=secret_name, payload=types.SecretPayload(data=data, data_crc32c=_crc32c(data))
-    )
-
-    def add() -> Any:
-        return _call("add", secret_name, client.add_secret_version, add_request, deadline - time.monotonic(), payload)
-
-    # Add first and create only on NOT_FOUND: creating first would need
-    # secretmanager.secrets.create even when the secret already exists.
-    try:
-        version = add()
-    except SecretManagerError as e:
-        if not (create and e.code == "NOT_FOUND"):
-            raise
-        project, secret_id = parse_secret_name(secret_name)
-        create_request = types.CreateSecretRequest(
-            parent=f"projects/{project}",
-            secret_id=secret_id,
-            secret=types.Secret(replication=types.Replication(automatic=types.Replication.Automatic())),
-        )
+        data: bytes = response.payload.data
+        # Verify the checksum Google sends, so a corrupted payload is an error rather than a wrong key.
+        if "data_crc32c" in response.payload and (response.payload.data_crc32c & 0xFFFFFFFF) != _crc32c(data):
+            raise SecretManagerError(
+                f"Secret Manager returned corrupted data for {version_name!r} (CRC32C checksum mismatch); retry",
+                version_name,
+                code="DATA_LOSS",
+            )
         try:
-            _call("create", secret_name, client.create_secret, create_request, deadline - time.monotonic(), payload)
-        except SecretManagerError as ce:
-            if ce.code != "ALREADY_EXISTS":  # created meanwhile by someone else: fine
-                raise
-        version = add()
-    number = version.name.rsplit("/", 1)[-1]
-    return f"{secret_name}/versions/{number}"
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SecretManagerError(
+                f"Secret Manager secret version {version_name!r} does not hold UTF-8 text", version_name
+            ) from None
 
+    def write(self, secret_name: str, payload: str, *, create: bool = False, timeout: float = 30.0) -> str:
+        """Add `payload` as a new version of ``projects/P/secrets/S``; return the version's name.
 
-def destroy_version(version_name: str, *, timeout: float = 30.0) -> None:
-    """Destroy ``projects/P/secrets/S/versions/N`` for good.
+        With create=True a missing secret is created first, with automatic replication.
+        The name returned keeps the project as the caller wrote it (Google answers with
+        the project number), so it lines up with the configured secret.
+        """
+        parse_secret_name(secret_name)
+        data = payload.encode("utf-8")
+        if not data:
+            raise SecretManagerError(f"cannot write an empty value to Secret Manager secret {secret_name!r}", secret_name)
+        if len(data) > MAX_PAYLOAD_BYTES:
+            raise SecretManagerError(
+                f"value for Secret Manager secret {secret_name!r} is {len(data)} bytes; the limit is {MAX_PAYLOAD_BYTES}",
+                secret_name,
+            )
+        from google.cloud.secretmanager_v1 import types
 
-    Idempotent, as a Terraform delete must be: a version or secret that is
-    already gone, or a version already destroyed, is success.
-    """
-    _, _, version = parse_version_name(version_name)
-    if version == "latest":
-        # Destroying "whatever is newest now" could hit a version someone else just added.
-        raise SecretManagerError(
-            f"cannot destroy {version_name!r}: name a version number, not latest", version_name
+        client = self._client(secret_name)
+        deadline = time.monotonic() + timeout
+        # The checksum lets Google reject a payload damaged on the way.
+        add_request = types.AddSecretVersionRequest(
+            parent=secret_name, payload=types.SecretPayload(data=data, data_crc32c=_crc32c(data))
         )
-    from google.cloud.secretmanager_v1 import types
 
-    client = _client(version_name)
-    deadline = time.monotonic() + timeout
-    try:
-        _call("destroy", version_name, client.destroy_secret_version,
-              types.DestroySecretVersionRequest(name=version_name), timeout)
-    except SecretManagerError as e:
-        if e.code == "NOT_FOUND":
-            return
-        if e.code != "FAILED_PRECONDITION":
-            raise
-        # FAILED_PRECONDITION is what an already destroyed version gives; check that this is the reason.
-        current = _call("get", version_name, client.get_secret_version,
-                        types.GetSecretVersionRequest(name=version_name), max(0.0, deadline - time.monotonic()))
-        if current.state != types.SecretVersion.State.DESTROYED:
-            raise
+        def add() -> Any:
+            return self._call("add", secret_name, client.add_secret_version, add_request, deadline - time.monotonic(), payload)
+
+        # Add first and create only on NOT_FOUND: creating first would need
+        # secretmanager.secrets.create even when the secret already exists.
+        try:
+            version = add()
+        except SecretManagerError as e:
+            if not (create and e.code == "NOT_FOUND"):
+                raise
+            project, secret_id = parse_secret_name(secret_name)
+            create_request = types.CreateSecretRequest(
+                parent=f"projects/{project}",
+                secret_id=secret_id,
+                secret=types.Secret(replication=types.Replication(automatic=types.Replication.Automatic())),
+            )
+            try:
+                self._call("create", secret_name, client.create_secret, create_request, deadline - time.monotonic(), payload)
+            except SecretManagerError as ce:
+                if ce.code != "ALREADY_EXISTS":  # created meanwhile by someone else: fine
+                    raise
+            version = add()
+        number = version.name.rsplit("/", 1)[-1]
+        return f"{secret_name}/versions/{number}"
+
+    def destroy(self, version_name: str, *, timeout: float = 30.0) -> None:
+        """Destroy ``projects/P/secrets/S/versions/N`` for good.
+
+        Idempotent, as a Terraform delete must be: a version or secret that is
+        already gone, or a version already destroyed, is success.
+        """
+        _, _, version = parse_version_name(version_name)
+        if version == "latest":
+            # Destroying "whatever is newest now" could hit a version someone else just added.
+            raise SecretManagerError(
+                f"cannot destroy {version_name!r}: name a version number, not latest", version_name
+            )
+        from google.cloud.secretmanager_v1 import types
+
+        client = self._client(version_name)
+        deadline = time.monotonic() + timeout
+        try:
+            self._call("destroy", version_name, client.destroy_secret_version,
+                  types.DestroySecretVersionRequest(name=version_name), timeout)
+        except SecretManagerError as e:
+            if e.code == "NOT_FOUND":
+                return
+            if e.code != "FAILED_PRECONDITION":
+                raise
+            # FAILED_PRECONDITION is what an already destroyed version gives; check that this is the reason.
+            current = self._call("get", version_name, client.get_secret_version,
+                            types.GetSecretVersionRequest(name=version_name), max(0.0, deadline - time.monotonic()))
+            if current.state != types.SecretVersion.State.DESTROYED:
+                raise

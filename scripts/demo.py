@@ -138,9 +138,9 @@ def run(args: argparse.Namespace) -> None:
         note(f"SparkPost emulator:  {url}  (operator key grants: {', '.join(OPERATOR_GRANTS)})")
         note(f"Secret Manager fake: {sm}")
         os.environ["SECRETMANAGER_EMULATOR_HOST"] = sm
-        from provider.secrets import write_secret
+        from provider.secrets import SecretStore
 
-        write_secret(OPERATOR_SECRET, operator_key, create=True)
+        SecretStore().write(OPERATOR_SECRET, operator_key, create=True)
         note(f"operator key stored in {OPERATOR_SECRET} (the provider reads it from there)")
 
         (base / "terraformrc").write_text("# the demo's own CLI configuration: nothing from ~/.terraformrc\n")

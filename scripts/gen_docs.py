@@ -6,12 +6,12 @@
 
 Sources, and what each becomes:
 
-* `provider/resources/config.py` PROVIDER_SCHEMA and `templates/index.md.tmpl`
+* `provider/provider.py` PROVIDER_SCHEMA and `templates/index.md.tmpl`
   -> `docs/index.md`. The template holds the hand-written prose; these placeholders (the
   tfplugindocs template syntax, so the template also works with tfplugindocs) are filled in:
   `{{ .SchemaMarkdown | trimspace }}`, `{{ .Description | trimspace }}`, `{{ .ProviderName }}`,
   `{{ tffile "examples/..." }}` and `{{ codefile "shell" "examples/..." }}`.
-* every class in RESOURCES and DATA_SOURCES (`provider/resources/__init__.py`), with
+* every class in RESOURCES and DATA_SOURCES (`provider/provider.py`), with
   `examples/resources/<type>/{resource.tf,import.sh,import-by-string-id.tf}` and
   `examples/data-sources/<type>/data-source.tf` -> `docs/resources/<name>.md` and
   `docs/data-sources/<name>.md` (name = type without `sparkpost_`).
@@ -351,7 +351,7 @@ def _required_file(rel: str, source: str) -> str:
 
 
 def render_index() -> str:
-    from provider.resources.config import PROVIDER_SCHEMA
+    from provider.provider import PROVIDER_SCHEMA
 
     source = "templates/index.md.tmpl"
     template = (ROOT / source).read_text()
@@ -381,7 +381,7 @@ def _check_orphan_examples(resources: list[type], data_sources: list[type]) -> N
 
 def generate() -> dict[str, str]:
     """Every file of docs/, by path relative to the repository root."""
-    from provider.resources import DATA_SOURCES, RESOURCES
+    from provider.provider import DATA_SOURCES, RESOURCES
 
     out: dict[str, str] = {f"{DOCS}/index.md": render_index()}
     for kind, classes, is_resource in (("resources", RESOURCES, True), ("data-sources", DATA_SOURCES, False)):

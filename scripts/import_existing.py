@@ -178,10 +178,10 @@ def _client(args: argparse.Namespace) -> Any:
 
     key = os.environ.get("SPARKPOST_API_KEY")
     if args.api_key_secret:
-        from provider.secrets import SecretManagerError, read_secret
+        from provider.secrets import SecretManagerError, SecretStore
 
         try:
-            key = read_secret(args.api_key_secret).strip()
+            key = SecretStore().read(args.api_key_secret).strip()
         except SecretManagerError as err:
             raise SystemExit(f"import-existing: cannot read the API key: {err.message}")
     if not key:

@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from provider.resources import DATA_SOURCES, RESOURCES
-from provider.resources.config import PROVIDER_SCHEMA
+from provider.provider import DATA_SOURCES, PROVIDER_SCHEMA, RESOURCES
 from provider.tfplugin.schema import Schema
 
 from .e2e.harness import TERRAFORM_MISSING, Terraform, install_providers, terraform_binary

@@ -16,14 +16,7 @@ import pytest
 
 from provider import secrets
 from provider.emulator.secretmanager import SecretManagerFake
-from provider.secrets import (
-    SecretManagerError,
-    destroy_version,
-    parse_secret_name,
-    parse_version_name,
-    read_secret,
-    write_secret,
-)
+from provider.secrets import SecretManagerError, SecretStore, parse_secret_name, parse_version_name
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "projects/sourcegraph-secrets/secrets/SPARKPOST_API_KEY"
@@ -41,10 +34,14 @@ def server() -> Iterator[SecretManagerFake]:
 def fake(server: SecretManagerFake, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretManagerFake]:
     server.reset()
     monkeypatch.setenv("SECRETMANAGER_EMULATOR_HOST", server.address)
-    monkeypatch.setattr(secrets, "_BACKOFF", (0.01, 0.01, 0.01))  # keep retry tests fast
-    secrets._reset_clients()
     yield server
-    secrets._reset_clients()
+
+
+@pytest.fixture
+def store() -> Iterator[SecretStore]:
+    s = SecretStore(backoff=(0.01, 0.01, 0.01))  # keep retry tests fast
+    yield s
+    s.close()
 
 
 def assert_no_payload(err: BaseException, payload: str = PAYLOAD) -> None:
@@ -114,57 +111,57 @@ def test_parse_version_name_errors(name: str, fragment: str) -> None:
         parse_version_name(name)
 
 
-def test_bad_names_fail_before_any_call(fake: SecretManagerFake) -> None:
+def test_bad_names_fail_before_any_call(fake: SecretManagerFake, store: SecretStore) -> None:
     with pytest.raises(SecretManagerError):
-        read_secret(SECRET)
+        store.read(SECRET)
     with pytest.raises(SecretManagerError):
-        write_secret(LATEST, PAYLOAD)
+        store.write(LATEST, PAYLOAD)
     with pytest.raises(SecretManagerError):
-        destroy_version("nope")
+        store.destroy("nope")
     assert fake.calls() == []
 
 
 # ----- reading -------------------------------------------------------------------------------
 
 
-def test_read_latest_and_numbered(fake: SecretManagerFake) -> None:
+def test_read_latest_and_numbered(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.add_version(SECRET, "first")
     fake.add_version(SECRET, "second\n")
-    assert read_secret(LATEST) == "second\n"  # exactly as stored
-    assert read_secret(f"{SECRET}/versions/1") == "first"
+    assert store.read(LATEST) == "second\n"  # exactly as stored
+    assert store.read(f"{SECRET}/versions/1") == "first"
 
 
-def test_read_destroyed_latest_is_a_clear_error(fake: SecretManagerFake) -> None:
+def test_read_destroyed_latest_is_a_clear_error(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.add_version(SECRET, PAYLOAD)
     fake.add_version(SECRET, PAYLOAD + "-2")
     fake.set_state(f"{SECRET}/versions/2", "DESTROYED")
     with pytest.raises(SecretManagerError) as info:
-        read_secret(LATEST)
+        store.read(LATEST)
     err = info.value
     assert err.code == "FAILED_PRECONDITION" and err.secret_name == LATEST
     assert LATEST in err.message and "DESTROYED" in err.message
     assert "`latest` means the newest version even when it is disabled or destroyed" in err.message
-    assert read_secret(f"{SECRET}/versions/1") == PAYLOAD
+    assert store.read(f"{SECRET}/versions/1") == PAYLOAD
     assert_no_payload(err)
 
 
-def test_read_missing_secret(fake: SecretManagerFake) -> None:
+def test_read_missing_secret(fake: SecretManagerFake, store: SecretStore) -> None:
     with pytest.raises(SecretManagerError) as info:
-        read_secret(LATEST)
+        store.read(LATEST)
     err = info.value
     assert err.code == "NOT_FOUND"
     assert f"the secret '{SECRET}' does not exist" in err.message
     assert "gcloud secrets create SPARKPOST_API_KEY --project=sourcegraph-secrets" in err.message
 
 
-def test_read_permission_denied_names_permission(fake: SecretManagerFake) -> None:
+def test_read_permission_denied_names_permission(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.add_version(SECRET, PAYLOAD)
     fake.fail_next("AccessSecretVersion", grpc.StatusCode.PERMISSION_DENIED)
     with pytest.raises(SecretManagerError) as info:
-        read_secret(LATEST)
+        store.read(LATEST)
     err = info.value
     assert err.permission == "secretmanager.versions.access"
     assert "'secretmanager.versions.access'" in err.message and LATEST in err.message
@@ -172,40 +169,40 @@ def test_read_permission_denied_names_permission(fake: SecretManagerFake) -> Non
     assert_no_payload(err)
 
 
-def test_read_checks_the_checksum(fake: SecretManagerFake, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_checks_the_checksum(fake: SecretManagerFake, monkeypatch: pytest.MonkeyPatch, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.add_version(SECRET, PAYLOAD)
     monkeypatch.setattr(secrets, "_crc32c", lambda data: 0)  # as if the bytes changed on the way
     with pytest.raises(SecretManagerError, match="corrupted") as info:
-        read_secret(LATEST)
+        store.read(LATEST)
     assert_no_payload(info.value)
 
 
-def test_read_non_utf8(fake: SecretManagerFake) -> None:
+def test_read_non_utf8(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.add_version(SECRET, b"\xff\xfe" + PAYLOAD.encode())
     with pytest.raises(SecretManagerError, match="UTF-8") as info:
-        read_secret(LATEST)
+        store.read(LATEST)
     assert_no_payload(info.value)
 
 
 # ----- writing -------------------------------------------------------------------------------
 
 
-def test_write_to_existing_secret(fake: SecretManagerFake) -> None:
+def test_write_to_existing_secret(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.add_version(SECRET, "old")
-    name = write_secret(SECRET, PAYLOAD)
+    name = store.write(SECRET, PAYLOAD)
     assert name == f"{SECRET}/versions/2"
     [_, new] = fake.versions(SECRET)
     assert (new.text, new.state, new.client_checksum) == (PAYLOAD, "ENABLED", True)
-    assert read_secret(LATEST) == PAYLOAD
+    assert store.read(LATEST) == PAYLOAD
     assert [m for m, _ in fake.calls()].count("CreateSecret") == 0
 
 
-def test_write_missing_secret_without_create(fake: SecretManagerFake) -> None:
+def test_write_missing_secret_without_create(fake: SecretManagerFake, store: SecretStore) -> None:
     with pytest.raises(SecretManagerError) as info:
-        write_secret(SECRET, PAYLOAD)
+        store.write(SECRET, PAYLOAD)
     err = info.value
     assert err.code == "NOT_FOUND" and err.secret_name == SECRET
     assert f"secret '{SECRET}' does not exist" in err.message
@@ -215,36 +212,34 @@ def test_write_missing_secret_without_create(fake: SecretManagerFake) -> None:
     assert_no_payload(err)
 
 
-def test_write_with_create(fake: SecretManagerFake) -> None:
-    assert write_secret(SECRET, PAYLOAD, create=True) == f"{SECRET}/versions/1"
+def test_write_with_create(fake: SecretManagerFake, store: SecretStore) -> None:
+    assert store.write(SECRET, PAYLOAD, create=True) == f"{SECRET}/versions/1"
     assert fake.secrets() == [SECRET]
     assert [v.text for v in fake.versions(SECRET)] == [PAYLOAD]
     assert [m for m, _ in fake.calls()] == ["AddSecretVersion", "CreateSecret", "AddSecretVersion"]
     # An existing secret is not re-created (that would need secretmanager.secrets.create).
-    assert write_secret(SECRET, "again", create=True) == f"{SECRET}/versions/2"
+    assert store.write(SECRET, "again", create=True) == f"{SECRET}/versions/2"
     assert [m for m, _ in fake.calls()].count("CreateSecret") == 1
 
 
-def test_write_with_create_uses_automatic_replication(fake: SecretManagerFake) -> None:
-    write_secret(SECRET, PAYLOAD, create=True)
+def test_write_with_create_uses_automatic_replication(fake: SecretManagerFake, store: SecretStore) -> None:
+    store.write(SECRET, PAYLOAD, create=True)
     from google.cloud import secretmanager_v1 as smv
 
-    client = secrets._client(SECRET)
+    client = store._client(SECRET)
     assert "automatic" in client.get_secret(name=SECRET).replication
     assert isinstance(client, smv.SecretManagerServiceClient)
 
 
-def test_write_returns_the_callers_project_form() -> None:
+def test_write_returns_the_callers_project_form(store: SecretStore) -> None:
     with SecretManagerFake(project_numbers={"sourcegraph-secrets": "1234"}) as fake:
         os.environ["SECRETMANAGER_EMULATOR_HOST"] = fake.address
         try:
-            secrets._reset_clients()
-            name = write_secret(SECRET, PAYLOAD, create=True)
+            name = store.write(SECRET, PAYLOAD, create=True)
             assert name == f"{SECRET}/versions/1"  # not projects/1234/...
             assert fake.versions("projects/1234/secrets/SPARKPOST_API_KEY")[0].text == PAYLOAD
         finally:
             del os.environ["SECRETMANAGER_EMULATOR_HOST"]
-            secrets._reset_clients()
 
 
 @pytest.mark.parametrize(
@@ -256,31 +251,31 @@ def test_write_returns_the_callers_project_form() -> None:
 )
 def test_write_permission_denied_names_permission(
     fake: SecretManagerFake, method: str, create: bool, permission: str
-) -> None:
+, store: SecretStore) -> None:
     if not create:
         fake.create_secret(SECRET)
     fake.fail_next(method, grpc.StatusCode.PERMISSION_DENIED)
     with pytest.raises(SecretManagerError) as info:
-        write_secret(SECRET, PAYLOAD, create=create)
+        store.write(SECRET, PAYLOAD, create=create)
     err = info.value
     assert err.permission == permission and err.code == "PERMISSION_DENIED"
     assert f"'{permission}'" in err.message and SECRET in err.message
     assert_no_payload(err)
 
 
-def test_write_error_echoing_the_payload_is_withheld(fake: SecretManagerFake) -> None:
+def test_write_error_echoing_the_payload_is_withheld(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.fail_next("AddSecretVersion", grpc.StatusCode.INVALID_ARGUMENT, message=f"bad payload {PAYLOAD}")
     with pytest.raises(SecretManagerError) as info:
-        write_secret(SECRET, PAYLOAD)
+        store.write(SECRET, PAYLOAD)
     assert "details withheld" in info.value.message
     assert_no_payload(info.value)
 
 
 @pytest.mark.parametrize("payload, fragment", [("", "empty"), ("x" * (64 * 1024 + 1), "the limit is 65536")])
-def test_write_rejects_bad_payload_locally(fake: SecretManagerFake, payload: str, fragment: str) -> None:
+def test_write_rejects_bad_payload_locally(fake: SecretManagerFake, payload: str, fragment: str, store: SecretStore) -> None:
     with pytest.raises(SecretManagerError, match=fragment) as info:
-        write_secret(SECRET, payload, create=True)
+        store.write(SECRET, payload, create=True)
     if payload:
         assert_no_payload(info.value, payload)
     assert fake.calls() == []
@@ -289,53 +284,53 @@ def test_write_rejects_bad_payload_locally(fake: SecretManagerFake, payload: str
 # ----- destroying --------------------------------------------------------------------------------
 
 
-def test_destroy_version_and_idempotence(fake: SecretManagerFake) -> None:
+def test_destroy_version_and_idempotence(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
-    name = write_secret(SECRET, PAYLOAD)
-    destroy_version(name)
+    name = store.write(SECRET, PAYLOAD)
+    store.destroy(name)
     assert [(v.state, v.payload) for v in fake.versions(SECRET)] == [("DESTROYED", None)]
-    destroy_version(name)  # already destroyed: fine
-    destroy_version(f"{SECRET}/versions/9")  # never existed: fine
-    destroy_version("projects/sourcegraph-secrets/secrets/gone/versions/1")  # no secret: fine
+    store.destroy(name)  # already destroyed: fine
+    store.destroy(f"{SECRET}/versions/9")  # never existed: fine
+    store.destroy("projects/sourcegraph-secrets/secrets/gone/versions/1")  # no secret: fine
     with pytest.raises(SecretManagerError, match="FAILED_PRECONDITION|DESTROYED"):
-        read_secret(LATEST)
+        store.read(LATEST)
 
 
-def test_destroy_refuses_latest_and_reports_permission(fake: SecretManagerFake) -> None:
+def test_destroy_refuses_latest_and_reports_permission(fake: SecretManagerFake, store: SecretStore) -> None:
     with pytest.raises(SecretManagerError, match="name a version number"):
-        destroy_version(LATEST)
+        store.destroy(LATEST)
     fake.create_secret(SECRET)
     fake.add_version(SECRET, PAYLOAD)
     fake.fail_next("DestroySecretVersion", "PERMISSION_DENIED")
     with pytest.raises(SecretManagerError) as info:
-        destroy_version(f"{SECRET}/versions/1")
+        store.destroy(f"{SECRET}/versions/1")
     assert info.value.permission == "secretmanager.versions.destroy"
     # FAILED_PRECONDITION counts as success only when the version really is destroyed.
     fake.set_state(f"{SECRET}/versions/1", "DESTROYED")
     fake.fail_next("DestroySecretVersion", "FAILED_PRECONDITION", message="etag mismatch")
-    destroy_version(f"{SECRET}/versions/1")  # it is destroyed, so that is success
+    store.destroy(f"{SECRET}/versions/1")  # it is destroyed, so that is success
     fake.add_version(SECRET, "two")
     fake.fail_next("DestroySecretVersion", "FAILED_PRECONDITION", message="etag mismatch")
     with pytest.raises(SecretManagerError, match="etag mismatch"):
-        destroy_version(f"{SECRET}/versions/2")
+        store.destroy(f"{SECRET}/versions/2")
 
 
 # ----- transport: retries, timeouts, credentials ------------------------------------------------------
 
 
-def test_unavailable_is_retried(fake: SecretManagerFake) -> None:
+def test_unavailable_is_retried(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.add_version(SECRET, PAYLOAD)
     fake.fail_next("AccessSecretVersion", grpc.StatusCode.UNAVAILABLE, count=secrets._ATTEMPTS - 1)
-    assert read_secret(LATEST) == PAYLOAD
+    assert store.read(LATEST) == PAYLOAD
     assert [m for m, _ in fake.calls()].count("AccessSecretVersion") == secrets._ATTEMPTS
 
 
-def test_unavailable_gives_up_after_a_few_attempts(fake: SecretManagerFake) -> None:
+def test_unavailable_gives_up_after_a_few_attempts(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     fake.fail_next("AddSecretVersion", grpc.StatusCode.UNAVAILABLE, count=100)
     with pytest.raises(SecretManagerError) as info:
-        write_secret(SECRET, PAYLOAD)
+        store.write(SECRET, PAYLOAD)
     assert info.value.code == "UNAVAILABLE"
     assert f"after {secrets._ATTEMPTS} attempts" in info.value.message
     assert [m for m, _ in fake.calls()].count("AddSecretVersion") == secrets._ATTEMPTS
@@ -343,60 +338,50 @@ def test_unavailable_gives_up_after_a_few_attempts(fake: SecretManagerFake) -> N
     fake.clear_failures()
 
 
-def test_unreachable_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_emulator(monkeypatch: pytest.MonkeyPatch, store: SecretStore) -> None:
     import socket
 
     with socket.socket() as s:  # a port that nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setenv("SECRETMANAGER_EMULATOR_HOST", f"127.0.0.1:{port}")
-    monkeypatch.setattr(secrets, "_BACKOFF", (0.01, 0.01, 0.01))
-    secrets._reset_clients()
-    try:
-        with pytest.raises(SecretManagerError, match=rf"unavailable \(emulator at 127.0.0.1:{port}\)") as info:
-            read_secret(LATEST, timeout=5)
-        assert info.value.code == "UNAVAILABLE"
-    finally:
-        secrets._reset_clients()
+    with pytest.raises(SecretManagerError, match=rf"unavailable \(emulator at 127.0.0.1:{port}\)") as info:
+        store.read(LATEST, timeout=5)
+    assert info.value.code == "UNAVAILABLE"
 
 
-def test_zero_timeout(fake: SecretManagerFake) -> None:
+def test_zero_timeout(fake: SecretManagerFake, store: SecretStore) -> None:
     with pytest.raises(SecretManagerError, match="timed out after 0s") as info:
-        read_secret(LATEST, timeout=0)
+        store.read(LATEST, timeout=0)
     assert info.value.code == "DEADLINE_EXCEEDED"
 
 
-def test_bad_emulator_host(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_emulator_host(monkeypatch: pytest.MonkeyPatch, store: SecretStore) -> None:
     monkeypatch.setenv("SECRETMANAGER_EMULATOR_HOST", "http://localhost:8085")
-    secrets._reset_clients()
     with pytest.raises(SecretManagerError, match="must be host:port"):
-        read_secret(LATEST)
+        store.read(LATEST)
 
 
-def test_missing_application_default_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_application_default_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: SecretStore) -> None:
     monkeypatch.delenv("SECRETMANAGER_EMULATOR_HOST", raising=False)
     # A key file that does not exist makes google.auth.default() fail at once, without probing metadata servers.
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing-key.json"))
-    secrets._reset_clients()
-    try:
-        with pytest.raises(SecretManagerError) as info:
-            read_secret(LATEST)
-        err = info.value
-        assert "gcloud auth application-default login" in err.message
-        assert "GOOGLE_APPLICATION_CREDENTIALS" in err.message
-        assert err.secret_name == LATEST and err.code == "UNAUTHENTICATED"
-        assert secrets._clients == {}  # a failure is not cached
-    finally:
-        secrets._reset_clients()
+    with pytest.raises(SecretManagerError) as info:
+        store.read(LATEST)
+    err = info.value
+    assert "gcloud auth application-default login" in err.message
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in err.message
+    assert err.secret_name == LATEST and err.code == "UNAUTHENTICATED"
+    assert store._clients == {}  # a failure is not cached
 
 
-def test_one_client_per_process_thread_safe(fake: SecretManagerFake) -> None:
+def test_one_client_per_store_thread_safe(fake: SecretManagerFake, store: SecretStore) -> None:
     seen: list[object] = []
     barrier = threading.Barrier(8)
 
     def worker() -> None:
         barrier.wait()
-        seen.append(secrets._client(SECRET))
+        seen.append(store._client(SECRET))
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
@@ -404,18 +389,18 @@ def test_one_client_per_process_thread_safe(fake: SecretManagerFake) -> None:
     for t in threads:
         t.join()
     assert len({id(c) for c in seen}) == 1
-    assert secrets._client(SECRET) is seen[0]
+    assert store._client(SECRET) is seen[0]
 
 
-def test_concurrent_reads_and_writes(fake: SecretManagerFake) -> None:
+def test_concurrent_reads_and_writes(fake: SecretManagerFake, store: SecretStore) -> None:
     fake.create_secret(SECRET)
     errors: list[BaseException] = []
     names: list[str] = []
 
     def worker(i: int) -> None:
         try:
-            names.append(write_secret(SECRET, f"value-{i}"))
-            read_secret(LATEST)
+            names.append(store.write(SECRET, f"value-{i}"))
+            store.read(LATEST)
         except BaseException as e:  # collected and asserted below
             errors.append(e)
 

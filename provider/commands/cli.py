@@ -43,10 +43,10 @@ def make_client(args: argparse.Namespace, user_agent: str) -> "SparkPostClient":
     """A client from the flags and environment; UsageError for a missing or unusable key."""
     key = None
     if args.api_key_secret:
-        from ..secrets import SecretManagerError, read_secret
+        from ..secrets import SecretManagerError, SecretStore
 
         try:
-            key = read_secret(args.api_key_secret).strip()
+            key = SecretStore().read(args.api_key_secret).strip()
         except SecretManagerError as err:
             raise UsageError(f"cannot read the API key from Secret Manager: {err.message}") from None
     else:

@@ -32,7 +32,7 @@ from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown, same_set
 from ..tfplugin.validators import each, max_len, not_blank, plain_text
-from .common import api_errors, client_of
+from .common import api_errors, client_of, secrets_of
 from .validators import ipv4_or_cidr, secret_name
 from .grants import check_grants
 from .import_ids import SUBACCOUNT_ID_MAX, parse_api_key
@@ -273,10 +273,8 @@ def _sm_pending(prior: dict[str, Any], planned_sm: Any) -> bool:
     return not isinstance(prior_sm, dict) or prior_sm.get("version") is None
 
 
-def _write_secret(sm: dict[str, Any], key: str) -> str:
-    from ..secrets import write_secret
-
-    return write_secret(sm["secret"], key, create=bool(sm.get("create_secret")))
+def _write_secret(ctx: Context, sm: dict[str, Any], key: str) -> str:
+    return secrets_of(ctx).write(sm["secret"], key, create=bool(sm.get("create_secret")))
 
 
 # ---------------------------------------------------------------- the resource
@@ -370,7 +368,7 @@ class ApiKey(Resource):
             from ..secrets import SecretManagerError
 
             try:
-                version = _write_secret(sm, secret)
+                version = _write_secret(ctx, sm, secret)
             except SecretManagerError as err:
                 self._undo_create(client, state, err)
             state["secret_manager"]["version"] = version
@@ -454,7 +452,7 @@ class ApiKey(Resource):
             assert isinstance(sm, dict)
             state["secret_manager"] = dict(sm, version=None)
             try:
-                version = _write_secret(sm, prior["key"])
+                version = _write_secret(ctx, sm, prior["key"])
             except SecretManagerError as err:
                 raise ResourceError(
                     "Could not write the API key to Secret Manager",

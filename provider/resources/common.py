@@ -4,7 +4,6 @@ diagnostics."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..sparkpost.errors import Forbidden, NotFound, SparkPostError, Unauthorized
@@ -13,24 +12,16 @@ from ..tfplugin.resource import Context
 from ..tfplugin.values import Unknown
 
 if TYPE_CHECKING:
+    from ..provider import ProviderData
+    from ..secrets import SecretStore
     from ..sparkpost.client import SparkPostClient
 
 
-@dataclass
-class ProviderMeta:
-    """What ConfigureProvider hands to every resource."""
+def meta_of(ctx: Context | Any) -> "ProviderData":
+    from ..provider import ProviderData  # the provider module imports the resources
 
-    client: "SparkPostClient | None"
-    region: str = "us"
-    # Set when the provider block depends on values known only after apply.
-    unknown_reason: str | None = None
-    api_key_source: str = "api_key"  # the attribute credential errors point at
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def meta_of(ctx: Context | Any) -> ProviderMeta:
     meta = ctx.meta if isinstance(ctx, Context) else ctx
-    if not isinstance(meta, ProviderMeta) or meta.client is None:
+    if not isinstance(meta, ProviderData) or meta.client is None:
         reason = getattr(meta, "unknown_reason", None) or "the provider was not configured"
         raise ResourceError(
             "SparkPost provider not configured yet",
@@ -44,6 +35,17 @@ def client_of(ctx: Context | Any) -> "SparkPostClient":
     client = meta_of(ctx).client
     assert client is not None
     return client
+
+
+def secrets_of(ctx: Context | Any) -> "SecretStore":
+    """The configured provider's Secret Manager store (a fake one in tests)."""
+    meta = ctx.meta if isinstance(ctx, Context) else ctx
+    store: SecretStore | None = getattr(meta, "secrets", None)
+    if store is None:
+        from ..secrets import SecretStore
+
+        store = SecretStore()
+    return store
 
 
 def known(value: Any) -> bool:

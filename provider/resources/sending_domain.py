@@ -25,7 +25,7 @@ from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.validators import duration_between
 from ..tfplugin.values import UNKNOWN, Unknown, equal
 from . import domain_messages as msg
-from .common import ProviderMeta, api_errors, client_of, is_not_found, known, meta_of
+from .common import api_errors, client_of, is_not_found, known, meta_of
 from .dkim_keys import (
     DEFAULT_DKIM_KEY_LENGTH,
     dkim_key_length,
@@ -216,8 +216,8 @@ SCHEMA = Schema(
 
 def _region_for_plan(meta: Any) -> str | None:
     """The region, when the provider configuration is known (else records stay unknown)."""
-    if isinstance(meta, ProviderMeta) and meta.client is not None:
-        return meta.region
+    if getattr(meta, "client", None) is not None:
+        return str(meta.region)
     return None
 
 

@@ -15,7 +15,7 @@ from ..tfplugin.values import UNKNOWN, Unknown
 from . import grants as grant_lists
 from ..sparkpost.models import InitialKey, Subaccount as SubaccountModel
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of, plain_text
-from .common import api_errors, client_of, is_not_found, known
+from .common import api_errors, client_of, is_not_found, known, secrets_of
 from .import_ids import parse_subaccount
 from .validators import ipv4_or_cidr, secret_name
 
@@ -303,13 +303,13 @@ class Subaccount(Resource):
         return state
 
     def _store_key(self, ctx: Context, state: dict[str, Any], sm_cfg: dict[str, Any]) -> dict[str, Any]:
-        from ..secrets import SecretManagerError, write_secret
+        from ..secrets import SecretManagerError
 
         state = dict(state)
         key = state.get("initial_api_key_secret")
         sm_state = dict(state.get("initial_api_key_secret_manager") or sm_cfg)
         try:
-            version = write_secret(sm_cfg["secret"], key, create=bool(sm_cfg.get("create_secret")))
+            version = secrets_of(ctx).write(sm_cfg["secret"], key, create=bool(sm_cfg.get("create_secret")))
         except SecretManagerError as err:
             # The subaccount is real and the key exists only here: keep it in state (sensitive)
             # rather than lose it; the next apply retries the write.

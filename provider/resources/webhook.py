@@ -15,7 +15,7 @@ from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from ..tfplugin.resource import Context, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
-from .common import api_errors, client_of, is_not_found, known
+from .common import api_errors, client_of, is_not_found, known, secrets_of
 from .validators import secret_version_name
 
 GRANT = "webhooks/modify"
@@ -190,10 +190,10 @@ class Webhook(Resource):
         secret = config.get("auth_secret_wo")
         sm = config.get("auth_secret_secret_manager")
         if secret is None and sm:
-            from ..secrets import SecretManagerError, read_secret
+            from ..secrets import SecretManagerError
 
             try:
-                secret = read_secret(sm).strip()
+                secret = secrets_of(ctx).read(sm).strip()
             except SecretManagerError as err:
                 raise ResourceError("Cannot read the webhook secret from Secret Manager", err.message,
                                     ["auth_secret_secret_manager"]) from None

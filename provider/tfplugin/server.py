@@ -12,7 +12,7 @@ import logging
 import threading
 import traceback
 from decimal import Decimal
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from google.protobuf.message_factory import GetMessageClass
 
@@ -24,6 +24,9 @@ from .proto import tfplugin6_pb2_grpc as pb_grpc
 from .resource import Context, DataSource, PlanContext, Provider, Resource
 from .schema import Attribute, Schema
 from .schema import to_proto as schema_to_proto
+
+if TYPE_CHECKING:
+    import grpc
 
 log = logging.getLogger("provider.tfplugin")
 
@@ -234,7 +237,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
 
     # -- metadata and schema
 
-    def GetMetadata(self, request: Any, context: Any) -> Any:
+    def GetMetadata(self, request: pb.GetMetadata.Request, context: grpc.ServicerContext) -> pb.GetMetadata.Response:
         return pb.GetMetadata.Response(
             server_capabilities=self._capabilities(),
             resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in self.resources],
@@ -248,7 +251,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             move_resource_state=any(r.move_from for r in self.resources.values()),
         )
 
-    def GetProviderSchema(self, request: Any, context: Any) -> Any:
+    def GetProviderSchema(self, request: pb.GetProviderSchema.Request, context: grpc.ServicerContext) -> pb.GetProviderSchema.Response:
         with self._lock:
             if self._schema_response is None:
                 self._schema_response = pb.GetProviderSchema.Response(
@@ -274,20 +277,20 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             _exception_diag(diags, f"validating {what}", exc)
         return self._diags(diags)
 
-    def ValidateProviderConfig(self, request: Any, context: Any) -> Any:
+    def ValidateProviderConfig(self, request: pb.ValidateProviderConfig.Request, context: grpc.ServicerContext) -> pb.ValidateProviderConfig.Response:
         diags = self._validate(lambda _: self.provider, request.config, "the provider configuration")
         return pb.ValidateProviderConfig.Response(diagnostics=diags)
 
-    def ValidateResourceConfig(self, request: Any, context: Any) -> Any:
+    def ValidateResourceConfig(self, request: pb.ValidateResourceConfig.Request, context: grpc.ServicerContext) -> pb.ValidateResourceConfig.Response:
         find = lambda d: self._resource(request.type_name, d)  # noqa: E731
         return pb.ValidateResourceConfig.Response(diagnostics=self._validate(find, request.config, request.type_name))
 
-    def ValidateDataResourceConfig(self, request: Any, context: Any) -> Any:
+    def ValidateDataResourceConfig(self, request: pb.ValidateDataResourceConfig.Request, context: grpc.ServicerContext) -> pb.ValidateDataResourceConfig.Response:
         find = lambda d: self._data_source(request.type_name, d)  # noqa: E731
         diags = self._validate(find, request.config, f"data source {request.type_name}")
         return pb.ValidateDataResourceConfig.Response(diagnostics=diags)
 
-    def ConfigureProvider(self, request: Any, context: Any) -> Any:
+    def ConfigureProvider(self, request: pb.ConfigureProvider.Request, context: grpc.ServicerContext) -> pb.ConfigureProvider.Response:
         diags = Diagnostics()
         try:
             config = _decode(request.config, self.provider.schema.cty_type) or {}
@@ -300,7 +303,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
 
     # -- resources
 
-    def ReadResource(self, request: Any, context: Any) -> Any:
+    def ReadResource(self, request: pb.ReadResource.Request, context: grpc.ServicerContext) -> pb.ReadResource.Response:
         diags = Diagnostics()
         response = pb.ReadResource.Response(new_state=request.current_state, private=request.private)
         try:
@@ -321,7 +324,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
-    def PlanResourceChange(self, request: Any, context: Any) -> Any:
+    def PlanResourceChange(self, request: pb.PlanResourceChange.Request, context: grpc.ServicerContext) -> pb.PlanResourceChange.Response:
         diags = Diagnostics()
         response = pb.PlanResourceChange.Response()
         try:
@@ -350,7 +353,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
-    def ApplyResourceChange(self, request: Any, context: Any) -> Any:
+    def ApplyResourceChange(self, request: pb.ApplyResourceChange.Request, context: grpc.ServicerContext) -> pb.ApplyResourceChange.Response:
         diags = Diagnostics()
         # On failure Terraform keeps what we return: the prior state unless a step says better.
         response = pb.ApplyResourceChange.Response(new_state=request.prior_state, private=request.planned_private)
@@ -393,7 +396,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
-    def ImportResourceState(self, request: Any, context: Any) -> Any:
+    def ImportResourceState(self, request: pb.ImportResourceState.Request, context: grpc.ServicerContext) -> pb.ImportResourceState.Response:
         diags = Diagnostics()
         response = pb.ImportResourceState.Response()
         try:
@@ -415,7 +418,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
-    def UpgradeResourceState(self, request: Any, context: Any) -> Any:
+    def UpgradeResourceState(self, request: pb.UpgradeResourceState.Request, context: grpc.ServicerContext) -> pb.UpgradeResourceState.Response:
         diags = Diagnostics()
         response = pb.UpgradeResourceState.Response()
         try:
@@ -449,7 +452,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
-    def MoveResourceState(self, request: Any, context: Any) -> Any:
+    def MoveResourceState(self, request: pb.MoveResourceState.Request, context: grpc.ServicerContext) -> pb.MoveResourceState.Response:
         diags = Diagnostics()
         response = pb.MoveResourceState.Response()
         try:
@@ -471,7 +474,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
-    def ReadDataSource(self, request: Any, context: Any) -> Any:
+    def ReadDataSource(self, request: pb.ReadDataSource.Request, context: grpc.ServicerContext) -> pb.ReadDataSource.Response:
         diags = Diagnostics()
         response = pb.ReadDataSource.Response()
         try:
@@ -494,13 +497,13 @@ class ProviderServicer(pb_grpc.ProviderServicer):
 
     # -- newer RPCs: answered, never crashed on
 
-    def GetResourceIdentitySchemas(self, request: Any, context: Any) -> Any:
+    def GetResourceIdentitySchemas(self, request: pb.GetResourceIdentitySchemas.Request, context: grpc.ServicerContext) -> pb.GetResourceIdentitySchemas.Response:
         return pb.GetResourceIdentitySchemas.Response()  # no resource declares an identity
 
-    def GetFunctions(self, request: Any, context: Any) -> Any:
+    def GetFunctions(self, request: pb.GetFunctions.Request, context: grpc.ServicerContext) -> pb.GetFunctions.Response:
         return pb.GetFunctions.Response()  # the provider offers no functions
 
-    def StopProvider(self, request: Any, context: Any) -> Any:
+    def StopProvider(self, request: pb.StopProvider.Request, context: grpc.ServicerContext) -> pb.StopProvider.Response:
         log.info("StopProvider: cancelling in-flight work")
         self.cancelled.set()
         return pb.StopProvider.Response()

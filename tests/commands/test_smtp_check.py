@@ -161,13 +161,14 @@ def test_names_from_terraform_dir_runs_terraform_output(emu, tmp_path):
 
 def test_key_from_secret_manager(emu, monkeypatch):
     from provider.emulator.secretmanager import SecretManagerFake
-    from provider.secrets import write_secret
+    from provider.secrets import SecretStore
 
     fake = SecretManagerFake()
     fake.start(0)
     try:
         monkeypatch.setenv("SECRETMANAGER_EMULATOR_HOST", fake.address)
-        version = write_secret("projects/sourcegraph-secrets/secrets/SPARKPOST_API_KEY", OPERATOR_KEY + "\n", create=True)
+        version = SecretStore().write("projects/sourcegraph-secrets/secrets/SPARKPOST_API_KEY", OPERATOR_KEY + "\n",
+                                      create=True)
         [sid] = _subs(emu, "cloud-acme")
         _traffic(emu, sid, 1000)
         p = run(CHECK, ["--api-key-secret", version], emu, key="")  # no SPARKPOST_API_KEY: the secret is used

@@ -125,13 +125,16 @@ def test_target_that_does_not_answer_200_is_refused(sp: SparkPostWorld, receiver
 
 def test_secret_from_secret_manager(sp: SparkPostWorld, receiver: Receiver) -> None:
     _hooks_key(sp)
-    from provider.secrets import write_secret
     import os
 
+    from provider.secrets import SecretStore
+
     os.environ["SECRETMANAGER_EMULATOR_HOST"] = sp.secret_manager.address
+    store = SecretStore()
     try:
-        version = write_secret("projects/alerts-prod/secrets/RECEIVER_PW", PASSWORD, create=True)
+        version = store.write("projects/alerts-prod/secrets/RECEIVER_PW", PASSWORD, create=True)
     finally:
+        store.close()
         del os.environ["SECRETMANAGER_EMULATOR_HOST"]
     sp.write(f'''
 resource "sparkpost_webhook" "all" {{

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from provider import secrets
 from provider.resources.api_key import ApiKey
-from provider.resources.common import ProviderMeta
+from provider.provider import ProviderData
 from provider.secrets import SecretManagerError
 from provider.sparkpost.errors import Forbidden, NotFound, ServerError
 from provider.sparkpost.models import ApiKey as ApiKeyModel, CreatedApiKey, Fields, Where
@@ -54,8 +53,22 @@ class FakeClient:
         return ApiKeyModel.parse(Fields(self.item, Where("GET", f"/api-keys/{key_id}")))  # as the client does
 
 
-def ctx(client: FakeClient) -> Context:
-    return Context(meta=ProviderMeta(client=client), diagnostics=Diagnostics(), cancelled=threading.Event())  # type: ignore[arg-type]
+class FakeStore:
+    """Secret Manager as resources see it (`SecretStore.write`); a secret named ...FAIL refuses."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, bool]] = []
+
+    def write(self, name: str, payload: str, *, create: bool = False) -> str:
+        self.calls.append((name, payload, create))
+        if name.endswith("FAIL"):
+            raise SecretManagerError("permission denied adding a version", name, code="PERMISSION_DENIED")
+        return f"{name}/versions/{len(self.calls)}"
+
+
+def ctx(client: FakeClient, store: FakeStore | None = None) -> Context:
+    data = ProviderData(client=client, secrets=store or FakeStore())  # type: ignore[arg-type]
+    return Context(meta=data, diagnostics=Diagnostics(), cancelled=threading.Event())
 
 
 def config(**overrides: Any) -> dict[str, Any]:
@@ -160,44 +173,35 @@ def test_attribute_validators() -> None:
 
 
 @pytest.fixture
-def writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
-    calls: list[tuple[str, str, bool]] = []
-
-    def write_secret(name: str, payload: str, *, create: bool = False) -> str:
-        calls.append((name, payload, create))
-        if name.endswith("FAIL"):
-            raise SecretManagerError("permission denied adding a version", name, code="PERMISSION_DENIED")
-        return f"{name}/versions/{len(calls)}"
-
-    monkeypatch.setattr(secrets, "write_secret", write_secret)
-    return calls
+def writes() -> FakeStore:
+    return FakeStore()
 
 
-def test_create_writes_the_key_to_secret_manager(writes: list[Any]) -> None:
+def test_create_writes_the_key_to_secret_manager(writes: FakeStore) -> None:
     client = FakeClient()
     planned = plan(None, config(secret_manager=sm(create_secret=True), valid_ips=["10.0.0.0/8"])).planned
-    out = ApiKey().create(ctx(client), planned, planned)
+    out = ApiKey().create(ctx(client, writes), planned, planned)
     assert out["key"] is None and out["secret_manager"]["version"] == f"{SECRET}/versions/1"
-    assert writes == [(SECRET, KEY, True)]
+    assert writes.calls == [(SECRET, KEY, True)]
     assert client.calls == [("POST", "smtp", ["smtp/inject"], ["10.0.0.0/8"], None)]
 
 
-def test_failed_write_revokes_the_key(writes: list[Any]) -> None:
+def test_failed_write_revokes_the_key(writes: FakeStore) -> None:
     client = FakeClient()
     planned = plan(None, config(subaccount_id=5, secret_manager=sm(secret=SECRET + "FAIL"))).planned
     with pytest.raises(ResourceError) as info:
-        ApiKey().create(ctx(client), planned, planned)
+        ApiKey().create(ctx(client, writes), planned, planned)
     assert info.value.state is None and "was revoked again" in info.value.detail
     assert info.value.path == ("secret_manager",)
     assert client.calls[-1] == ("DELETE", "k-1", 5)
     assert KEY not in info.value.detail
 
 
-def test_failed_write_and_revoke_keep_the_key_in_state(writes: list[Any]) -> None:
+def test_failed_write_and_revoke_keep_the_key_in_state(writes: FakeStore) -> None:
     client = FakeClient(delete_fails=True)
     planned = plan(None, config(secret_manager=sm(secret=SECRET + "FAIL"))).planned
     with pytest.raises(ResourceError) as info:
-        ApiKey().create(ctx(client), planned, planned)
+        ApiKey().create(ctx(client, writes), planned, planned)
     kept = info.value.state
     assert kept is not None and kept["key"] == KEY and kept["id"] == "k-1"
     assert kept["secret_manager"]["version"] is None
@@ -205,18 +209,18 @@ def test_failed_write_and_revoke_keep_the_key_in_state(writes: list[Any]) -> Non
 
     # the next apply (untainted): an update that writes it and drops it from state, no API call
     p = plan(kept, config(secret_manager=sm()))
-    out = ApiKey().update(ctx(client), kept, p.planned, p.config)
+    out = ApiKey().update(ctx(client, writes), kept, p.planned, p.config)
     assert out["key"] is None and out["secret_manager"]["version"] == f"{SECRET}/versions/2"
-    assert writes[-1] == (SECRET, KEY, False)
+    assert writes.calls[-1] == (SECRET, KEY, False)
     assert [c[0] for c in client.calls] == ["POST", "DELETE"]
 
 
-def test_update_write_failure_keeps_the_update_and_the_key(writes: list[Any]) -> None:
+def test_update_write_failure_keeps_the_update_and_the_key(writes: FakeStore) -> None:
     client = FakeClient()
     prior = state()
     p = plan(prior, config(label="renamed", secret_manager=sm(secret=SECRET + "FAIL")))
     with pytest.raises(ResourceError) as info:
-        ApiKey().update(ctx(client), prior, p.planned, p.config)
+        ApiKey().update(ctx(client, writes), prior, p.planned, p.config)
     assert info.value.state is not None and info.value.state["key"] == KEY and info.value.state["label"] == "renamed"
     assert client.calls[0][0] == "PUT"
 

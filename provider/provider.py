@@ -1,22 +1,56 @@
-"""The provider block: credentials (a key, or a Secret Manager version), region or endpoint,
-retries and timeouts."""
+"""The SparkPost provider: its configuration block, the data every resource gets once it is
+configured (the SparkPost client and the Secret Manager store), and its resources and data
+sources. A new resource is its module and one line in `RESOURCES` or `DATA_SOURCES`."""
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ..tfplugin.diagnostics import Diagnostics
-from ..tfplugin.schema import Attribute, Block, Schema
-from ..tfplugin.values import Unknown
-from ..tfplugin.validators import number_between, one_of, whole_number
-from .common import ProviderMeta, known
-from .validators import secret_version_name
+from .resources.api_key import ApiKey
+from .resources.data_ip_pool import IpPoolData
+from .resources.data_sending_domain import SendingDomainData
+from .resources.data_subaccount import SubaccountData
+from .resources.data_subaccounts import SubaccountsData
+from .resources.ip_pool import IpPool
+from .resources.sending_domain import SendingDomain
+from .resources.subaccount import Subaccount
+from .resources.webhook import Webhook
+from .resources.validators import secret_version_name
+from .secrets import SecretStore
+from .tfplugin.diagnostics import Diagnostics
+from .tfplugin.resource import DataSource, Provider, Resource
+from .tfplugin.schema import Attribute, Block, Schema
+from .tfplugin.validators import number_between, one_of, whole_number
+from .tfplugin.values import Unknown
+
+if TYPE_CHECKING:
+    from .sparkpost.client import SparkPostClient
+
+RESOURCES: list[type[Resource]] = [Subaccount, ApiKey, SendingDomain, IpPool, Webhook]
+DATA_SOURCES: list[type[DataSource]] = [SubaccountData, SubaccountsData, SendingDomainData, IpPoolData]
 
 DEFAULT_MAX_RETRIES = 8
 DEFAULT_RETRY_TIMEOUT = 300
 DEFAULT_REQUEST_TIMEOUT = 30
+
+
+@dataclass
+class ProviderData:
+    """What a configured provider hands to every resource (`ctx.meta`)."""
+
+    client: "SparkPostClient | None"  # None while the configuration is known only at apply
+    region: str = "us"
+    secrets: SecretStore = field(default_factory=SecretStore)
+    # Set when the provider block depends on values known only after apply.
+    unknown_reason: str | None = None
+
+
+def _base_url_check(v: str) -> str | None:
+    return None if v.startswith(("https://", "http://")) else "must start with https:// (or http:// for a local emulator)."
+
 
 PROVIDER_SCHEMA = Schema(
     block=Block(
@@ -52,7 +86,7 @@ PROVIDER_SCHEMA = Schema(
             ),
             Attribute(
                 "base_url", "string", optional=True,
-                validators=[lambda v: None if v.startswith(("https://", "http://")) else "must start with https:// (or http:// for a local emulator)."],
+                validators=[_base_url_check],
                 description=(
                     "API endpoint overriding the region's, e.g. an Enterprise tenant "
                     "(`https://TENANT.api.e.sparkpost.com`) or a local emulator. Defaults to `SPARKPOST_BASE_URL`."
@@ -83,13 +117,22 @@ PROVIDER_SCHEMA = Schema(
 )
 
 
-def validate(config: dict[str, Any], diags: Diagnostics) -> None:
-    if config.get("api_key") is not None and config.get("api_key_secret") is not None:
-        diags.error(
-            "Conflicting credentials",
-            "Set either api_key or api_key_secret, not both.",
-            ["api_key_secret"],
-        )
+class SparkPostProvider(Provider):
+    name = "sparkpost"
+    schema = PROVIDER_SCHEMA
+    resources = RESOURCES
+    data_sources = DATA_SOURCES
+
+    def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
+        if config.get("api_key") is not None and config.get("api_key_secret") is not None:
+            diags.error(
+                "Conflicting credentials",
+                "Set either api_key or api_key_secret, not both.",
+                ["api_key_secret"],
+            )
+
+    def configure(self, config: dict[str, Any], diags: Diagnostics, cancelled: threading.Event) -> ProviderData | None:
+        return configure(config, diags, cancelled, SecretStore())
 
 
 def _setting(config: dict[str, Any], name: str, env: str | None = None) -> Any:
@@ -99,12 +142,16 @@ def _setting(config: dict[str, Any], name: str, env: str | None = None) -> Any:
     return value
 
 
-def configure(config: dict[str, Any], diags: Diagnostics, cancelled: threading.Event) -> Any:
+def configure(
+    config: dict[str, Any], diags: Diagnostics, cancelled: threading.Event, secrets: SecretStore
+) -> ProviderData | None:
+    """The provider's data from its configuration block, or None after an error diagnostic."""
     unknown = [n for n in ("api_key", "api_key_secret", "region", "base_url") if isinstance(config.get(n), Unknown)]
     if unknown:
         # Terraform configures providers during plan even when their arguments come from
         # resources not created yet; API calls then wait for apply.
-        return ProviderMeta(client=None, unknown_reason=f"the provider's {', '.join(unknown)} will be known only after apply")
+        return ProviderData(client=None, secrets=secrets,
+                            unknown_reason=f"the provider's {', '.join(unknown)} will be known only after apply")
 
     region = _setting(config, "region", "SPARKPOST_REGION") or "us"
     if region not in ("us", "eu"):
@@ -113,14 +160,14 @@ def configure(config: dict[str, Any], diags: Diagnostics, cancelled: threading.E
     base_url = _setting(config, "base_url", "SPARKPOST_BASE_URL")
 
     api_key = config.get("api_key")
-    source = "api_key"
+    source = "api_key"  # the attribute credential errors point at
     secret = config.get("api_key_secret")
-    if api_key is None and known(secret):
+    if api_key is None and secret is not None:
         source = "api_key_secret"
-        from ..secrets import SecretManagerError, read_secret
+        from .secrets import SecretManagerError
 
         try:
-            api_key = read_secret(secret).strip()
+            api_key = secrets.read(secret).strip()
         except SecretManagerError as err:
             diags.error("Cannot read the SparkPost API key from Secret Manager", err.message, ["api_key_secret"])
             return None
@@ -135,10 +182,10 @@ def configure(config: dict[str, Any], diags: Diagnostics, cancelled: threading.E
         )
         return None
 
-    from ..tfplugin.redact import register
+    from .tfplugin.redact import register
 
     register(api_key)
-    from ..sparkpost.client import SparkPostClient
+    from .sparkpost.client import SparkPostClient
 
     try:
         client = SparkPostClient(
@@ -156,12 +203,12 @@ def configure(config: dict[str, Any], diags: Diagnostics, cancelled: threading.E
 
     if not config.get("skip_credentials_validation"):
         _check_credentials(client, source, diags)
-    return ProviderMeta(client=client, region=region, api_key_source=source)
+    return ProviderData(client=client, region=region, secrets=secrets)
 
 
-def _check_credentials(client: Any, source: str, diags: Diagnostics) -> None:
+def _check_credentials(client: "SparkPostClient", source: str, diags: Diagnostics) -> None:
     """One cheap call: a 401 means the key is wrong; any other answer means it is usable."""
-    from ..sparkpost.errors import SparkPostError, Unauthorized
+    from .sparkpost.errors import SparkPostError, Unauthorized
 
     try:
         client.get_account()
