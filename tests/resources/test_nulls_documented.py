@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from provider.plugin import SparkPostProvider
+from provider.provider import SparkPostProvider
 from provider.tfplugin.schema import Attribute, Schema
 
 # Ways a description says what null means: the default it takes, or what happens without it.
