@@ -11,7 +11,6 @@ and builds.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import http.client
@@ -449,7 +448,7 @@ resource "sparkpost_subaccount" "s" {{
     assert any(p.startswith("/sparkpost/api/v1/subaccounts") for p in server.paths)  # over HTTPS
     [version_info] = fake.versions(secret)
     assert re.fullmatch(r"[0-9a-f]{40}", version_info.text or "")
-    result, plan = tf.plan()
+    result, _ = tf.plan()
     assert result.returncode == 0, result.stdout  # no changes
 
 
