@@ -131,7 +131,7 @@ def pyinstaller_args(ver: str, work: Path) -> list[str]:
         # Modules as plain .pyc files beside the executable rather than in one compressed archive:
         # the standard importer reads them directly, and the launch is as fast as the virtualenv's.
         "--debug", "noarchive",
-        "--strip",             # symbols off the shared libraries: 81 MB -> 54 MB unpacked
+        "--strip",             # symbols off the shared libraries: a third of the size
         "--paths", str(ROOT),
         "--distpath", str(work / "dist"),
         "--workpath", str(work / "build"),
