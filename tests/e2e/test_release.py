@@ -344,6 +344,19 @@ def test_no_library_path_of_the_build_machine(built_zip: Path, tmp_path: Path) -
     assert not outside, outside[:5]
 
 
+def test_the_frozen_provider_runs_with_an_empty_environment(built_zip: Path, tmp_path: Path) -> None:
+    """No PATH, no HOME, nothing: the executable needs only its own folder."""
+    with zipfile.ZipFile(built_zip) as zf:
+        for info in zf.infolist():
+            Path(zf.extract(info, tmp_path)).chmod((info.external_attr >> 16) & 0o777)
+    exe = str(tmp_path / EXE)
+    version = subprocess.run([exe, "--version"], env={}, cwd="/", capture_output=True, text=True, timeout=60)
+    assert (version.returncode, version.stdout.strip()) == (0, f"{NAME} {VERSION}"), version.stderr
+    by_hand = subprocess.run([exe], env={}, cwd="/", capture_output=True, text=True, timeout=60)
+    assert by_hand.returncode == 1 and "not a program to run by hand" in by_hand.stderr
+    assert "Traceback" not in by_hand.stderr
+
+
 def test_checksums_signature_and_manifest(release: Release) -> None:
     sums = release.out / f"{NAME}_{VERSION}_SHA256SUMS"
     lines = sums.read_text().splitlines()
