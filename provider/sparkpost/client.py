@@ -34,9 +34,11 @@ from .errors import (
     BadRequest,
     Cancelled,
     DkimRejected,
+    Forbidden,
     InvalidResponse,
     SparkPostError,
     TransportError,
+    Unauthorized,
     Unprocessable,
     WebhookTestFailed,
     parse_error_response,
@@ -360,6 +362,7 @@ class SparkPostClient:
         lenient: bool = False,
         idempotent: bool | None = None,
         idempotency_check: Callable[[], Any] | None = None,
+        auth_key: str | None = None,
     ) -> Any:
         method = method.upper()
         if url is None:
@@ -384,7 +387,7 @@ class SparkPostClient:
         def attempt() -> Any:
             return self._attempt(method, url, err_path, headers, query, body,
                                  expect=expect, envelope=envelope, lenient=lenient,
-                                 abandonable=abandonable)
+                                 abandonable=abandonable, auth_key=auth_key)
 
         try:
             return call_with_retries(
@@ -392,11 +395,12 @@ class SparkPostClient:
                 idempotent=idempotent, idempotency_check=idempotency_check,
                 cancel_event=self.cancel_event, rng=self._rng)
         except SparkPostError as err:
-            raise err.redact(self._api_key)
+            raise err.redact(auth_key).redact(self._api_key) if auth_key else err.redact(self._api_key)
 
     def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
                  query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
-                 envelope: bool, lenient: bool, abandonable: bool = False) -> Any:
+                 envelope: bool, lenient: bool, abandonable: bool = False,
+                 auth_key: str | None = None) -> Any:
         """One HTTP exchange: the parsed result, or a typed error (redacted) raised."""
         if log.isEnabledFor(logging.DEBUG):
             # The key is added by _KeyAuth later; show that the header is sent, never its value.
@@ -406,7 +410,8 @@ class SparkPostClient:
 
         def send() -> requests.Response:
             return self._session.request(method, url, params=query, data=body, headers=headers,
-                                         timeout=self._timeouts, allow_redirects=False)
+                                         timeout=self._timeouts, allow_redirects=False,
+                                         auth=_KeyAuth(auth_key) if auth_key else None)
 
         try:
             resp = self._send_abandonable(send, method, path) if abandonable else send()
@@ -767,6 +772,22 @@ class SparkPostClient:
     # -- account and lookups -------------------------------------------------------------
     def get_account(self) -> Account:
         return self._one("GET", "/account", Account.parse)
+
+    def check_key(self, key: str) -> bool:
+        """Whether SparkPost accepts ``key``, another key than the client's (a subaccount's send
+        key): one ``GET /account`` made with it. 401 (revoked, deleted or unknown) is False; 403
+        (a key without the account grant, such as an SMTP-only send key) or 200 is True. 429,
+        5xx and connection faults are retried as for any read."""
+        key = key.strip() if isinstance(key, str) else ""
+        if not key or any(ch.isspace() or ord(ch) < 32 for ch in key):
+            return False  # no SparkPost key looks like this: it could not authenticate
+        try:
+            self._call("GET", "/account", expect=(dict,), auth_key=key)
+        except Unauthorized:
+            return False
+        except Forbidden:
+            return True
+        return True
 
     # -- IP pools (ip-pools.apib; the ip_pools/view|manage grants, primary account only) -----
     def list_ip_pools(self) -> list[IpPool]:
