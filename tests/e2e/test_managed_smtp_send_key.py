@@ -113,11 +113,16 @@ def assert_empty_plan(sp: SparkPostWorld) -> None:
 
 
 def revoke(sp: SparkPostWorld, key: str) -> None:
-    """Delete the key in SparkPost, as an operator would with a key that may manage keys:
-    DELETE /api/v1/api-keys/ID with X-MSYS-SUBACCOUNT."""
+    """Delete the key in SparkPost, as an operator does in SparkPost's app (which manages keys
+    where the API may not): DELETE /api/v1/api-keys/ID with X-MSYS-SUBACCOUNT, with the emulator's
+    API-keys API switched on for that call only."""
     record = key_record(sp, key)
     assert record is not None
-    r = sp.api("DELETE", f"/api-keys/{record['id']}", subaccount=record["subaccount_id"])
+    sp.emulator.set_options(api_keys_api=True)
+    try:
+        r = sp.api("DELETE", f"/api-keys/{record['id']}", subaccount=record["subaccount_id"])
+    finally:
+        sp.emulator.set_options(api_keys_api=False)
     assert r.status_code == 204, r.text
     assert rest_status(sp, key) == 401
 
