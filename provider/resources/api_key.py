@@ -274,7 +274,8 @@ def _sm_pending(prior: dict[str, Any], planned_sm: Any) -> bool:
 
 
 def _write_secret(ctx: Context, sm: dict[str, Any], key: str) -> str:
-    return secrets_of(ctx).write(sm["secret"], key, create=bool(sm.get("create_secret")))
+    # The key exists nowhere else: transient Secret Manager failures are retried first.
+    return secrets_of(ctx).write_new_key(sm["secret"], key, create=bool(sm.get("create_secret")))
 
 
 # ---------------------------------------------------------------- the resource
