@@ -394,6 +394,33 @@ def test_signing_from_an_armoured_key_in_the_environment(tmp_path: Path, built_z
     assert gpg(home, "--verify", str(sig), str(sig.with_suffix(""))).returncode == 0
 
 
+def test_signing_with_a_passphrase_protected_key(tmp_path: Path, built_zip: Path) -> None:
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    passphrase = secrets.token_hex(8)
+    params = (f"Key-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\nName-Real: Protected\nPassphrase: {passphrase}\n"
+              "Expire-Date: 1d\n%commit\n").encode()
+    try:
+        assert gpg(home, "--pinentry-mode", "loopback", "--gen-key", data=params).returncode == 0
+        armoured = gpg(home, "--pinentry-mode", "loopback", "--passphrase", passphrase, "--armor",
+                       "--export-secret-keys").stdout.decode()
+        assert "PRIVATE KEY BLOCK" in armoured
+        out = tmp_path / "out"
+        out.mkdir()
+        shutil.copyfile(built_zip, out / ZIP)
+        # Without the passphrase: a clear failure, never a prompt (no terminal on a runner).
+        without = subprocess.run([sys.executable, str(RELEASE), "assemble", "--out", str(out)], cwd=ROOT,
+                                 env={**os.environ, "GPG_PRIVATE_KEY": armoured}, capture_output=True, text=True,
+                                 stdin=subprocess.DEVNULL, timeout=120)
+        assert without.returncode != 0 and "could not sign" in without.stderr
+        done = assemble(out, built_zip, {"GPG_PRIVATE_KEY": armoured, "GPG_PASSPHRASE": passphrase})
+        sig = out / f"{NAME}_{VERSION}_SHA256SUMS.sig"
+        assert sig.exists() and passphrase not in done.stdout + done.stderr
+        assert gpg(home, "--verify", str(sig), str(sig.with_suffix(""))).returncode == 0
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(home)), capture_output=True)
+
+
 def test_without_a_key_the_release_says_it_is_unsigned(tmp_path: Path, built_zip: Path) -> None:
     done = assemble(tmp_path / "out", built_zip, {})
     assert "NOT signed" in done.stderr and "GPG_PRIVATE_KEY" in done.stderr
