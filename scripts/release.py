@@ -46,7 +46,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # for _venv and install_provider, beside this script
-from _venv import ensure_project_python  # noqa: E402
+from _venv import ensure_project_python
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "registry.terraform.io"
@@ -205,7 +205,7 @@ def smoke_test(executable: Path, tmp: Path) -> None:
     proc = subprocess.Popen([str(executable)], cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:
-        line = proc.stdout.readline().decode()  # type: ignore[union-attr]
+        line = proc.stdout.readline().decode()
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -106,7 +106,8 @@ class App:
         path = unquote(raw_path)
         query = dict(parse_qsl(qs, keep_blank_values=True))  # repeated params: last one wins
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            return self.control.handle(method, path.rstrip("/"), query, body)  # never counted
+            outcome: Outcome = self.control.handle(method, path.rstrip("/"), query, body)  # never counted
+            return outcome
         path = path.rstrip("/") or "/"  # trailing slashes are ignored (D-idx)
         match = self.router.match(method, path)
         route = f"{method} {match.template}" if match.template else None
@@ -131,7 +132,7 @@ class App:
             outcome = json_outcome(resp.status, resp.body, resp.headers)
         except sp_errors.ApiError as err:
             outcome = json_outcome(err.status, err.body, err.headers)
-        except Exception:  # noqa: BLE001 - a bug must never leak a traceback to the client
+        except Exception:  # a bug must never leak a traceback to the client
             sys.stderr.write("sparkpost-emulator: internal error\n" + traceback.format_exc())
             outcome = json_outcome(500, sp_errors.classic(500, "1500", "internal error").body)
         with self.store.lock:
@@ -182,7 +183,8 @@ class App:
         req = Request(method=method, path=path, query=query, body=parsed, params=match.params,
                       caller=Caller(key=key, header=header), client_ip=client_ip,
                       region=self.region, store=self.store)
-        return match.route.handler(req)
+        response: Response = match.route.handler(req)
+        return response
 
     def _authenticate(self, headers: Mapping[str, str], client_ip: str) -> ApiKey:
         secret = key_from_authorization(headers.get("Authorization"))

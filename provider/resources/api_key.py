@@ -325,7 +325,7 @@ class ApiKey(Resource):
 
         if plan.requires_replace:
             return
-        if _sm_pending(prior, sm):
+        if isinstance(sm, dict) and _sm_pending(prior, sm):
             planned["key"] = None
             planned["secret_manager"] = dict(sm, version=UNKNOWN)
         elif isinstance(sm, Unknown) and prior.get("key") is not None:

@@ -460,7 +460,7 @@ class Subaccount(Resource):
         from ..secrets import SecretManagerError
 
         state = dict(state)
-        key = state["initial_api_key_secret"]
+        key: str = state["initial_api_key_secret"]  # callers check that state holds it
         sm_state = dict(sm_cfg)
         try:
             sm_state["version"] = secrets_of(ctx).write_new_key(sm_cfg["secret"], key, create=bool(sm_cfg.get("create_secret")))

@@ -99,7 +99,7 @@ CANCEL_POLL_SECONDS = 0.1
 _SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
-def _redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def _redact_headers(headers: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
     """Headers safe to log: credentials replaced by a marker."""
     return {k: ("[REDACTED]" if k.lower() in _SENSITIVE_HEADERS else v) for k, v in headers.items()}
 
@@ -395,7 +395,7 @@ class SparkPostClient:
                 idempotent=idempotent, idempotency_check=idempotency_check,
                 cancel_event=self.cancel_event, rng=self._rng)
         except SparkPostError as err:
-            raise err.redact(auth_key).redact(self._api_key) if auth_key else err.redact(self._api_key)
+            raise err.redact(auth_key).redact(self._api_key) if auth_key else err.redact(self._api_key) from err.__cause__
 
     def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
                  query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
@@ -427,11 +427,11 @@ class SparkPostClient:
         text = raw.decode(resp.encoding or "utf-8", errors="replace") if raw else ""
 
         if not 200 <= status < 300:
-            err = parse_error_response(
+            api_err = parse_error_response(
                 status, text, resp.headers.get("Content-Type"), method=method, path=path,
                 reason=resp.reason or None,
                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-            raise err.redact(self._api_key)
+            raise api_err.redact(self._api_key)
         return self._parse_success(status, text, resp.headers.get("Content-Type"), method,
                                    path, expect=expect, envelope=envelope, lenient=lenient)
 
@@ -451,7 +451,7 @@ class SparkPostClient:
         def run() -> None:
             try:
                 box["response"] = send()
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            except BaseException as exc:  # re-raised in the caller's thread
                 box["error"] = exc
             finally:
                 done.set()
@@ -464,7 +464,8 @@ class SparkPostClient:
                                 "answered", method=method, path=path)
         if "error" in box:
             raise box["error"]
-        return box["response"]
+        response: requests.Response = box["response"]
+        return response
 
     def _parse_success(self, status: int, text: str, content_type: str | None, method: str,
                        path: str, *, expect: tuple[type, ...], envelope: bool,
@@ -790,9 +791,6 @@ class SparkPostClient:
         return True
 
     # -- IP pools (ip-pools.apib; the ip_pools/view|manage grants, primary account only) -----
-    def list_ip_pools(self) -> list[IpPool]:
-        return self._many("/ip-pools", IpPool.parse)
-
     def get_ip_pool(self, pool_id: str) -> IpPool:
         return self._one("GET", f"/ip-pools/{_segment(pool_id, 'IP pool id')}", IpPool.parse)
 

@@ -13,9 +13,9 @@ from typing import Any, Iterator
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sparkpost"))
-from sparkpost_stub import API_KEY, Reply, Stub, _make_handler, ok  # noqa: E402
+from sparkpost_stub import API_KEY, Reply, Stub, _make_handler, ok
 
-from provider.commands import data_privacy, smtp_check  # noqa: E402
+from provider.commands import data_privacy, smtp_check
 
 METRICS = "/api/v1/metrics/deliverability/subaccount"
 SUBS = "/api/v1/subaccounts"

@@ -41,7 +41,7 @@ from .harness import ROOT, Terraform
 from .sparkpost_world import OPERATOR_GRANTS, PROVIDER_BLOCK
 
 RELEASE = ROOT / "scripts" / "release.py"
-VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "provider" / "version.py").read_text()).group(1)  # type: ignore[union-attr]
+VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "provider" / "version.py").read_text()).group(1)
 NAME = "terraform-provider-sparkpost"
 PLATFORM = "linux_amd64"
 ZIP = f"{NAME}_{VERSION}_{PLATFORM}.zip"
@@ -56,9 +56,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    proc = subprocess.run(argv, capture_output=True, text=True, **kw)
     assert proc.returncode == 0, f"{argv[:3]} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    return proc  # type: ignore[no-any-return]
+    return proc
 
 
 # ---------------------------------------------------------------- the build, once per session
@@ -114,7 +114,7 @@ def gpg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
     made = gpg(home, "--gen-key", data=params)
     assert made.returncode == 0, made.stderr.decode()
     listed = gpg(home, "--with-colons", "--list-secret-keys").stdout.decode()
-    key_id = re.search(r"^fpr:+([0-9A-F]{40}):", listed, re.M).group(1)  # type: ignore[union-attr]
+    key_id = re.search(r"^fpr:+([0-9A-F]{40}):", listed, re.M).group(1)
     yield home, key_id
     subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(home)), capture_output=True)
 
@@ -190,7 +190,7 @@ class MirrorServer:
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def __init__(self, *a: object, **kw: object) -> None:
-                super().__init__(*a, directory=str(root), **kw)  # type: ignore[arg-type]
+                super().__init__(*a, directory=str(root), **kw)
 
             def guess_type(self, path: str | os.PathLike[str]) -> str:
                 # The registry's documents have no extension (.../versions, .../download/linux/amd64):
@@ -296,7 +296,7 @@ def world(tmp_path: Path, terraform_bin: str, release: Release) -> Iterator[tupl
 def lock_hashes(lock_text: str, source: str = "registry.terraform.io/sourcegraph/sparkpost") -> tuple[str, list[str]]:
     block = re.search(rf'provider "{re.escape(source)}" \{{(.*?)\n\}}', lock_text, re.S)
     assert block, lock_text
-    version = re.search(r'version\s*=\s*"([^"]+)"', block.group(1)).group(1)  # type: ignore[union-attr]
+    version = re.search(r'version\s*=\s*"([^"]+)"', block.group(1)).group(1)
     return version, re.findall(r'"((?:h1|zh):[^"]+)"', block.group(1))
 
 
@@ -447,7 +447,7 @@ def test_mirror_index_keeps_the_versions_already_published(tmp_path: Path, built
     assert json.loads(index.read_text()) == {"versions": {"0.0.9": {}, VERSION: {}}}
 
 
-def test_terraform_installs_the_release_from_an_https_network_mirror_and_applies(world, release: Release) -> None:  # type: ignore[no-untyped-def]
+def test_terraform_installs_the_release_from_an_https_network_mirror_and_applies(world, release: Release) -> None:
     tf, server, emulator, fake, _ = world
     secret = "projects/cloud-inst-1/secrets/SPARKPOST_SMTP_KEY"
     tf.write(PROVIDER_BLOCK, "versions.tf")
@@ -492,7 +492,7 @@ resource "sparkpost_subaccount" "s" {{
     assert result.returncode == 0, result.stdout  # no changes
 
 
-def test_providers_lock_records_the_h1_hash_of_each_platform_asked(world, release: Release) -> None:  # type: ignore[no-untyped-def]
+def test_providers_lock_records_the_h1_hash_of_each_platform_asked(world, release: Release) -> None:
     tf, server, *_ = world
     tf.write(PROVIDER_BLOCK, "versions.tf")
     tf.run("providers", "lock", f"-net-mirror={server.url}/", f"-platform={PLATFORM}")
@@ -504,7 +504,7 @@ def test_providers_lock_records_the_h1_hash_of_each_platform_asked(world, releas
     assert hashes == [h for h in announced if h.startswith("h1:")]
 
 
-def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: Path) -> None:
     """Under strace, a whole plan and apply: no file of the checkout, of its virtualenv or of any
     Python installation is opened, stat'ed or executed by the provider or its children."""
     strace = shutil.which("strace")

@@ -71,7 +71,7 @@ class FakeStore:
 
 
 def ctx(client: FakeClient, store: FakeStore | None = None) -> Context:
-    data = ProviderData(client=client, secrets=store or FakeStore())  # type: ignore[arg-type]
+    data = ProviderData(client=client, secrets=store or FakeStore())
     return Context(meta=data, diagnostics=Diagnostics(), cancelled=threading.Event())
 
 

@@ -235,7 +235,7 @@ class Launched:
 
     def readline(self, timeout: float = 15.0) -> str:
         out: list[str] = []
-        t = threading.Thread(target=lambda: out.append(self.proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        t = threading.Thread(target=lambda: out.append(self.proc.stdout.readline()), daemon=True)
         t.start()
         t.join(timeout)
         if not out:
@@ -353,7 +353,7 @@ def test_sigterm_right_after_the_handshake_still_cleans_up(launch: Any) -> None:
     # handler was installed ahead of the handshake this failed about one launch in three.
     for _ in range(8):
         p = launch(env=provider_env(**COOKIE))
-        line = os.read(p.proc.stdout.fileno(), 4096).decode()  # type: ignore[union-attr]
+        line = os.read(p.proc.stdout.fileno(), 4096).decode()
         p.proc.send_signal(signal.SIGTERM)
         socket_path = parse_handshake(line.strip())[3]
         assert p.wait() == 0
