@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, unquote
 
-from . import (sp_api_keys, sp_dkim_keys, sp_errors, sp_misc, sp_sending_domains, sp_subaccounts,
+from . import (sp_account, sp_api_keys, sp_dkim_keys, sp_errors, sp_sending_domains, sp_subaccounts,
                sp_tracking_domains)
 from . import sp_data_privacy, sp_ip_pools, sp_metrics, sp_webhooks
 from .sp_faults import FaultInjector
@@ -57,7 +57,7 @@ def json_outcome(status: int, body: Any, headers: Mapping[str, str] | None = Non
 
 def build_router() -> Router:
     router = Router()
-    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_dkim_keys, sp_tracking_domains, sp_misc,
+    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_dkim_keys, sp_tracking_domains, sp_account,
                    sp_ip_pools, sp_metrics, sp_webhooks, sp_data_privacy):
         module.register(router)
     return router

@@ -92,7 +92,7 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
     env.update(PYTHONPATH=str(ROOT), TMPDIR=str(tmp), PLUGIN_CLIENT_CERT=client.cert.decode(), PLUGIN_PROTOCOL_VERSIONS="6",
                **{handshake.COOKIE_KEY: handshake.COOKIE_VALUE})
-    proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.testprovider"], cwd=ROOT, env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.testprovider"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         line = proc.stdout.readline().strip()

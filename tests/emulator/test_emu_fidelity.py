@@ -9,9 +9,9 @@ import json
 import pytest
 import requests
 
-from emu_helpers import ADMIN_KEY, OPERATOR_KEY, Api, make_subaccount, rsa_pair
+from tests.emulator.emu_helpers import ADMIN_KEY, OPERATOR_KEY, Api, make_subaccount, rsa_pair
 from provider.emulator.sparkpost import Emulator, SeedError
-from test_emu_cli import Running
+from tests.emulator.test_emu_cli import Running
 
 
 # ---- DKIM key length: 1024-4096 (sending-domains.apib "DKIM Key Constraints") -----------------

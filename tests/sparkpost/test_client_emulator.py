@@ -17,7 +17,7 @@ from provider.emulator.sparkpost import Emulator
 from provider.sparkpost import errors as E
 from provider.sparkpost.client import SparkPostClient
 from provider.sparkpost.models import InitialKey
-from sparkpost_stub import fast
+from tests.sparkpost.sparkpost_stub import fast
 
 ADMIN_KEY = "a1" * 20
 # The operator key of ARCHITECTURE.md: metrics read-only, subaccounts and sending domains.

@@ -17,7 +17,7 @@ from provider.sparkpost.models import (
     Verification,
     Where,
 )
-from sparkpost_stub import Reply, ok
+from tests.sparkpost.sparkpost_stub import Reply, ok
 
 SUB = {"id": 7, "name": "tenant", "status": "active", "compliance_status": "active",
        "options": {"deliverability": True}, "ip_pool": ""}

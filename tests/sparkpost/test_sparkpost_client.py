@@ -22,7 +22,7 @@ from provider.sparkpost.models import (
     Verification,
 )
 from provider.version import VERSION
-from sparkpost_stub import API_KEY, Reply, ok
+from tests.sparkpost.sparkpost_stub import API_KEY, Reply, ok
 
 # -- construction ---------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import pytest
 from provider.sparkpost import errors as E
 from provider.sparkpost.models import DomainStatus, InitialKey
 from provider.sparkpost.retry import RetryPolicy, call_with_retries, parse_retry_after
-from sparkpost_stub import Reply, ok
+from tests.sparkpost.sparkpost_stub import Reply, ok
 
 TOO_MANY = Reply(429, {"errors": [{"message": "Too many requests"}]})
 SUB_1 = {"id": 1, "name": "tenant", "status": "active"}

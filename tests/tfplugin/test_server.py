@@ -19,7 +19,7 @@ from provider.tfplugin.proto import tfplugin6_pb2 as pb
 from provider.tfplugin.resource import Context, DataSource, PlanContext, Provider, Resource
 from provider.tfplugin.schema import Attribute, Block, NestedType, Schema
 from provider.tfplugin.server import ProviderServicer
-from tests.e2e.testprovider.provider import THING_SCHEMA, TestProvider
+from tests.support.testprovider.provider import THING_SCHEMA, TestProvider
 
 THING_TY = THING_SCHEMA.cty_type
 
