@@ -589,9 +589,9 @@ class Subaccount(Resource):
             state["initial_api_key_secret_manager"] = dict(sm_cfg, version=version)
         else:
             # unchanged, or a version the plan adopted (an import, or a key replaced by hand)
-            version = planned_sm.get("version")
+            planned_version = planned_sm.get("version")
             state["initial_api_key_secret_manager"] = dict(
-                sm_cfg, version=None if isinstance(version, Unknown) else version)
+                sm_cfg, version=None if isinstance(planned_version, Unknown) else planned_version)
         if isinstance(status, Unknown):
             status = self._check_key(ctx, state)  # the check was just turned on
         state["initial_api_key_status"] = status
