@@ -12,7 +12,7 @@ import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping, cast
+from typing import Any
 
 from . import sp_errors
 from .sp_app import App, Outcome, json_outcome
@@ -27,7 +27,6 @@ class _BodyError(Exception):
 
 
 class EmulatorServer(ThreadingHTTPServer):
-    _handle_request_noblock: Callable[[], None]  # socketserver's, not in its type stubs
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
@@ -80,7 +79,6 @@ class EmulatorServer(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's, not in its type stubs
     protocol_version = "HTTP/1.1"
     server_version = "SparkPostEmulator/1"
     sys_version = ""
@@ -93,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         if self.server.app.verbose:
             sys.stderr.write("sparkpost-emulator: %s\n" % (format % args))
 
@@ -103,8 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks: list[bytes] = []
-            total = 0
+            chunks, total = [], 0
             while True:
                 line = self.rfile.readline(1024)
                 try:
@@ -141,10 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         try:
             body = self._read_body()
-            # http.server's Message is a case-insensitive mapping of header names to values.
-            headers = cast(Mapping[str, str], self.headers)
-            outcome = self.server.app.handle(self.command, self.path, headers, body,
-                                             str(self.client_address[0]))
+            outcome = self.server.app.handle(self.command, self.path, self.headers, body,
+                                             self.client_address[0])
         except _BodyError as err:
             outcome = err.outcome
         if outcome.drop:

@@ -32,6 +32,7 @@ from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown, same_set
 from ..tfplugin.validators import each, max_len, not_blank, plain_text
+from ..sparkpost import create_once
 from .common import api_errors, client_of, secrets_of
 from .validators import ipv4_or_cidr, secret_name
 from .grants import check_grants
@@ -274,8 +275,31 @@ def _sm_pending(prior: dict[str, Any], planned_sm: Any) -> bool:
 
 
 def _write_secret(ctx: Context, sm: dict[str, Any], key: str) -> str:
-    # The key exists nowhere else: transient Secret Manager failures are retried first.
-    return secrets_of(ctx).write_new_key(sm["secret"], key, create=bool(sm.get("create_secret")))
+    return secrets_of(ctx).write(sm["secret"], key, create=bool(sm.get("create_secret")))
+
+
+def _report_create(ctx: Context, outcome: create_once.Outcome, sub: int | None) -> None:
+    if outcome.removed_twins:
+        ctx.diagnostics.warning(
+            "API keys made by lost requests were revoked",
+            f"SparkPost made key(s) {', '.join(outcome.removed_twins)} for {_owner(sub)} but their answers (the only "
+            "place SparkPost shows a key) were lost; they were revoked, and one key was created and kept.",
+            ["label"],
+        )
+    if outcome.cleanup_failed:
+        ctx.diagnostics.warning(
+            "Could not check for keys made by lost requests",
+            f"{outcome.cleanup_failed}. scripts/find-orphans lists any such key (its label ends in ' ~tf-' and 12 "
+            "hex digits); revoke it.",
+            ["label"],
+        )
+    if outcome.rename_failed:
+        ctx.diagnostics.warning(
+            "API key created under its temporary label",
+            f"The key was created as {outcome.marked_name!r} and relabelling it failed: {outcome.rename_failed}. "
+            "State records that label; the next plan shows the change and the next apply makes it.",
+            ["label"],
+        )
 
 
 # ---------------------------------------------------------------- the resource
@@ -325,7 +349,7 @@ class ApiKey(Resource):
 
         if plan.requires_replace:
             return
-        if isinstance(sm, dict) and _sm_pending(prior, sm):
+        if _sm_pending(prior, sm):
             planned["key"] = None
             planned["secret_manager"] = dict(sm, version=UNKNOWN)
         elif isinstance(sm, Unknown) and prior.get("key") is not None:
@@ -338,10 +362,15 @@ class ApiKey(Resource):
         sub = _sub(planned)
         label = planned["label"]
         ips = planned.get("valid_ips")
+        # Created under a marked label, so that a key made by a request whose answer was lost
+        # is found and revoked before the request is sent again; then relabelled (see
+        # provider/sparkpost/create_once.py).
         with _api(f"create the API key {label!r} for {_owner(sub)}"):
-            result = client.create_api_key(
-                label, sorted(planned["grants"]), sorted(ips) if ips is not None else None, subaccount=sub
+            result, outcome = create_once.create_api_key(
+                client, label, sorted(planned["grants"]), sorted(ips) if ips is not None else None,
+                subaccount=sub, label_max=LABEL_MAX,
             )
+        _report_create(ctx, outcome, sub)
         secret = result.key
         ctx.register_secret(secret)
         key_id = result.id
@@ -355,6 +384,8 @@ class ApiKey(Resource):
             )
         state = copy.deepcopy(planned)
         state.update(id=str(key_id), short_key=short_key, key=secret)
+        if outcome.rename_failed:
+            state["label"] = outcome.marked_name  # what SparkPost holds: the next plan relabels it
         sm = planned.get("secret_manager")
         if isinstance(sm, dict):
             state["secret_manager"] = dict(sm, version=None)

@@ -5,13 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from .resource import Provider
-
-if TYPE_CHECKING:
-    from .server import ProviderServicer
 
 USAGE = """usage: {prog} [--debug | --version | --help]
 
@@ -47,7 +43,7 @@ def run(load_provider: Callable[[], type[Provider]], *, source_address: str, ver
 
     logs.setup(prog)
 
-    def make_servicer(cancelled: threading.Event) -> "ProviderServicer":
+    def make_servicer(cancelled):  # type: ignore[no-untyped-def]
         from .server import ProviderServicer
 
         return ProviderServicer(load_provider()(), cancelled)

@@ -93,7 +93,7 @@ def _number(raw: Any) -> int | float | Decimal:
     if isinstance(raw, str):  # big numbers travel as their decimal text
         try:
             d = Decimal(raw)
-        except Exception as exc:  # any parse failure is the same error
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the same error
             raise TypeMismatch(f"invalid number {raw!r}") from exc
         return int(d) if d == d.to_integral_value() else d
     raise TypeMismatch(f"expected a number, got {type(raw).__name__}")
@@ -137,7 +137,7 @@ def _conform(raw: Any, ty: CtyType, *, from_json: bool, lenient: bool = False) -
         if kind == "tuple":
             if not isinstance(raw, list) or len(raw) != len(ty[1]):
                 raise TypeMismatch("tuple length does not match its type")
-            return [_conform(v, t, from_json=from_json, lenient=lenient) for v, t in zip(raw, ty[1], strict=True)]
+            return [_conform(v, t, from_json=from_json, lenient=lenient) for v, t in zip(raw, ty[1])]
         if kind == "object":
             if not isinstance(raw, dict):
                 raise TypeMismatch(f"expected an object, got {type(raw).__name__}")
@@ -206,9 +206,7 @@ def _prepare(value: Any, ty: CtyType) -> Any:
     if kind == "map":
         return {k: _prepare(v, ty[1]) for k, v in value.items()}
     if kind == "tuple":
-        if len(value) != len(ty[1]):
-            raise TypeMismatch("tuple length does not match its type")
-        return [_prepare(v, t) for v, t in zip(value, ty[1], strict=True)]
+        return [_prepare(v, t) for v, t in zip(value, ty[1])]
     if kind == "object":
         if not isinstance(value, dict):
             raise TypeMismatch(f"expected an object, got {type(value).__name__}")
@@ -217,8 +215,7 @@ def _prepare(value: Any, ty: CtyType) -> Any:
 
 
 def encode_msgpack(value: Any, ty: CtyType) -> bytes:
-    packed: bytes = msgpack.packb(_prepare(value, ty), use_bin_type=True)
-    return packed
+    return msgpack.packb(_prepare(value, ty), use_bin_type=True)
 
 
 # ---------------------------------------------------------------- comparison helpers
@@ -230,9 +227,7 @@ def same_set(a: list[Any] | None, b: list[Any] | None) -> bool:
         return a is b
     if len(a) != len(b):
         return False
-    def key(v: Any) -> str:
-        return json.dumps(v, sort_keys=True, default=repr)
-
+    key = lambda v: json.dumps(v, sort_keys=True, default=repr)  # noqa: E731
     return sorted(map(key, a)) == sorted(map(key, b))
 
 
@@ -255,11 +250,11 @@ def equal(a: Any, b: Any, ty: CtyType) -> bool:
                     return False
             return True
         if kind == "list":
-            return len(a) == len(b) and all(equal(x, y, ty[1]) for x, y in zip(a, b, strict=True))
+            return len(a) == len(b) and all(equal(x, y, ty[1]) for x, y in zip(a, b))
         if kind == "tuple":
-            return len(a) == len(b) and all(equal(x, y, t) for x, y, t in zip(a, b, ty[1], strict=True))
+            return len(a) == len(b) and all(equal(x, y, t) for x, y, t in zip(a, b, ty[1]))
         if kind == "map":
             return a.keys() == b.keys() and all(equal(a[k], b[k], ty[1]) for k in a)
         if kind == "object":
             return all(equal(a.get(k), b.get(k), t) for k, t in ty[1].items())
-    return bool(a == b)
+    return a == b

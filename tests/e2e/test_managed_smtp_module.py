@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from .harness import ROOT
+from .harness import ROOT, changes
 from .sparkpost_world import SparkPostWorld
 
 

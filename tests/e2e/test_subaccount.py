@@ -237,7 +237,7 @@ def test_api_key_from_secret_manager(sp: SparkPostWorld) -> None:
     assert "MISSING" in err["detail"]
 
 
-def test_secret_manager_failure_terminates_the_new_subaccount_and_apply_again_works(sp: SparkPostWorld) -> None:
+def test_secret_manager_failure_keeps_the_key_and_next_apply_stores_it(sp: SparkPostWorld) -> None:
     sp.write(f'''
 resource "sparkpost_subaccount" "s" {{
   name = "soylent"
@@ -251,23 +251,23 @@ resource "sparkpost_subaccount" "s" {{
     sp.secret_manager.create_secret(SECRET)
     sp.secret_manager.fail_next("AddSecretVersion", grpc.StatusCode.PERMISSION_DENIED, count=10)
     sp.tf.init()
-    result = sp.tf.apply(check=False)
-    assert result.returncode == 1  # never exit 0 while the key is anywhere but Secret Manager
-    out = " ".join(result.stdout.split() + result.stderr.split())
-    assert "Could not write the new send key to Secret Manager" in out
-    assert "secretmanager.versions.add" in out and "was terminated" in out
-    assert "sparkpost_subaccount.s" not in sp.tf.state_resources()  # no key in state
-    [made] = sp.emulator.dump_state()["subaccounts"]
-    assert made["status"] == "terminated"
+    result = sp.tf.apply()
+    assert "Secret Manager write failed" in result.stdout
+    assert "secretmanager.versions.add" in result.stdout
+    values = sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]
+    key = values["initial_api_key_secret"]
+    assert re.fullmatch(r"[0-9a-f]{40}", key)  # nothing lost
+    assert values["initial_api_key_secret_manager"]["version"] is None
+    assert key not in result.stdout + result.stderr
 
     sp.secret_manager.clear_failures()
     _, plan = sp.tf.plan()
-    assert changes(plan) == {"sparkpost_subaccount.s": ["create"]}
+    assert changes(plan) == {"sparkpost_subaccount.s": ["update"]}
     sp.tf.apply()
     values = sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]
     assert values["initial_api_key_secret"] is None
     assert values["initial_api_key_secret_manager"]["version"].startswith(SECRET + "/versions/")
-    assert values["initial_api_key_status"] == "live"
+    assert [v.text for v in sp.secret_manager.versions(SECRET)] == [key]
     assert sp.tf.plan()[0].returncode == 0
 
 
@@ -318,10 +318,26 @@ provider "sparkpost" {{
     assert sp.tf.plan(env={"SPARKPOST_BASE_URL": ""})[0].returncode == 0
 
 
-def test_creating_a_second_subaccount_with_a_taken_name_warns(sp: SparkPostWorld) -> None:
+def test_creating_a_second_subaccount_with_a_taken_name_fails_and_creates_nothing(sp: SparkPostWorld) -> None:
     existing = _old_script_subaccount(sp, "twin-name")
-    sp.write('resource "sparkpost_subaccount" "s" {\n  name = "twin-name"\n}\n')
+    # an interrupted create's orphan of another name is found by its marker too
+    orphan = sp.api("POST", "/subaccounts", json={"name": "other ~tf-0123456789ab", "setup_api_key": False},
+                    key=sp.operator_key).json()["results"]["subaccount_id"]
+    sp.write('resource "sparkpost_subaccount" "s" {\n  name = "twin-name"\n}\n'
+             'resource "sparkpost_subaccount" "o" {\n  name = "other"\n}\n')
     sp.tf.init()
-    result = sp.tf.apply()
-    assert "Another subaccount is already named 'twin-name'" in result.stdout
-    assert f"terraform import ADDRESS {existing}" in result.stdout.replace("\n", " ")
+    sp.emulator.reset_request_log()
+    result = sp.tf.apply(check=False)
+    out = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 1
+    assert "A subaccount named 'twin-name' already exists" in out
+    assert f"terraform import ADDRESS {existing}" in out
+    assert "A subaccount named 'other' already exists" in out and "left by an interrupted create" in out
+    assert f"{orphan} (active, named 'other ~tf-0123456789ab'" in out
+    assert "POST /api/v1/subaccounts" not in sp.by_route()
+    assert sp.tf.state_resources() == {}
+    # once the orphan is terminated, the apply converges
+    assert sp.api("PUT", f"/subaccounts/{orphan}", json={"status": "terminated"}).status_code == 200
+    sp.tf.run("import", "-no-color", "sparkpost_subaccount.s", existing)
+    sp.tf.apply()
+    assert sp.tf.plan()[0].returncode == 0

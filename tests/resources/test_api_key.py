@@ -6,6 +6,8 @@ tests/e2e/test_api_key.py; these pin the decisions that are easy to get subtly w
 
 from __future__ import annotations
 
+import re
+
 import threading
 from typing import Any
 
@@ -32,11 +34,17 @@ class FakeClient:
         self.forbidden = forbidden
         self.item: dict[str, Any] | None = None
 
-    def create_api_key(self, label: str, grants: list[str], valid_ips: Any, *, subaccount: Any) -> CreatedApiKey:
-        self.calls.append(("POST", label, grants, valid_ips, subaccount))
+    def create_api_key(self, label: str, grants: list[str], valid_ips: Any, *, subaccount: Any,
+                       idempotency_check: Any = None) -> CreatedApiKey:
+        # created under a marked label (create_once), relabelled by a PUT afterwards
+        assert re.fullmatch(r".* ~tf-[0-9a-f]{12}", label), label
+        self.calls.append(("POST", label.rsplit(" ~tf-", 1)[0], grants, valid_ips, subaccount))
         if self.forbidden:
             raise Forbidden("Forbidden.", status=403, method="POST", path="/api-keys")
         return CreatedApiKey(key=KEY, short_key=KEY[:4], label=label, id="k-1")
+
+    def list_api_keys(self, *, subaccount: Any) -> list[ApiKeyModel]:
+        return []  # no key made by a lost request
 
     def delete_api_key(self, key_id: str, *, subaccount: Any) -> None:
         self.calls.append(("DELETE", key_id, subaccount))
@@ -65,13 +73,9 @@ class FakeStore:
             raise SecretManagerError("permission denied adding a version", name, code="PERMISSION_DENIED")
         return f"{name}/versions/{len(self.calls)}"
 
-    def write_new_key(self, name: str, payload: str, *, create: bool = False) -> str:
-        # SecretStore retries transient failures here (tests/test_secrets.py); a refusal is final.
-        return self.write(name, payload, create=create)
-
 
 def ctx(client: FakeClient, store: FakeStore | None = None) -> Context:
-    data = ProviderData(client=client, secrets=store or FakeStore())
+    data = ProviderData(client=client, secrets=store or FakeStore())  # type: ignore[arg-type]
     return Context(meta=data, diagnostics=Diagnostics(), cancelled=threading.Event())
 
 
@@ -187,7 +191,8 @@ def test_create_writes_the_key_to_secret_manager(writes: FakeStore) -> None:
     out = ApiKey().create(ctx(client, writes), planned, planned)
     assert out["key"] is None and out["secret_manager"]["version"] == f"{SECRET}/versions/1"
     assert writes.calls == [(SECRET, KEY, True)]
-    assert client.calls == [("POST", "smtp", ["smtp/inject"], ["10.0.0.0/8"], None)]
+    assert client.calls == [("POST", "smtp", ["smtp/inject"], ["10.0.0.0/8"], None),
+                            ("PUT", "k-1", None, {"label": "smtp", "grants": ["smtp/inject"], "valid_ips": ["10.0.0.0/8"]})]
 
 
 def test_failed_write_revokes_the_key(writes: FakeStore) -> None:
@@ -216,7 +221,7 @@ def test_failed_write_and_revoke_keep_the_key_in_state(writes: FakeStore) -> Non
     out = ApiKey().update(ctx(client, writes), kept, p.planned, p.config)
     assert out["key"] is None and out["secret_manager"]["version"] == f"{SECRET}/versions/2"
     assert writes.calls[-1] == (SECRET, KEY, False)
-    assert [c[0] for c in client.calls] == ["POST", "DELETE"]
+    assert [c[0] for c in client.calls] == ["POST", "PUT", "DELETE"]  # created, relabelled, revoked
 
 
 def test_update_write_failure_keeps_the_update_and_the_key(writes: FakeStore) -> None:

@@ -1,6 +1,7 @@
 locals {
   password_secret_version = (
-    local.api_key_resource ? sparkpost_api_key.send[0].secret_manager.version :
+    var.adopt_existing_key ? "${local.secret}/versions/latest" :
+    var.key_via_api_key_resource ? sparkpost_api_key.send[0].secret_manager.version :
     sparkpost_subaccount.this.initial_api_key_secret_manager.version
   )
 }

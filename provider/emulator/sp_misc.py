@@ -1,4 +1,4 @@
-"""GET /account: the account object, flavoured by region."""
+"""Small read-mostly APIs: the account (IP pools: sp_ip_pools; metrics: sp_metrics)."""
 
 from __future__ import annotations
 

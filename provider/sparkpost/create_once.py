@@ -1,0 +1,192 @@
+"""Create a subaccount or an API key at most once, whatever the network loses.
+
+SparkPost has no idempotency keys, allows any number of subaccounts (and keys) of the same name,
+and cannot delete a subaccount. A create whose response is lost (a dropped connection, a read
+timeout, a 5xx from a proxy after SparkPost acted) may or may not have made the object, and a
+check by name cannot tell "my lost create" from "another create of the same name" (a twin
+resource, another workspace, a create still in flight): when unsure it either adopts the wrong
+object or creates again, and under repeated faults creates again and again.
+
+So each create carries a marker of its own: while it is being made, the object's name (a
+subaccount) or label (a key) ends in `` ~tf-`` and 12 random hex digits, drawn once per create
+and kept across its retries. The marker is what the lost-response check looks for (SparkPost's
+subaccount list filters by name; keys are listed and compared): whatever it finds is this
+create's and no one else's.
+
+- Subaccount: a lost response whose subaccount exists is adopted (its initial key, shown only
+  in the lost response, is gone: the caller reports that); if none exists, the POST is sent
+  again. After the create, subaccounts that carry the marker besides the adopted one (a lost
+  attempt that SparkPost finished after the check looked) are terminated: they are this
+  create's, brand new and unknown to anyone, and their keys die with them.
+- API key: a key made by a lost attempt is useless (its secret was in the lost response), so
+  the check revokes it and the POST is sent again; after the create, any other key with the
+  marker is revoked too.
+- Then the object is renamed (relabelled) to its configured name, an idempotent PUT. If that
+  fails, the object keeps the marked name, the caller records it in state with that name, and
+  the next plan shows the rename.
+
+An apply killed between the POST and the rename leaves an object whose name ends in the
+marker: `scripts/find-orphans` reports those as made by an interrupted create.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import NotFound, ServerError, SparkPostError, TransportError
+from .models import CreatedApiKey, CreatedSubaccount, InitialKey
+
+if TYPE_CHECKING:
+    from .client import SparkPostClient
+
+log = logging.getLogger("provider.sparkpost")
+
+MARKER_PREFIX = " ~tf-"
+MARKER_RE = re.compile(r" ~tf-[0-9a-f]{12}\Z", re.ASCII)
+MARKER_LEN = len(MARKER_PREFIX) + 12
+SUBACCOUNT_NAME_MAX = 64
+
+
+def new_marker() -> str:
+    return f"{MARKER_PREFIX}{secrets.token_hex(6)}"
+
+
+def marked(name: str, marker: str, limit: int) -> str:
+    """The name while creating: the configured one, shortened if needed, then the marker."""
+    return name[: max(0, limit - len(marker))] + marker
+
+
+def unmarked(name: str) -> str | None:
+    """The start of the configured name, when ``name`` carries a create marker; else None."""
+    m = MARKER_RE.search(name)
+    return name[: m.start()] if m else None
+
+
+@dataclass
+class Outcome:
+    """What happened besides the create itself, for the caller's diagnostics."""
+
+    adopted: bool = False  # the response was lost; the object was found by its marker
+    removed_twins: list[str] = field(default_factory=list)  # terminated / revoked extra objects
+    cleanup_failed: str | None = None  # twins may remain: why they could not be removed
+    rename_failed: str | None = None  # the object kept its marked name: why
+    marked_name: str = ""
+
+
+# ---------------------------------------------------------------- subaccounts
+
+
+def create_subaccount(
+    client: "SparkPostClient", name: str, *, ip_pool: str | None, initial_key: InitialKey | None
+) -> tuple[CreatedSubaccount, Outcome]:
+    marker = new_marker()
+    outcome = Outcome(marked_name=marked(name, marker, SUBACCOUNT_NAME_MAX))
+
+    def mine() -> list[int]:
+        found = client.list_subaccounts(name=marker.strip())
+        return sorted(s.id for s in found if (s.name or "").endswith(marker) and s.status != "terminated")
+
+    def check() -> dict[str, Any] | None:
+        ids = mine()
+        outcome.adopted = bool(ids)
+        return {"subaccount_id": ids[0]} if ids else None
+
+    try:
+        created = client.create_subaccount(
+            outcome.marked_name, ip_pool=ip_pool, initial_key=initial_key, idempotency_check=check
+        )
+    except SparkPostError as err:
+        if not ambiguous(err):
+            raise  # refused (4xx) or never sent: SparkPost made nothing
+        ids = _look_again(mine, err)
+        if not ids:
+            raise
+        created = CreatedSubaccount(id=ids[0])
+        outcome.adopted = True
+    try:
+        for twin in (i for i in mine() if i != created.id):
+            client.update_subaccount(twin, status="terminated")
+            outcome.removed_twins.append(str(twin))
+            log.info("terminated subaccount %s: a second subaccount made by the same create", twin)
+    except SparkPostError as err:
+        outcome.cleanup_failed = str(err)
+    try:
+        client.update_subaccount(created.id, name=name)
+    except SparkPostError as err:
+        outcome.rename_failed = str(err)
+    return created, outcome
+
+
+# ---------------------------------------------------------------- API keys
+
+
+def create_api_key(
+    client: "SparkPostClient", label: str, grants: list[str], valid_ips: list[str] | None, *,
+    subaccount: int | None, label_max: int,
+) -> tuple[CreatedApiKey, Outcome]:
+    marker = new_marker()
+    outcome = Outcome(marked_name=marked(label, marker, label_max))
+
+    def revoke_mine(keep: str | None = None) -> None:
+        for k in client.list_api_keys(subaccount=subaccount):
+            if k.id and k.id != keep and (k.label or "").endswith(marker):
+                try:
+                    client.delete_api_key(k.id, subaccount=k.subaccount_id if k.subaccount_id else subaccount)
+                except NotFound:
+                    pass
+                outcome.removed_twins.append(k.id)
+                log.info("revoked API key %s: made by a create whose response was lost", k.id)
+
+    def check() -> None:
+        # A key made by a lost attempt cannot be used (its secret was in the lost response):
+        # revoke it, and let the POST be sent again.
+        revoke_mine()
+        return None
+
+    try:
+        created = client.create_api_key(outcome.marked_name, grants, valid_ips, subaccount=subaccount,
+                                        idempotency_check=check)
+    except SparkPostError as err:
+        if not ambiguous(err):
+            raise  # refused (4xx) or never sent: SparkPost made nothing
+        try:
+            revoke_mine()
+        except SparkPostError as again:
+            err.add_hint(f"A key labelled {outcome.marked_name!r} may exist and could not be revoked "
+                         f"({again}); scripts/find-orphans lists it.")
+        raise
+    try:
+        revoke_mine(keep=created.id)
+    except SparkPostError as err:
+        outcome.cleanup_failed = str(err)
+    if created.id:
+        try:
+            client.update_api_key(created.id, label=label, grants=grants, valid_ips=valid_ips,
+                                  subaccount=subaccount)
+        except SparkPostError as err:
+            outcome.rename_failed = str(err)
+    else:
+        outcome.rename_failed = "the new key's id is unknown"
+    return created, outcome
+
+
+def ambiguous(err: SparkPostError) -> bool:
+    """Whether a failed request may still have acted: sent, and answered by no verdict of
+    SparkPost's (a lost or cut-off answer, a 5xx). A 4xx or 429 is a refusal."""
+    if isinstance(err, TransportError):
+        return err.request_sent
+    return isinstance(err, ServerError)
+
+
+def _look_again(mine: Any, err: SparkPostError) -> list[int]:
+    """After a create failed: what its attempts made (empty when the list fails too)."""
+    try:
+        return list(mine())
+    except SparkPostError as again:
+        err.add_hint(f"Whether SparkPost made the subaccount is unknown (listing failed: {again}); "
+                     "scripts/find-orphans lists a subaccount whose name ends in ' ~tf-' and 12 hex digits.")
+        return []
