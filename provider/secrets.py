@@ -323,6 +323,11 @@ _CRC32C_TABLE = _make_crc32c_table()
 
 # ----- the store ------------------------------------------------------------------------
 
+# Failures worth another write of a new key: Google's transient codes (`write` already retries
+# UNAVAILABLE within one call). A refused permission or a missing secret is not retried.
+TRANSIENT_CODES = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "UNKNOWN", "ABORTED", "RESOURCE_EXHAUSTED"})
+KEY_WRITE_BACKOFF = (1.0, 2.0, 4.0, 8.0)  # seconds between the up to 5 writes of a new key
+
 
 class SecretStore:
     """Google Secret Manager as the provider uses it: read a version, add one, destroy one.
@@ -359,7 +364,13 @@ class SecretStore:
 
     def read(self, version_name: str, *, timeout: float = 30.0) -> str:
         """Return the payload of ``projects/P/secrets/S/versions/{N|latest}`` as text (UTF-8), exactly as stored."""
-        parse_version_name(version_name)
+        return self.access(version_name, timeout=timeout)[1]
+
+    def access(self, version_name: str, *, timeout: float = 30.0) -> tuple[str, str]:
+        """``(version, payload)`` of ``projects/P/secrets/S/versions/{N|latest}``: the version named
+        by its number (``latest`` resolved), with the project as the caller wrote it, and the
+        payload as text (UTF-8), exactly as stored."""
+        project, secret_id, _ = parse_version_name(version_name)
         from google.cloud.secretmanager_v1 import types
 
         client = self._client(version_name)
@@ -375,11 +386,16 @@ class SecretStore:
                 code="DATA_LOSS",
             )
         try:
-            return data.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise SecretManagerError(
                 f"Secret Manager secret version {version_name!r} does not hold UTF-8 text", version_name
             ) from None
+        # Google answers with the project number; keep the caller's project id in the name.
+        number = str(response.name).rsplit("/", 1)[-1]
+        if not _VERSION_RE.fullmatch(number) or number == "latest":
+            number = version_name.rsplit("/", 1)[-1]
+        return f"projects/{project}/secrets/{secret_id}/versions/{number}", text
 
     def write(self, secret_name: str, payload: str, *, create: bool = False, timeout: float = 30.0) -> str:
         """Add `payload` as a new version of ``projects/P/secrets/S``; return the version's name.
@@ -430,6 +446,20 @@ class SecretStore:
             version = add()
         number = version.name.rsplit("/", 1)[-1]
         return f"{secret_name}/versions/{number}"
+
+    def write_new_key(self, secret_name: str, payload: str, *, create: bool = False,
+                      backoff: tuple[float, ...] = KEY_WRITE_BACKOFF) -> str:
+        """`write` for a key that exists nowhere else yet (SparkPost shows a key once): transient
+        failures are retried, up to ``len(backoff) + 1`` writes over ~15 s. A retried write whose
+        first attempt did land leaves two versions holding the same key: harmless."""
+        for wait in (*backoff, None):
+            try:
+                return self.write(secret_name, payload, create=create)
+            except SecretManagerError as e:
+                if wait is None or e.code not in TRANSIENT_CODES:
+                    raise
+            time.sleep(wait)
+        raise AssertionError("unreachable")
 
     def destroy(self, version_name: str, *, timeout: float = 30.0) -> None:
         """Destroy ``projects/P/secrets/S/versions/N`` for good.

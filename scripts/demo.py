@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> None:
             print(f"    {BOLD}{customer}{RESET}  subaccount {s['subaccount_id']}  sender {s['default_sender']}")
             print(f"      host {e['host']}:{e['port']}  user {e['username']}  auth {e['authentication']}")
             print(f"      password from {e['password']}")
-            for rid, r in sorted((s.get("dns_records") or {}).items()):
+            for _rid, r in sorted((s.get("dns_records") or {}).items()):
                 print(f"      DNS {r['type']:<5} {r['name']} -> {r['value'][:60]}{'…' if len(r['value']) > 60 else ''}")
 
         step("terraform plan again: nothing should change")

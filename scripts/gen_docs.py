@@ -282,8 +282,8 @@ def import_section(type_name: str) -> str | None:
 
 
 def render_page(cls: type, *, resource: bool) -> str:
-    type_name: str = cls.type_name  # type: ignore[attr-defined]
-    schema: Schema = cls.schema  # type: ignore[attr-defined]
+    type_name: str = cls.type_name
+    schema: Schema = cls.schema
     label = "Resource" if resource else "Data Source"
     description = schema.block.description.strip()
     parts = [
@@ -371,7 +371,7 @@ def render_index() -> str:
 
 def _check_orphan_examples(resources: list[type], data_sources: list[type]) -> None:
     for kind, classes in (("resources", resources), ("data-sources", data_sources)):
-        known = {c.type_name for c in classes}  # type: ignore[attr-defined]
+        known = {c.type_name for c in classes}
         folder = ROOT / "examples" / kind
         if folder.is_dir():
             for d in sorted(p for p in folder.iterdir() if p.is_dir()):

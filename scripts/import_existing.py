@@ -183,7 +183,7 @@ def _client(args: argparse.Namespace) -> Any:
         try:
             key = SecretStore().read(args.api_key_secret).strip()
         except SecretManagerError as err:
-            raise SystemExit(f"import-existing: cannot read the API key: {err.message}")
+            raise SystemExit(f"import-existing: cannot read the API key: {err.message}") from None
     if not key:
         raise SystemExit("import-existing: set SPARKPOST_API_KEY or --api-key-secret")
     base_url = args.base_url or os.environ.get("SPARKPOST_BASE_URL")

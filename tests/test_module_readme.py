@@ -14,7 +14,7 @@ SCRIPT = ROOT / "scripts" / "gen_module_readme.py"
 MODULE = ROOT / "examples" / "modules" / "managed-smtp"
 
 
-def _script():  # type: ignore[no-untyped-def]
+def _script():
     spec = importlib.util.spec_from_file_location("gen_module_readme", SCRIPT)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

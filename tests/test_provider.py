@@ -27,7 +27,7 @@ class FakeStore:
 def run(config: dict[str, object], store: FakeStore) -> tuple[ProviderData | None, Diagnostics]:
     diags = Diagnostics()
     base = {"base_url": "http://127.0.0.1:9", "skip_credentials_validation": True}
-    return configure({**base, **config}, diags, threading.Event(), store), diags  # type: ignore[arg-type]
+    return configure({**base, **config}, diags, threading.Event(), store), diags
 
 
 def test_the_key_comes_from_the_store_and_the_store_goes_to_resources() -> None:

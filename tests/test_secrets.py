@@ -436,3 +436,45 @@ def test_error_type_signature() -> None:
         "text", "text", SECRET, "secretmanager.versions.access", None,
     )
     assert isinstance(err, Exception)
+
+
+# ----- a new key's write, and reads that name the version ------------------------------------
+
+
+def test_new_key_write_retries_transient_failures(fake: SecretManagerFake, store: SecretStore) -> None:
+    fake.create_secret(SECRET)
+    # 6 failures: more than one write_secret call retries (4), fewer than the writes allowed
+    fake.fail_next("AddSecretVersion", grpc.StatusCode.INTERNAL, count=1)
+    fake.fail_next("AddSecretVersion", grpc.StatusCode.UNAVAILABLE, count=5)
+    assert store.write_new_key(SECRET, PAYLOAD, backoff=(0.0, 0.0, 0.0)) == f"{SECRET}/versions/1"
+    assert [m for m, _ in fake.calls()].count("AddSecretVersion") == 7
+    assert [v.text for v in fake.versions(SECRET)] == [PAYLOAD]
+
+
+def test_new_key_write_does_not_retry_a_refusal(fake: SecretManagerFake, store: SecretStore) -> None:
+    fake.create_secret(SECRET)
+    fake.fail_next("AddSecretVersion", grpc.StatusCode.PERMISSION_DENIED, count=100)
+    with pytest.raises(SecretManagerError) as info:
+        store.write_new_key(SECRET, PAYLOAD, backoff=(0.0, 0.0))
+    assert info.value.code == "PERMISSION_DENIED"
+    assert [m for m, _ in fake.calls()].count("AddSecretVersion") == 1
+    assert_no_payload(info.value)
+    fake.clear_failures()
+
+
+def test_new_key_write_gives_up_after_its_writes(fake: SecretManagerFake, store: SecretStore) -> None:
+    fake.create_secret(SECRET)
+    fake.fail_next("AddSecretVersion", grpc.StatusCode.UNAVAILABLE, count=1000)
+    with pytest.raises(SecretManagerError) as info:
+        store.write_new_key(SECRET, PAYLOAD, backoff=(0.0, 0.0))
+    assert info.value.code == "UNAVAILABLE"
+    assert [m for m, _ in fake.calls()].count("AddSecretVersion") == 3 * secrets._ATTEMPTS
+    fake.clear_failures()
+
+
+def test_access_secret_names_the_version_latest_resolved_to(fake: SecretManagerFake, store: SecretStore) -> None:
+    fake.create_secret(SECRET)
+    fake.add_version(SECRET, "first")
+    fake.add_version(SECRET, PAYLOAD)
+    assert store.access(LATEST) == (f"{SECRET}/versions/2", PAYLOAD)
+    assert store.access(f"{SECRET}/versions/1") == (f"{SECRET}/versions/1", "first")

@@ -223,7 +223,7 @@ def render_table(instances: Sequence[Instance], start: dt.datetime, end: dt.date
                      STATUS_NAMES[i.status].upper()))
     widths = [max(len(r[k]) for r in rows) for k in range(len(head))]
     lines = [f"Deliverability {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"]
-    lines += ["  ".join(cell.ljust(w) if k in (0, 10) else cell.rjust(w) for k, (cell, w) in enumerate(zip(r, widths))).rstrip()
+    lines += ["  ".join(cell.ljust(w) if k in (0, 10) else cell.rjust(w) for k, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip()
               for r in rows]
     for i in instances:
         for reason in i.reasons:

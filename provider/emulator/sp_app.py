@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, unquote
 
-from . import (sp_api_keys, sp_dkim_keys, sp_errors, sp_misc, sp_sending_domains, sp_subaccounts,
+from . import (sp_account, sp_api_keys, sp_dkim_keys, sp_errors, sp_sending_domains, sp_subaccounts,
                sp_tracking_domains)
 from . import sp_data_privacy, sp_ip_pools, sp_metrics, sp_webhooks
 from .sp_faults import FaultInjector
@@ -57,7 +57,7 @@ def json_outcome(status: int, body: Any, headers: Mapping[str, str] | None = Non
 
 def build_router() -> Router:
     router = Router()
-    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_dkim_keys, sp_tracking_domains, sp_misc,
+    for module in (sp_subaccounts, sp_api_keys, sp_sending_domains, sp_dkim_keys, sp_tracking_domains, sp_account,
                    sp_ip_pools, sp_metrics, sp_webhooks, sp_data_privacy):
         module.register(router)
     return router
@@ -106,7 +106,8 @@ class App:
         path = unquote(raw_path)
         query = dict(parse_qsl(qs, keep_blank_values=True))  # repeated params: last one wins
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            return self.control.handle(method, path.rstrip("/"), query, body)  # never counted
+            outcome: Outcome = self.control.handle(method, path.rstrip("/"), query, body)  # never counted
+            return outcome
         path = path.rstrip("/") or "/"  # trailing slashes are ignored (D-idx)
         match = self.router.match(method, path)
         route = f"{method} {match.template}" if match.template else None
@@ -131,7 +132,7 @@ class App:
             outcome = json_outcome(resp.status, resp.body, resp.headers)
         except sp_errors.ApiError as err:
             outcome = json_outcome(err.status, err.body, err.headers)
-        except Exception:  # noqa: BLE001 - a bug must never leak a traceback to the client
+        except Exception:  # a bug must never leak a traceback to the client
             sys.stderr.write("sparkpost-emulator: internal error\n" + traceback.format_exc())
             outcome = json_outcome(500, sp_errors.classic(500, "1500", "internal error").body)
         with self.store.lock:
@@ -182,7 +183,8 @@ class App:
         req = Request(method=method, path=path, query=query, body=parsed, params=match.params,
                       caller=Caller(key=key, header=header), client_ip=client_ip,
                       region=self.region, store=self.store)
-        return match.route.handler(req)
+        response: Response = match.route.handler(req)
+        return response
 
     def _authenticate(self, headers: Mapping[str, str], client_ip: str) -> ApiKey:
         secret = key_from_authorization(headers.get("Authorization"))

@@ -79,7 +79,7 @@ def _load_private(text: str) -> Any | None:
         return None
     try:
         return serialization.load_der_private_key(der, password=None)  # PKCS#1 or PKCS#8
-    except (ValueError, TypeError, Exception):  # noqa: BLE001 - any parse failure means "invalid"
+    except (ValueError, TypeError, Exception):  # any parse failure means "invalid"
         return None
 
 
@@ -90,20 +90,20 @@ def _load_public(text: str) -> Any | None:
         return None
     try:
         return serialization.load_der_public_key(der)  # SubjectPublicKeyInfo
-    except (ValueError, TypeError, Exception):  # noqa: BLE001
+    except (ValueError, TypeError, Exception):
         pass
     try:
         # Bare PKCS#1 RSAPublicKey, wrapped as PEM so cryptography can read it.
         pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END RSA PUBLIC KEY-----\n"
         return serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError, Exception):  # noqa: BLE001
+    except (ValueError, TypeError, Exception):
         return None
 
 
 def check_supplied(dkim: dict[str, Any]) -> str | None:
     """Validate a supplied {private, public, selector}; return the S-chg description or None."""
     private, public, selector = dkim.get("private"), dkim.get("public"), dkim.get("selector")
-    if not all(isinstance(v, str) for v in (private, public, selector)):
+    if not (isinstance(private, str) and isinstance(public, str) and isinstance(selector, str)):
         return "Empty keys are not allowed."
     if not private.strip() or not public.strip():
         return "Empty keys are not allowed."

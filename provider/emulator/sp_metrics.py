@@ -30,7 +30,6 @@ window (the original seeding, handy for tests that do not care about time), and 
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
 
 from . import sp_errors
 from .sp_router import API_PREFIX, Request, Response, Router

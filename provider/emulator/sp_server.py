@@ -12,7 +12,7 @@ import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable, Mapping, cast
 
 from . import sp_errors
 from .sp_app import App, Outcome, json_outcome
@@ -27,6 +27,7 @@ class _BodyError(Exception):
 
 
 class EmulatorServer(ThreadingHTTPServer):
+    _handle_request_noblock: Callable[[], None]  # socketserver's, not in its type stubs
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
@@ -79,6 +80,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's, not in its type stubs
     protocol_version = "HTTP/1.1"
     server_version = "SparkPostEmulator/1"
     sys_version = ""
@@ -91,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         if self.server.app.verbose:
             sys.stderr.write("sparkpost-emulator: %s\n" % (format % args))
 
@@ -101,7 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks, total = [], 0
+            chunks: list[bytes] = []
+            total = 0
             while True:
                 line = self.rfile.readline(1024)
                 try:
@@ -138,8 +141,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         try:
             body = self._read_body()
-            outcome = self.server.app.handle(self.command, self.path, self.headers, body,
-                                             self.client_address[0])
+            # http.server's Message is a case-insensitive mapping of header names to values.
+            headers = cast(Mapping[str, str], self.headers)
+            outcome = self.server.app.handle(self.command, self.path, headers, body,
+                                             str(self.client_address[0]))
         except _BodyError as err:
             outcome = err.outcome
         if outcome.drop:

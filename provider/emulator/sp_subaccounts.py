@@ -205,7 +205,7 @@ def _decode_cursor(raw: str) -> int | None:
     try:
         data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         if isinstance(data, list) and data and is_int(data[0]) and data[0] >= 0:
-            return data[0]
+            return int(data[0])
     except (binascii.Error, ValueError, UnicodeDecodeError):
         pass
     return None

@@ -54,7 +54,7 @@ ab_test_completed ab_test_cancelled ingest_success ingest_error sms_status
 """.split())
 AUTH_TYPES = ("none", "basic", "oauth2")
 TARGET_TIMEOUT_S = 10.0  # "Webhooks posting to your endpoint will timeout after 10 seconds."
-SAMPLE_BATCH = [{"msys": {}}]
+SAMPLE_BATCH: list[dict[str, Any]] = [{"msys": {}}]
 MAX_EXCEPTIONS = 10
 BODY_EXCERPT = 512
 

@@ -81,7 +81,7 @@ import json
 import os
 import threading
 from dataclasses import asdict
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from .sp_app import App
 from .sp_control import Control, parse_records, state_dump
@@ -119,7 +119,7 @@ class Emulator:
                         seed = json.load(fh)
                 except (OSError, ValueError) as exc:
                     raise SeedError(f"cannot read seed file {seed}: {exc}") from None
-            apply_seed(self.store, seed)  # type: ignore[arg-type]
+            apply_seed(self.store, cast(dict[str, Any], seed))  # apply_seed checks the shape
             with self.store.lock:
                 self.store.persist()
         if options:

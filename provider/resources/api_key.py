@@ -275,7 +275,8 @@ def _sm_pending(prior: dict[str, Any], planned_sm: Any) -> bool:
 
 
 def _write_secret(ctx: Context, sm: dict[str, Any], key: str) -> str:
-    return secrets_of(ctx).write(sm["secret"], key, create=bool(sm.get("create_secret")))
+    # The key exists nowhere else: transient Secret Manager failures are retried first.
+    return secrets_of(ctx).write_new_key(sm["secret"], key, create=bool(sm.get("create_secret")))
 
 
 def _report_create(ctx: Context, outcome: create_once.Outcome, sub: int | None) -> None:
@@ -349,7 +350,7 @@ class ApiKey(Resource):
 
         if plan.requires_replace:
             return
-        if _sm_pending(prior, sm):
+        if isinstance(sm, dict) and _sm_pending(prior, sm):
             planned["key"] = None
             planned["secret_manager"] = dict(sm, version=UNKNOWN)
         elif isinstance(sm, Unknown) and prior.get("key") is not None:

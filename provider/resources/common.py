@@ -4,7 +4,7 @@ diagnostics."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, TypeGuard
 
 from ..sparkpost.errors import Forbidden, NotFound, SparkPostError, Unauthorized
 from ..tfplugin.diagnostics import PathStep, ResourceError
@@ -48,7 +48,8 @@ def secrets_of(ctx: Context | Any) -> "SecretStore":
     return store
 
 
-def known(value: Any) -> bool:
+def known(value: Any) -> TypeGuard[Any]:
+    """Neither null nor unknown: a value the configuration or state really holds."""
     return value is not None and not isinstance(value, Unknown)
 
 

@@ -39,12 +39,12 @@ def _load_public(text: str) -> Any | None:
 
     try:
         return serialization.load_der_public_key(der)  # SubjectPublicKeyInfo
-    except Exception:  # noqa: BLE001 - any parse failure means "not a key we know"
+    except Exception:  # any parse failure means "not a key we know"
         pass
     try:  # a bare PKCS#1 RSAPublicKey
         pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END RSA PUBLIC KEY-----\n"
         return serialization.load_pem_public_key(pem)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -65,7 +65,7 @@ def key_pair_problem(private: str, public: str) -> str | None:
     der = key_der(private)
     try:
         priv = serialization.load_der_private_key(der, password=None) if der else None  # PKCS#1 or PKCS#8
-    except Exception:  # noqa: BLE001
+    except Exception:
         priv = None
     if not isinstance(priv, rsa.RSAPrivateKey):
         return "The private key is not an unencrypted RSA key in PKCS#1 or PKCS#8 form."

@@ -42,8 +42,11 @@ def verify_settings(planned: dict[str, Any]) -> VerifySettings | None:
     v = planned.get("verify")
     if not isinstance(v, dict):
         return None
-    timeout = v.get("timeout") if known(v.get("timeout")) else DEFAULT_TIMEOUT
-    interval = v.get("poll_interval") if known(v.get("poll_interval")) else DEFAULT_POLL_INTERVAL
+    timeout, interval = v.get("timeout"), v.get("poll_interval")
+    if not known(timeout):
+        timeout = DEFAULT_TIMEOUT
+    if not known(interval):
+        interval = DEFAULT_POLL_INTERVAL
     return VerifySettings(
         checks=[c for c in CHECKS if v.get(c) is not False],
         wait=v.get("wait") is True,
@@ -105,7 +108,7 @@ def finish(
         except (BadRequest, Unprocessable) as err:
             raise msg.bounce_refused(state, str(err), creating) from err
         except SparkPostError:
-            with api_errors(f"make {name} the default bounce domain", ["is_default_bounce_domain"], state=state):
+            with api_errors(f"make {name} the default bounce domain", ("is_default_bounce_domain",), state=state):
                 raise
     if pending or wants_bounce:
         state = reread(state)
@@ -126,7 +129,7 @@ def _verify(
     deadline = time.monotonic() + (settings.timeout if settings else 0)
     pending = list(checks)
     while True:
-        with api_errors(f"verify sending domain {name}", ["verify"], state=dict(state, status=status)):
+        with api_errors(f"verify sending domain {name}", ("verify",), state=dict(state, status=status)):
             got = client.verify_sending_domain(
                 name, subaccount=sub, dkim_verify="dkim" in pending, cname_verify="cname" in pending
             )

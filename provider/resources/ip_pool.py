@@ -11,7 +11,7 @@ from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import UseStateForUnknown
 from ..tfplugin.resource import Context, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
-from ..tfplugin.validators import matches, max_len, not_blank
+from ..tfplugin.validators import max_len, not_blank
 from .common import api_errors, client_of, is_not_found, known
 from .validators import host_name
 

@@ -466,8 +466,8 @@ class SendingDomain(Resource):
         public = out["dkim_public_key"]
         dkim = None
         if public:
-            old = base.get("dkim") if isinstance(base.get("dkim"), dict) else {}
-            old_public = old.get("public_key")
+            old = base.get("dkim")
+            old_public = old.get("public_key") if isinstance(old, dict) else None
             text = old_public if known(old_public) and normalise_key(old_public) == normalise_key(public) else public
             dkim = {"selector": out["dkim_selector"], "public_key": text, "private_key": None}
         key_length = base.get("dkim_key_length")

@@ -13,6 +13,7 @@ from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown
 from . import grants as grant_lists
+from . import send_key
 from ..sparkpost import create_once
 from ..sparkpost.models import InitialKey, Subaccount as SubaccountModel
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of, plain_text
@@ -22,7 +23,7 @@ from .validators import ipv4_or_cidr, secret_name
 
 log = logging.getLogger("provider.subaccount")
 
-IP_POOL_PATTERN = r"[A-Za-z0-9_]{1,20}"
+IP_POOL_PATTERN = r"[A-Za-z0-9_]{0,20}"
 
 DESCRIPTION = """\
 A SparkPost subaccount: a separate sending identity under the primary account, with its own
@@ -44,6 +45,26 @@ Secret Manager as a new secret version so that it never enters Terraform state.
 
 A subaccount terminated outside Terraform is treated as gone and planned for re-creation:
 termination is final, so a new subaccount is the only way back to the configured state.
+
+**The send key's life** (`initial_api_key` with `initial_api_key_secret_manager`):
+
+* *Checked on every refresh* (`check_initial_api_key`, default true): the key is read from its
+  Secret Manager version and used for one SparkPost request (`GET /api/v1/account`). SparkPost
+  answers 401 to a revoked or deleted key and 403 to a live key that may only send over SMTP.
+  A dead key (`initial_api_key_status` `revoked`, or `missing` when its version is gone) makes
+  the plan replace the subaccount, since with an operator key that cannot manage API keys a
+  subaccount's key can only be made with the subaccount. The old subaccount is suspended (not
+  terminated) while `deletion_protection` is on. If the secret's newest version holds another
+  live key (one made by hand in SparkPost's app), the plan adopts it in place instead.
+* *Adopted after an import*: an imported subaccount has no key in state, so the plan reads the
+  secret's newest version, checks the key, and records that version (an in-place update with no
+  SparkPost call). A secret with no key fails the plan with what to do.
+* *Moved* when `initial_api_key_secret_manager.secret` changes: apply copies the key to the new
+  secret (a new version) and records it; the old version is left as it is.
+* *Never in state behind a successful apply*: the write of a new key is retried; if it still
+  fails, the subaccount just made is terminated (the key dies with it; apply fails, and the next
+  apply starts again); if even that fails, the key is kept in state and apply fails with the
+  recovery steps.
 """
 
 _IMPORT_HINT = "Import a subaccount by its numeric id, for example: terraform import sparkpost_subaccount.this 123"
@@ -72,9 +93,13 @@ SCHEMA = Schema(
                              "zero-width or direction characters). Renaming updates it in place."),
             ),
             Attribute(
-                "ip_pool", "string", optional=True,
-                validators=[matches(IP_POOL_PATTERN, "1 to 20 letters, digits or underscores (an IP pool id)")],
-                description="The id of the IP pool the subaccount sends from. Unset means any pool.",
+                "ip_pool", "string", optional=True, computed=True,
+                validators=[matches(IP_POOL_PATTERN, 'an IP pool id (1 to 20 letters, digits or underscores), or "" for none')],
+                description=(
+                    "The id of the IP pool the subaccount sends from; `\"\"` for none. Unset: none for a subaccount "
+                    "Terraform creates, and for an imported one the pool it had when imported (adoption keeps "
+                    "it; a pool changed by hand later is drift, put back)."
+                ),
             ),
             Attribute(
                 "status", "string", optional=True, computed=True, default="active",
@@ -137,9 +162,31 @@ SCHEMA = Schema(
                 optional=True,
                 description=(
                     "Write the initial key to Google Secret Manager as a new secret version instead of "
-                    "keeping it in state (needs `secretmanager.versions.add`). If the write fails, the key "
-                    "is kept in `initial_api_key_secret` with a warning and the next apply writes it. Null "
-                    "(unset): the key is kept in state, in `initial_api_key_secret`."
+                    "keeping it in state (needs `secretmanager.versions.add`, and `secretmanager.versions.access` "
+                    "for the check, adoption and moves). Writes are retried; if the key still cannot be written, "
+                    "the new subaccount is terminated and apply fails (no key anywhere; apply again), or, if "
+                    "that fails too, the key is kept in `initial_api_key_secret` and apply fails with the recovery "
+                    "steps. After an import, the plan adopts the key the secret's newest version holds. Changing "
+                    "`secret` moves the key there at apply. Null (unset): the key is kept in state, in "
+                    "`initial_api_key_secret`."
+                ),
+            ),
+            Attribute(
+                "check_initial_api_key", "bool", optional=True, computed=True, default=True,
+                description=(
+                    "Check the initial key on every refresh (default true): read it from its Secret Manager "
+                    "version (or state) and make one SparkPost request with it (`GET /api/v1/account`), so that "
+                    "a key revoked or deleted in SparkPost shows in the plan as a replacement of the subaccount. "
+                    "Costs one Secret Manager read and one SparkPost request per refresh, and needs "
+                    "`secretmanager.versions.access` on the secret. With false, a dead key goes unseen."
+                ),
+            ),
+            Attribute(
+                "initial_api_key_status", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
+                description=(
+                    "What the last check found: `live` (SparkPost accepts the key), `revoked` (SparkPost "
+                    "refuses it: revoked or deleted), `missing` (its Secret Manager version is gone); null when "
+                    "not checked. `revoked` and `missing` plan a replacement of the subaccount."
                 ),
             ),
             # Set by SparkPost, refreshed on every read; an update of other fields leaves them be,
@@ -152,7 +199,12 @@ SCHEMA = Schema(
     )
 )
 
-_CONFIG_ONLY = ("deletion_protection", "on_destroy", "initial_api_key")
+_CONFIG_ONLY = ("deletion_protection", "on_destroy", "initial_api_key", "check_initial_api_key")
+# Private state: the IP pool an imported subaccount had (kept while ip_pool is unset).
+_ADOPTED_POOL = "adopted_ip_pool"
+_IMPORTED = "imported"
+# Private plan data: this replacement is for a dead send key (the destroy half suspends).
+_REPLACING_DEAD_KEY = "replacing_dead_key"
 
 
 def _parse_id(raw: Any, path: tuple[str, ...] = ("id",)) -> int:
@@ -190,25 +242,115 @@ class Subaccount(Resource):
             )
 
     def modify_plan(self, plan: PlanContext) -> None:
-        sm = plan.planned.get("initial_api_key_secret_manager")
-        if plan.prior is None:
-            if isinstance(sm, dict) and known(plan.config.get("initial_api_key")):
+        planned, config, prior = plan.planned, plan.config, plan.prior
+        sm = planned.get("initial_api_key_secret_manager")
+        key_cfg = config.get("initial_api_key")
+        if prior is None:
+            if isinstance(sm, dict) and known(key_cfg):
                 # Null once in Secret Manager; the key itself only if that write fails.
                 sm["version"] = UNKNOWN
-            elif not plan.config.get("initial_api_key"):
-                plan.planned["initial_api_key_secret"] = None
-                plan.planned["initial_api_key_short_key"] = None
+            elif not key_cfg:
+                planned["initial_api_key_secret"] = None
+                planned["initial_api_key_short_key"] = None
+            planned["initial_api_key_status"] = UNKNOWN if key_cfg else None
+            if config.get("ip_pool") is None:
+                planned["ip_pool"] = None
             return
-        prior_sm = plan.prior.get("initial_api_key_secret_manager") or {}
-        if isinstance(sm, dict):
-            if plan.prior.get("initial_api_key_secret") and not prior_sm.get("version"):
-                # A key the last apply could not write to Secret Manager: write it now.
-                sm["version"] = UNKNOWN
-                plan.planned["initial_api_key_secret"] = UNKNOWN
-            elif sm.get("secret") == prior_sm.get("secret"):
-                sm["version"] = prior_sm.get("version")
-            else:
-                sm["version"] = prior_sm.get("version")  # a new secret name applies to the next key only
+
+        # ip_pool unset: none, or the pool an imported subaccount had (kept, not removed).
+        if config.get("ip_pool") is None:
+            planned["ip_pool"] = plan.private.get(_ADOPTED_POOL) if _ADOPTED_POOL in plan.private else None
+
+        checking = planned.get("check_initial_api_key") is not False
+        status = prior.get("initial_api_key_status")
+        planned["initial_api_key_status"] = status if checking else None
+        prior_sm = prior.get("initial_api_key_secret_manager") or {}
+        if not isinstance(sm, dict):
+            return
+        sm["version"] = prior_sm.get("version")
+        if not known(key_cfg):
+            return
+        if checking and prior.get("check_initial_api_key") is False:
+            # The check was just turned on: the refresh did not check, so check now.
+            status = self._check_key(plan.meta, dict(prior, check_initial_api_key=True))
+            planned["initial_api_key_status"] = status
+            prior = dict(prior, initial_api_key_status=status)
+        if prior.get("initial_api_key_secret") and not prior_sm.get("version"):
+            # A key the last apply could not write to Secret Manager: write it now.
+            sm["version"] = UNKNOWN
+            planned["initial_api_key_secret"] = UNKNOWN
+            plan.diagnostics.warning(
+                "The send key is in Terraform state",
+                "initial_api_key_secret holds the subaccount's key, which belongs in Secret Manager: this apply "
+                "writes it to the secret and removes it from state. Then delete the older copies of the state "
+                "(terraform.tfstate.backup, or your backend's older state versions).",
+                ["initial_api_key_secret"],
+            )
+            return
+        if not isinstance(sm.get("secret"), str):
+            return
+        if checking and status in send_key.DEAD:
+            self._plan_dead_key(plan, sm, prior)
+        elif not prior_sm.get("version") and not prior.get("initial_api_key_secret"):
+            self._plan_adoption(plan, sm, prior)
+        elif prior_sm.get("version") and sm["secret"] != prior_sm.get("secret"):
+            sm["version"] = UNKNOWN  # moved at apply: read from the old secret, written to the new one
+
+    def _plan_dead_key(self, plan: PlanContext, sm: dict[str, Any], prior: dict[str, Any]) -> None:
+        """The recorded key is revoked or gone: adopt a live key the secret's newest version holds
+        (made by hand), or replace the subaccount, the only way to a new key."""
+        prior_version = (prior.get("initial_api_key_secret_manager") or {}).get("version")
+        found = send_key.latest_in(client_of(plan.meta), secrets_of(plan.meta), sm["secret"])
+        if found is not None and found.status == send_key.LIVE and found.version != prior_version:
+            sm["version"] = found.version
+            plan.planned["initial_api_key_status"] = send_key.LIVE
+            plan.diagnostics.warning(
+                "Send key replaced by hand: adopting it",
+                f"The recorded send key ({prior_version}) is {prior.get('initial_api_key_status')}, and the "
+                f"secret's newest version {found.version} holds a key SparkPost accepts: this apply records that "
+                "version, and the SMTP password output names it.",
+                ["initial_api_key_secret_manager"],
+            )
+            return
+        self._plan_replacement(plan, prior, str(prior.get("initial_api_key_status")), prior_version)
+
+    def _plan_replacement(self, plan: PlanContext, prior: dict[str, Any], status: str, version: str | None) -> None:
+        plan.planned["initial_api_key_status"] = UNKNOWN
+        plan.requires_replace.append(("initial_api_key_status",))
+        plan.private[_REPLACING_DEAD_KEY] = True
+        protected = plan.planned.get("deletion_protection") is not False
+        plan.diagnostics.warning(*send_key.plan_warning_replace(
+            prior.get("id"), status, version, str(prior.get("on_destroy") or "terminate"), protected))
+
+    def _plan_adoption(self, plan: PlanContext, sm: dict[str, Any], prior: dict[str, Any]) -> None:
+        """A subaccount with no key in state (imported, or made without one): adopt the key its
+        secret's newest version holds, checked with SparkPost, or say what to do."""
+        secret = sm["secret"]
+        found = send_key.latest_in(client_of(plan.meta), secrets_of(plan.meta), secret)
+        if found is None:
+            plan.diagnostics.error(
+                "Imported subaccount has no send key in its secret",
+                f"Subaccount {prior.get('id')} ({prior.get('name')!r}) has no send key known to Terraform (it was "
+                f"imported, or made without initial_api_key), so the plan adopts the key its secret holds, and "
+                f"{secret} holds none (no such secret, or its newest version is disabled or destroyed). SparkPost "
+                "shows a key only once, and the operator key cannot make one for an existing subaccount. Either:\n"
+                "- the key is in another secret: point the configuration at it (in the managed-smtp module: "
+                "secret_project and secret_id), or add it as a new version of this secret "
+                f"(`gcloud secrets versions add {secret.split('/')[3]} --project={secret.split('/')[1]} --data-file=FILE`); or\n"
+                "- the key is lost: stop adopting this subaccount. Remove its import block (or, if it is already "
+                "in state, run `terraform state rm` on this resource) and apply: a new subaccount of the same "
+                f"name is made with a new key in {secret}. Then suspend or terminate subaccount {prior.get('id')} "
+                "in SparkPost.",
+                ["initial_api_key_secret_manager", "secret"],
+            )
+            return
+        if found.status == send_key.REVOKED:
+            sm["version"] = found.version
+            self._plan_replacement(plan, prior, send_key.REVOKED, found.version)
+            return
+        sm["version"] = found.version
+        plan.planned["initial_api_key_status"] = (
+            send_key.LIVE if plan.planned.get("check_initial_api_key") is not False else None)
 
     def plan_destroy(self, prior: dict[str, Any], diags: Diagnostics) -> None:
         if prior.get("deletion_protection") is not False:
@@ -229,6 +371,7 @@ class Subaccount(Resource):
     # -- apply
 
     def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        ctx.private.clear()  # a new subaccount: nothing adopted, no replacement under way
         client = client_of(ctx)
         key_cfg = config.get("initial_api_key")
         name = planned["name"]
@@ -252,7 +395,10 @@ class Subaccount(Resource):
             id=str(sub_id),
             initial_api_key_secret=key,
             initial_api_key_short_key=created.short_key,
+            initial_api_key_status=send_key.LIVE if key and planned.get("check_initial_api_key") is not False else None,
         )
+        if isinstance(state.get("initial_api_key_secret_manager"), dict):
+            state["initial_api_key_secret_manager"] = dict(state["initial_api_key_secret_manager"], version=None)
         if outcome.rename_failed:
             state["name"] = outcome.marked_name  # what SparkPost holds: the next plan renames it
         if key_cfg and not key:
@@ -263,13 +409,18 @@ class Subaccount(Resource):
                 "Make a new key for it in the SparkPost app (or with sparkpost_api_key) and delete the lost one.",
                 state=self._settle(ctx, sub_id, state),
             )
+        if key and config.get("initial_api_key_secret_manager"):
+            # Before anything else can fail: the key exists nowhere but here.
+            try:
+                state = self._store_new_key(ctx, sub_id, state, config["initial_api_key_secret_manager"])
+            except ResourceError as err:
+                if err.state is not None:  # kept in state: record it whole
+                    err.state = self._settle(ctx, sub_id, err.state)
+                raise
         if planned.get("status") == "suspended":
             with api_errors(f"suspend subaccount {sub_id}", state=state):
                 client.update_subaccount(sub_id, status="suspended")
-        state = self._settle(ctx, sub_id, state)
-        if key and config.get("initial_api_key_secret_manager"):
-            state = self._store_key(ctx, state, config["initial_api_key_secret_manager"])
-        return state
+        return self._settle(ctx, sub_id, state)
 
     @staticmethod
     def _refuse_a_second(ctx: Context, name: str) -> None:
@@ -348,29 +499,64 @@ class Subaccount(Resource):
         state.update(compliance_status=fresh["compliance_status"], deliverability=fresh["deliverability"])
         return state
 
-    def _store_key(self, ctx: Context, state: dict[str, Any], sm_cfg: dict[str, Any]) -> dict[str, Any]:
+    def _store_new_key(self, ctx: Context, sub_id: int, state: dict[str, Any], sm_cfg: dict[str, Any]) -> dict[str, Any]:
+        """Write a just-made key to Secret Manager, retrying. If it cannot be written, terminate
+        the new subaccount so that the key dies with it and never reaches state; only if that
+        fails too, keep the key in state, and fail either way."""
         from ..secrets import SecretManagerError
 
         state = dict(state)
-        key = state.get("initial_api_key_secret")
-        sm_state = dict(state.get("initial_api_key_secret_manager") or sm_cfg)
+        key: str = state["initial_api_key_secret"]  # callers check that state holds it
+        sm_state = dict(sm_cfg)
         try:
-            version = secrets_of(ctx).write(sm_cfg["secret"], key, create=bool(sm_cfg.get("create_secret")))
+            sm_state["version"] = secrets_of(ctx).write_new_key(sm_cfg["secret"], key, create=bool(sm_cfg.get("create_secret")))
         except SecretManagerError as err:
-            # The subaccount is real and the key exists only here: keep it in state (sensitive)
-            # rather than lose it; the next apply retries the write.
+            problem = send_key.terminate_quietly(client_of(ctx), sub_id)
+            if problem is None:
+                raise ResourceError(
+                    "Could not write the new send key to Secret Manager",
+                    f"{send_key.store_failed_detail(sub_id, sm_cfg['secret'], err)}\n\nSo that the key never sits "
+                    f"in Terraform state, subaccount {sub_id} was terminated at once (it never sent anything, and "
+                    "its key died with it): nothing was kept. Fix the problem (the secret's name, IAM permission "
+                    "secretmanager.versions.add, or create_secret = true) and apply again: a new subaccount and "
+                    "key are made.",
+                    send_key.SM_PATH,
+                ) from err
             sm_state["version"] = None
             state["initial_api_key_secret_manager"] = sm_state
-            ctx.diagnostics.warning(
-                "Initial API key kept in state: Secret Manager write failed",
-                f"Subaccount {state['id']} and its initial key were created, but writing the key to "
-                f"{sm_cfg['secret']} failed: {err.message}\n\nThe key is kept in initial_api_key_secret "
-                "(sensitive) so that it is not lost. Fix access to the secret and apply again: the next "
-                "apply writes the key to Secret Manager and removes it from state.",
-                ["initial_api_key_secret_manager"],
-            )
-            return state
-        sm_state["version"] = version
+            raise ResourceError(
+                "Send key kept in Terraform state: Secret Manager write failed",
+                send_key.kept_in_state_detail(
+                    sub_id, sm_cfg["secret"], err,
+                    f"Terminating subaccount {sub_id} so that its key would die with it failed too ({problem})."),
+                send_key.SM_PATH,
+                state=state,
+            ) from err
+        state["initial_api_key_secret_manager"] = sm_state
+        state["initial_api_key_secret"] = None
+        return state
+
+    def _store_key_from_state(self, ctx: Context, state: dict[str, Any], sm_cfg: dict[str, Any]) -> dict[str, Any]:
+        """Move a key that sits in state (an earlier failed write) to Secret Manager."""
+        from ..secrets import SecretManagerError
+
+        state = dict(state)
+        sm_state = dict(sm_cfg)
+        try:
+            sm_state["version"] = secrets_of(ctx).write_new_key(
+                sm_cfg["secret"], state["initial_api_key_secret"], create=bool(sm_cfg.get("create_secret")))
+        except SecretManagerError as err:
+            sm_state["version"] = None
+            state["initial_api_key_secret_manager"] = sm_state
+            raise ResourceError(
+                "Send key still in Terraform state: Secret Manager write failed",
+                f"Writing subaccount {state['id']}'s send key from state to {sm_cfg['secret']} failed, after "
+                f"retries: {err.message}\n\nThe key stays in state (initial_api_key_secret, sensitive) until it "
+                "is written. Fix the problem and apply again; then delete the older copies of the state "
+                "(terraform.tfstate.backup, or your backend's older state versions).",
+                send_key.SM_PATH,
+                state=state,
+            ) from err
         state["initial_api_key_secret_manager"] = sm_state
         state["initial_api_key_secret"] = None
         return state
@@ -387,14 +573,34 @@ class Subaccount(Resource):
         if fresh["status"] == "terminated":
             log.info("subaccount %s is terminated: planning re-creation", sub_id)
             return None
+        if ctx.private.pop(_IMPORTED, False):
+            ctx.private[_ADOPTED_POOL] = fresh["ip_pool"]  # adoption keeps the pool it has
         new = dict(state)
         new.update(fresh)
+        if fresh["ip_pool"] is None and state.get("ip_pool") == "":
+            new["ip_pool"] = ""  # "no pool", as configured
         # Values SparkPost cannot return keep what state had, or their defaults after import.
         if new.get("deletion_protection") is None:
             new["deletion_protection"] = True
         if new.get("on_destroy") is None:
             new["on_destroy"] = "terminate"
+        if new.get("check_initial_api_key") is None:
+            new["check_initial_api_key"] = True
+        new["initial_api_key_status"] = self._check_key(ctx, new)
         return new
+
+    def _check_key(self, ctx: Context | Any, state: dict[str, Any]) -> str | None:
+        """The refresh's check of the send key: one Secret Manager read (unless the key is in
+        state) and one SparkPost request made with the key."""
+        if state.get("check_initial_api_key") is False:
+            return None
+        client = client_of(ctx)
+        if state.get("initial_api_key_secret"):
+            return send_key.key_status(client, state["initial_api_key_secret"])
+        version = (state.get("initial_api_key_secret_manager") or {}).get("version")
+        if not version:
+            return None
+        return send_key.status_of_version(client, secrets_of(ctx), version)
 
     def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)
@@ -413,22 +619,40 @@ class Subaccount(Resource):
             with api_errors(f"update subaccount {sub_id}", state=state):
                 client.update_subaccount(sub_id, **changes)
             state.update(changes)
-            state["ip_pool"] = planned.get("ip_pool")
+        state["ip_pool"] = planned.get("ip_pool")
         sm_cfg = config.get("initial_api_key_secret_manager")
-        if sm_cfg and prior.get("initial_api_key_secret") and not (prior.get("initial_api_key_secret_manager") or {}).get("version"):
-            state = self._store_key(ctx, state, sm_cfg)
-        elif sm_cfg:
-            sm_state = dict(sm_cfg)
-            sm_state["version"] = (prior.get("initial_api_key_secret_manager") or {}).get("version")
-            state["initial_api_key_secret_manager"] = sm_state
-        else:
+        prior_sm = prior.get("initial_api_key_secret_manager") or {}
+        planned_sm = planned.get("initial_api_key_secret_manager") or {}
+        status = planned.get("initial_api_key_status")
+        if not sm_cfg:
             state["initial_api_key_secret_manager"] = None
+        elif prior.get("initial_api_key_secret") and not prior_sm.get("version"):
+            state = self._store_key_from_state(ctx, state, sm_cfg)
+        elif isinstance(planned_sm.get("version"), Unknown) and prior_sm.get("version"):
+            # secret changed: copy the key there; the old version is left as it is
+            version = send_key.move(secrets_of(ctx), prior_sm["version"], sm_cfg["secret"],
+                                    bool(sm_cfg.get("create_secret")))
+            state["initial_api_key_secret_manager"] = dict(sm_cfg, version=version)
+        else:
+            # unchanged, or a version the plan adopted (an import, or a key replaced by hand)
+            planned_version = planned_sm.get("version")
+            state["initial_api_key_secret_manager"] = dict(
+                sm_cfg, version=None if isinstance(planned_version, Unknown) else planned_version)
+        if isinstance(status, Unknown):
+            status = self._check_key(ctx, state)  # the check was just turned on
+        state["initial_api_key_status"] = status
         return state
 
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:
-        if state.get("deletion_protection") is not False:
-            raise ResourceError(*self._protected_message(state))
         mode = state.get("on_destroy") or "terminate"
+        protected = state.get("deletion_protection") is not False
+        replacing = ctx.private.get(_REPLACING_DEAD_KEY) or state.get("initial_api_key_status") in send_key.DEAD
+        if protected and replacing and mode != "abandon":
+            # The plan replaces this subaccount for a new send key (a destroy plan of a protected
+            # subaccount is refused at plan time): suspend it, which can be undone.
+            mode = "suspend"
+        elif protected:
+            raise ResourceError(*self._protected_message(state))
         if mode == "abandon":
             log.info("abandoning subaccount %s: left as it is", state.get("id"))
             return
@@ -443,5 +667,6 @@ class Subaccount(Resource):
             raise
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
+        ctx.private[_IMPORTED] = True  # the read that follows records the pool it has
         return {"id": str(parse_subaccount(import_id))}
 

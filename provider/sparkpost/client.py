@@ -34,9 +34,11 @@ from .errors import (
     BadRequest,
     Cancelled,
     DkimRejected,
+    Forbidden,
     InvalidResponse,
     SparkPostError,
     TransportError,
+    Unauthorized,
     Unprocessable,
     WebhookTestFailed,
     parse_error_response,
@@ -97,7 +99,7 @@ CANCEL_POLL_SECONDS = 0.1
 _SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
-def _redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def _redact_headers(headers: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
     """Headers safe to log: credentials replaced by a marker."""
     return {k: ("[REDACTED]" if k.lower() in _SENSITIVE_HEADERS else v) for k, v in headers.items()}
 
@@ -360,6 +362,7 @@ class SparkPostClient:
         lenient: bool = False,
         idempotent: bool | None = None,
         idempotency_check: Callable[[], Any] | None = None,
+        auth_key: str | None = None,
     ) -> Any:
         method = method.upper()
         if url is None:
@@ -384,7 +387,7 @@ class SparkPostClient:
         def attempt() -> Any:
             return self._attempt(method, url, err_path, headers, query, body,
                                  expect=expect, envelope=envelope, lenient=lenient,
-                                 abandonable=abandonable)
+                                 abandonable=abandonable, auth_key=auth_key)
 
         try:
             return call_with_retries(
@@ -392,11 +395,12 @@ class SparkPostClient:
                 idempotent=idempotent, idempotency_check=idempotency_check,
                 cancel_event=self.cancel_event, rng=self._rng)
         except SparkPostError as err:
-            raise err.redact(self._api_key)
+            raise err.redact(auth_key).redact(self._api_key) if auth_key else err.redact(self._api_key) from err.__cause__
 
     def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
                  query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
-                 envelope: bool, lenient: bool, abandonable: bool = False) -> Any:
+                 envelope: bool, lenient: bool, abandonable: bool = False,
+                 auth_key: str | None = None) -> Any:
         """One HTTP exchange: the parsed result, or a typed error (redacted) raised."""
         if log.isEnabledFor(logging.DEBUG):
             # The key is added by _KeyAuth later; show that the header is sent, never its value.
@@ -406,7 +410,8 @@ class SparkPostClient:
 
         def send() -> requests.Response:
             return self._session.request(method, url, params=query, data=body, headers=headers,
-                                         timeout=self._timeouts, allow_redirects=False)
+                                         timeout=self._timeouts, allow_redirects=False,
+                                         auth=_KeyAuth(auth_key) if auth_key else None)
 
         try:
             resp = self._send_abandonable(send, method, path) if abandonable else send()
@@ -422,11 +427,11 @@ class SparkPostClient:
         text = raw.decode(resp.encoding or "utf-8", errors="replace") if raw else ""
 
         if not 200 <= status < 300:
-            err = parse_error_response(
+            api_err = parse_error_response(
                 status, text, resp.headers.get("Content-Type"), method=method, path=path,
                 reason=resp.reason or None,
                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-            raise err.redact(self._api_key)
+            raise api_err.redact(self._api_key)
         return self._parse_success(status, text, resp.headers.get("Content-Type"), method,
                                    path, expect=expect, envelope=envelope, lenient=lenient)
 
@@ -446,7 +451,7 @@ class SparkPostClient:
         def run() -> None:
             try:
                 box["response"] = send()
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            except BaseException as exc:  # re-raised in the caller's thread
                 box["error"] = exc
             finally:
                 done.set()
@@ -459,7 +464,8 @@ class SparkPostClient:
                                 "answered", method=method, path=path)
         if "error" in box:
             raise box["error"]
-        return box["response"]
+        response: requests.Response = box["response"]
+        return response
 
     def _parse_success(self, status: int, text: str, content_type: str | None, method: str,
                        path: str, *, expect: tuple[type, ...], envelope: bool,
@@ -768,10 +774,23 @@ class SparkPostClient:
     def get_account(self) -> Account:
         return self._one("GET", "/account", Account.parse)
 
-    # -- IP pools (ip-pools.apib; the ip_pools/view|manage grants, primary account only) -----
-    def list_ip_pools(self) -> list[IpPool]:
-        return self._many("/ip-pools", IpPool.parse)
+    def check_key(self, key: str) -> bool:
+        """Whether SparkPost accepts ``key``, another key than the client's (a subaccount's send
+        key): one ``GET /account`` made with it. 401 (revoked, deleted or unknown) is False; 403
+        (a key without the account grant, such as an SMTP-only send key) or 200 is True. 429,
+        5xx and connection faults are retried as for any read."""
+        key = key.strip() if isinstance(key, str) else ""
+        if not key or any(ch.isspace() or ord(ch) < 32 for ch in key):
+            return False  # no SparkPost key looks like this: it could not authenticate
+        try:
+            self._call("GET", "/account", expect=(dict,), auth_key=key)
+        except Unauthorized:
+            return False
+        except Forbidden:
+            return True
+        return True
 
+    # -- IP pools (ip-pools.apib; the ip_pools/view|manage grants, primary account only) -----
     def get_ip_pool(self, pool_id: str) -> IpPool:
         return self._one("GET", f"/ip-pools/{_segment(pool_id, 'IP pool id')}", IpPool.parse)
 

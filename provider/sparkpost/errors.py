@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "SparkPostError",
@@ -79,6 +79,9 @@ def _ensure_period(text: str) -> str:
     if not text or text[-1] in ".!?…":
         return text
     return text + "."
+
+
+_E = TypeVar("_E", bound="SparkPostError")
 
 
 class SparkPostError(Exception):
@@ -182,7 +185,7 @@ class SparkPostError(Exception):
         self.hint = hint if not self.hint else f"{self.hint} {hint}"
         self._refresh()
 
-    def redact(self, secret: str | None) -> "SparkPostError":
+    def redact(self: _E, secret: str | None) -> _E:
         """Scrub ``secret`` (the API key) from every text field, in place.
 
         A proxy page or a buggy endpoint could echo request headers back; the key must never
@@ -468,7 +471,7 @@ def parse_error_response(
                 kind = "Non-JSON"
             ctype = f" ({content_type.split(';')[0].strip()})" if content_type else ""
             message = _ensure_period(phrase)
-            description = f"{kind} response body{ctype}: {excerpt}"
+            description: str | None = f"{kind} response body{ctype}: {excerpt}"
         else:
             message = _ensure_period(phrase)
             description = "Empty response body" if not stripped else None

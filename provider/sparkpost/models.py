@@ -62,27 +62,27 @@ class Fields:
                 f"is {type(value).__name__}, expected {_type_name(kind)}")
         return value
 
-    def str(self, name: str) -> str:
+    def text(self, name: str) -> str:
         value: str = self._get(name, str, True)
         return value
 
-    def opt_str(self, name: str) -> str | None:
+    def opt_text(self, name: str) -> str | None:
         value: str | None = self._get(name, str, False)
         return value
 
-    def int(self, name: str) -> int:
+    def integer(self, name: str) -> int:
         value: int = self._get(name, int, True)
         return value
 
-    def opt_int(self, name: str) -> int | None:
+    def opt_integer(self, name: str) -> int | None:
         value: int | None = self._get(name, int, False)
         return value
 
-    def opt_bool(self, name: str, default: bool = False) -> bool:
+    def flag(self, name: str, default: bool = False) -> bool:
         value: bool | None = self._get(name, bool, False)
         return default if value is None else value
 
-    def str_list(self, name: str, *, required: bool = True) -> list[str]:
+    def texts(self, name: str, *, required: bool = True) -> list[str]:
         """A list of strings (numbers are SparkPost being loose: kept as their text)."""
         items: list[Any] | None = self._get(name, list, required)
         out = []
@@ -119,7 +119,7 @@ class Account:
 
     @classmethod
     def parse(cls, f: Fields) -> "Account":
-        return cls(customer_id=f.opt_int("customer_id"))
+        return cls(customer_id=f.opt_integer("customer_id"))
 
 
 # ---------------------------------------------------------------- subaccounts
@@ -140,12 +140,12 @@ class Subaccount:
     def parse(cls, f: Fields) -> "Subaccount":
         options = f.obj("options")
         return cls(
-            id=f.int("id"),
-            name=f.str("name"),
-            status=f.str("status"),
-            ip_pool=f.opt_str("ip_pool") or None,
-            compliance_status=f.opt_str("compliance_status"),
-            deliverability=options.opt_bool("deliverability") if options else False,
+            id=f.integer("id"),
+            name=f.text("name"),
+            status=f.text("status"),
+            ip_pool=f.opt_text("ip_pool") or None,
+            compliance_status=f.opt_text("compliance_status"),
+            deliverability=options.flag("deliverability") if options else False,
         )
 
 
@@ -160,8 +160,8 @@ class CreatedSubaccount:
 
     @classmethod
     def parse(cls, f: Fields) -> "CreatedSubaccount":
-        return cls(id=f.int("subaccount_id"), key=f.opt_str("key") or None,
-                   short_key=f.opt_str("short_key"), label=f.opt_str("label"))
+        return cls(id=f.integer("subaccount_id"), key=f.opt_text("key") or None,
+                   short_key=f.opt_text("short_key"), label=f.opt_text("label"))
 
 
 @dataclass(frozen=True)
@@ -194,11 +194,11 @@ class ApiKey:
             raise f.where.at("id").invalid(f"is {type(key_id).__name__}, expected a string")
         return cls(
             id=str(key_id) if key_id is not None else None,
-            label=f.opt_str("label"),
-            grants=f.str_list("grants"),
-            valid_ips=f.str_list("valid_ips", required=False),
-            subaccount_id=f.opt_int("subaccount_id"),
-            short_key=f.opt_str("short_key"),
+            label=f.opt_text("label"),
+            grants=f.texts("grants"),
+            valid_ips=f.texts("valid_ips", required=False),
+            subaccount_id=f.opt_integer("subaccount_id"),
+            short_key=f.opt_text("short_key"),
         )
 
 
@@ -218,9 +218,9 @@ class CreatedApiKey:
     @classmethod
     def parse(cls, f: Fields) -> "CreatedApiKey":
         link = f.obj("link")
-        key_id = f.opt_str("id") or (_id_from_href(link.opt_str("href")) if link else None)
-        return cls(id=key_id, key=f.opt_str("key") or None, short_key=f.opt_str("short_key"),
-                   label=f.opt_str("label"))
+        key_id = f.opt_text("id") or (_id_from_href(link.opt_text("href")) if link else None)
+        return cls(id=key_id, key=f.opt_text("key") or None, short_key=f.opt_text("short_key"),
+                   label=f.opt_text("label"))
 
 
 def _id_from_href(href: str | None) -> str | None:
@@ -261,17 +261,8 @@ class DomainStatus:
     def parse(cls, f: Fields | None) -> "DomainStatus":
         if f is None:
             return cls()
-        return cls(f.opt_bool("ownership_verified"),
-                   *(f.opt_str(name) for name in STATUS_TEXT_FIELDS))
-
-    @property
-    def dkim_valid(self) -> bool:
-        return self.dkim_status == "valid"
-
-    @property
-    def bounce_ready(self) -> bool:
-        """SparkPost lets a domain be the default bounce domain once its CNAME (or MX) is valid."""
-        return self.cname_status == "valid" or self.mx_status == "valid"
+        return cls(f.flag("ownership_verified"),
+                   *(f.opt_text(name) for name in STATUS_TEXT_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -286,10 +277,10 @@ class Dkim:
     def parse(cls, f: Fields | None) -> "Dkim | None":
         if f is None:
             return None
-        selector, public = f.opt_str("selector"), f.opt_str("public")
+        selector, public = f.opt_text("selector"), f.opt_text("public")
         if not selector or not public:
             return None
-        return cls(selector, public, f.opt_str("signing_domain") or None)
+        return cls(selector, public, f.opt_text("signing_domain") or None)
 
 
 @dataclass(frozen=True)
@@ -319,11 +310,11 @@ class SendingDomain:
     @classmethod
     def parse(cls, f: Fields) -> "SendingDomain":
         return cls(
-            domain=f.opt_str("domain"),
-            subaccount_id=f.opt_int("subaccount_id"),
-            tracking_domain=f.opt_str("tracking_domain") or None,
-            shared_with_subaccounts=f.opt_bool("shared_with_subaccounts"),
-            is_default_bounce_domain=f.opt_bool("is_default_bounce_domain"),
+            domain=f.opt_text("domain"),
+            subaccount_id=f.opt_integer("subaccount_id"),
+            tracking_domain=f.opt_text("tracking_domain") or None,
+            shared_with_subaccounts=f.flag("shared_with_subaccounts"),
+            is_default_bounce_domain=f.flag("is_default_bounce_domain"),
             dkim=Dkim.parse(f.obj("dkim")),
             status=DomainStatus.parse(f.obj("status")),
         )
@@ -362,9 +353,9 @@ class SendingIp:
 
     @classmethod
     def parse(cls, f: Fields) -> "SendingIp":
-        return cls(external_ip=f.str("external_ip"), hostname=f.opt_str("hostname"),
-                   auto_warmup_enabled=f.opt_bool("auto_warmup_enabled"),
-                   auto_warmup_stage=f.opt_int("auto_warmup_stage"))
+        return cls(external_ip=f.text("external_ip"), hostname=f.opt_text("hostname"),
+                   auto_warmup_enabled=f.flag("auto_warmup_enabled"),
+                   auto_warmup_stage=f.opt_integer("auto_warmup_stage"))
 
 
 @dataclass(frozen=True)
@@ -381,10 +372,10 @@ class IpPool:
     @classmethod
     def parse(cls, f: Fields) -> "IpPool":
         ips = f.raw("ips")
-        return cls(id=f.str("id"), name=f.opt_str("name"),
-                   signing_domain=f.opt_str("signing_domain") or None,
-                   fbl_signing_domain=f.opt_str("fbl_signing_domain") or None,
-                   auto_warmup_overflow_pool=f.opt_str("auto_warmup_overflow_pool") or None,
+        return cls(id=f.text("id"), name=f.opt_text("name"),
+                   signing_domain=f.opt_text("signing_domain") or None,
+                   fbl_signing_domain=f.opt_text("fbl_signing_domain") or None,
+                   auto_warmup_overflow_pool=f.opt_text("auto_warmup_overflow_pool") or None,
                    ips=[] if ips is None else parse_list(ips, f.where.at("ips"), SendingIp.parse))
 
 
@@ -428,17 +419,17 @@ class Webhook:
         details = f.obj("auth_request_details")
         body = details.obj("body") if details else None
         return cls(
-            id=f.opt_str("id"),
-            name=f.str("name"),
-            target=f.str("target"),
-            events=f.str_list("events"),
-            active=f.opt_bool("active", True),
+            id=f.opt_text("id"),
+            name=f.text("name"),
+            target=f.text("target"),
+            events=f.texts("events"),
+            active=f.flag("active", True),
             custom_headers={k: str(v) for k, v in (headers._obj if headers else {}).items()},
-            exception_subaccounts=f.str_list("exception_subaccounts", required=False),
-            auth_type=f.opt_str("auth_type") or "none",
-            auth_username=creds.opt_str("username") if creds else None,
-            auth_token_url=details.opt_str("url") if details else None,
-            auth_client_id=body.opt_str("client_id") if body else None,
+            exception_subaccounts=f.texts("exception_subaccounts", required=False),
+            auth_type=f.opt_text("auth_type") or "none",
+            auth_username=creds.opt_text("username") if creds else None,
+            auth_token_url=details.opt_text("url") if details else None,
+            auth_client_id=body.opt_text("client_id") if body else None,
         )
 
 
@@ -448,4 +439,4 @@ class CreatedWebhook:
 
     @classmethod
     def parse(cls, f: Fields) -> "CreatedWebhook":
-        return cls(id=f.str("id"))
+        return cls(id=f.text("id"))

@@ -34,7 +34,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timezone
 from typing import Any, Callable, TypeVar
 
 from .errors import (

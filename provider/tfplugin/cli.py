@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Callable
+import threading
+from typing import TYPE_CHECKING, Callable
 
 from .resource import Provider
+
+if TYPE_CHECKING:
+    from .server import ProviderServicer
 
 USAGE = """usage: {prog} [--debug | --version | --help]
 
@@ -43,7 +47,7 @@ def run(load_provider: Callable[[], type[Provider]], *, source_address: str, ver
 
     logs.setup(prog)
 
-    def make_servicer(cancelled):  # type: ignore[no-untyped-def]
+    def make_servicer(cancelled: threading.Event) -> "ProviderServicer":
         from .server import ProviderServicer
 
         return ProviderServicer(load_provider()(), cancelled)

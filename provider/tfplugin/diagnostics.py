@@ -74,19 +74,6 @@ def path_to_proto(path: Path, pb: Any) -> Any:
     return pb.AttributePath(steps=steps)
 
 
-def path_from_proto(msg: Any) -> Path:
-    out: list[PathStep] = []
-    for step in msg.steps:
-        which = step.WhichOneof("selector")
-        if which == "attribute_name":
-            out.append(step.attribute_name)
-        elif which == "element_key_string":
-            out.append(Key(step.element_key_string))
-        else:
-            out.append(step.element_key_int)
-    return tuple(out)
-
-
 def to_proto(diags: Iterable[Diagnostic], pb: Any) -> list[Any]:
     """Every diagnostic leaves through here, so this is where secrets are scrubbed."""
     from .redact import scrub

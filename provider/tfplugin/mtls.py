@@ -23,6 +23,7 @@ threads wait in ``select`` outside it.
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import socket
@@ -123,7 +124,7 @@ def gate_interceptor(gate: PeerGate) -> Any:
 
         return guarded
 
-    class Gate(grpc.ServerInterceptor):  # type: ignore[misc]
+    class Gate(grpc.ServerInterceptor):  # type: ignore[misc]  # grpc has no type stubs: its classes are Any
         def intercept_service(self, continuation: Any, details: Any) -> Any:
             handler = continuation(details)
             if handler is None:
@@ -198,7 +199,7 @@ def _splice(tls: ssl.SSLSocket, plain: socket.socket) -> None:
                 try:
                     return fn()
                 except ssl.SSLWantReadError:
-                    want = ([tls], [])
+                    want: tuple[list[Any], list[Any]] = ([tls], [])
                 except ssl.SSLWantWriteError:
                     want = ([], [tls])
             select.select(want[0], want[1], [], 1.0)
@@ -225,7 +226,7 @@ def _splice(tls: ssl.SSLSocket, plain: socket.socket) -> None:
                     return
                 view = memoryview(data)
                 while view:
-                    view = view[tls_call(lambda: tls.send(view)):]
+                    view = view[tls_call(functools.partial(tls.send, view)):]
         except OSError:
             return
         finally:

@@ -148,7 +148,7 @@ def finalize_applied(schema: Schema, state: dict[str, Any]) -> dict[str, Any]:
             return [clean(v) for v in value]
         return value
 
-    out = clean(state)
+    out: dict[str, Any] = clean(state)
     _null_write_only(schema.block, out)
     return out
 

@@ -161,7 +161,7 @@ class Schema:
 
 
 def _kind(pb: Any) -> int:
-    return pb.StringKind.MARKDOWN
+    return int(pb.StringKind.MARKDOWN)
 
 
 def _attr_to_proto(a: Attribute, pb: Any) -> Any:

@@ -211,7 +211,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         self.meta: Any = None
         self.resources: dict[str, Resource] = {r.type_name: r() for r in provider.resources}
         self.data_sources: dict[str, DataSource] = {d.type_name: d() for d in provider.data_sources}
-        self._schema_response: Any = None
+        self._schema_response: pb.GetProviderSchema.Response | None = None
         self._lock = threading.Lock()
 
     # -- helpers
@@ -273,7 +273,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                 config = _decode(raw, target.schema.cty_type)
                 register_sensitive(target.schema, config)
                 _check(target, config, diags)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a diagnostic
+        except Exception as exc:  # every failure becomes a diagnostic
             _exception_diag(diags, f"validating {what}", exc)
         return self._diags(diags)
 
@@ -282,11 +282,15 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         return pb.ValidateProviderConfig.Response(diagnostics=diags)
 
     def ValidateResourceConfig(self, request: pb.ValidateResourceConfig.Request, context: grpc.ServicerContext) -> pb.ValidateResourceConfig.Response:
-        find = lambda d: self._resource(request.type_name, d)  # noqa: E731
+        def find(d: Diagnostics) -> Resource | None:
+            return self._resource(request.type_name, d)
+
         return pb.ValidateResourceConfig.Response(diagnostics=self._validate(find, request.config, request.type_name))
 
     def ValidateDataResourceConfig(self, request: pb.ValidateDataResourceConfig.Request, context: grpc.ServicerContext) -> pb.ValidateDataResourceConfig.Response:
-        find = lambda d: self._data_source(request.type_name, d)  # noqa: E731
+        def find(d: Diagnostics) -> DataSource | None:
+            return self._data_source(request.type_name, d)
+
         diags = self._validate(find, request.config, f"data source {request.type_name}")
         return pb.ValidateDataResourceConfig.Response(diagnostics=diags)
 
@@ -297,7 +301,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             register_sensitive(self.provider.schema, config)
             if _check(self.provider, config, diags):
                 self.meta = self.provider.configure(config, diags, self.cancelled)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, "configuring the provider", exc)
         return pb.ConfigureProvider.Response(diagnostics=self._diags(diags))
 
@@ -319,7 +323,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                         register_sensitive(r.schema, new_state)
                     response.new_state.CopyFrom(_encode(new_state, r.schema.cty_type))
                     response.private = _private_out(ctx.private)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, f"reading {request.type_name}", exc)
         response.diagnostics.extend(self._diags(diags))
         return response
@@ -348,7 +352,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                     response.planned_state.CopyFrom(_encode(pctx.planned, ty))
                     response.requires_replace.extend(diag_mod.path_to_proto(p, pb) for p in pctx.requires_replace)
                 response.planned_private = _private_out(private)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, f"planning {request.type_name}", exc)
         response.diagnostics.extend(self._diags(diags))
         return response
@@ -391,7 +395,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                 register_sensitive(r.schema, partial)
                 response.new_state.CopyFrom(_encode(partial, ty))
             _exception_diag(diags, f"applying {request.type_name}", exc)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, f"applying {request.type_name}", exc)
         response.diagnostics.extend(self._diags(diags))
         return response
@@ -413,7 +417,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                             private=_private_out(ctx.private),
                         )
                     )
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, f"importing {request.type_name} {request.id!r}", exc)
         response.diagnostics.extend(self._diags(diags))
         return response
@@ -447,7 +451,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                         state = values.conform(raw, ty, lenient=True)
                         register_sensitive(r.schema, state)
                         response.upgraded_state.CopyFrom(_encode(state, ty))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, f"upgrading the state of {request.type_name}", exc)
         response.diagnostics.extend(self._diags(diags))
         return response
@@ -469,7 +473,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                     state = values.conform(moved, r.schema.cty_type, lenient=True)
                     response.target_state.CopyFrom(_encode(state, r.schema.cty_type))
                     response.target_private = request.source_private
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, f"moving state to {request.target_type_name}", exc)
         response.diagnostics.extend(self._diags(diags))
         return response
@@ -490,7 +494,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
                     state = plan.finalize_applied(d.schema, state)
                     register_sensitive(d.schema, state)
                     response.state.CopyFrom(_encode(state, d.schema.cty_type))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _exception_diag(diags, f"reading data source {request.type_name}", exc)
         response.diagnostics.extend(self._diags(diags))
         return response

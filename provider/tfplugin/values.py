@@ -93,7 +93,7 @@ def _number(raw: Any) -> int | float | Decimal:
     if isinstance(raw, str):  # big numbers travel as their decimal text
         try:
             d = Decimal(raw)
-        except Exception as exc:  # noqa: BLE001 - any parse failure is the same error
+        except Exception as exc:  # any parse failure is the same error
             raise TypeMismatch(f"invalid number {raw!r}") from exc
         return int(d) if d == d.to_integral_value() else d
     raise TypeMismatch(f"expected a number, got {type(raw).__name__}")
@@ -137,7 +137,7 @@ def _conform(raw: Any, ty: CtyType, *, from_json: bool, lenient: bool = False) -
         if kind == "tuple":
             if not isinstance(raw, list) or len(raw) != len(ty[1]):
                 raise TypeMismatch("tuple length does not match its type")
-            return [_conform(v, t, from_json=from_json, lenient=lenient) for v, t in zip(raw, ty[1])]
+            return [_conform(v, t, from_json=from_json, lenient=lenient) for v, t in zip(raw, ty[1], strict=True)]
         if kind == "object":
             if not isinstance(raw, dict):
                 raise TypeMismatch(f"expected an object, got {type(raw).__name__}")
@@ -206,7 +206,9 @@ def _prepare(value: Any, ty: CtyType) -> Any:
     if kind == "map":
         return {k: _prepare(v, ty[1]) for k, v in value.items()}
     if kind == "tuple":
-        return [_prepare(v, t) for v, t in zip(value, ty[1])]
+        if len(value) != len(ty[1]):
+            raise TypeMismatch("tuple length does not match its type")
+        return [_prepare(v, t) for v, t in zip(value, ty[1], strict=True)]
     if kind == "object":
         if not isinstance(value, dict):
             raise TypeMismatch(f"expected an object, got {type(value).__name__}")
@@ -215,7 +217,8 @@ def _prepare(value: Any, ty: CtyType) -> Any:
 
 
 def encode_msgpack(value: Any, ty: CtyType) -> bytes:
-    return msgpack.packb(_prepare(value, ty), use_bin_type=True)
+    packed: bytes = msgpack.packb(_prepare(value, ty), use_bin_type=True)
+    return packed
 
 
 # ---------------------------------------------------------------- comparison helpers
@@ -227,7 +230,9 @@ def same_set(a: list[Any] | None, b: list[Any] | None) -> bool:
         return a is b
     if len(a) != len(b):
         return False
-    key = lambda v: json.dumps(v, sort_keys=True, default=repr)  # noqa: E731
+    def key(v: Any) -> str:
+        return json.dumps(v, sort_keys=True, default=repr)
+
     return sorted(map(key, a)) == sorted(map(key, b))
 
 
@@ -250,11 +255,11 @@ def equal(a: Any, b: Any, ty: CtyType) -> bool:
                     return False
             return True
         if kind == "list":
-            return len(a) == len(b) and all(equal(x, y, ty[1]) for x, y in zip(a, b))
+            return len(a) == len(b) and all(equal(x, y, ty[1]) for x, y in zip(a, b, strict=True))
         if kind == "tuple":
-            return len(a) == len(b) and all(equal(x, y, t) for x, y, t in zip(a, b, ty[1]))
+            return len(a) == len(b) and all(equal(x, y, t) for x, y, t in zip(a, b, ty[1], strict=True))
         if kind == "map":
             return a.keys() == b.keys() and all(equal(a[k], b[k], ty[1]) for k in a)
         if kind == "object":
             return all(equal(a.get(k), b.get(k), t) for k, t in ty[1].items())
-    return a == b
+    return bool(a == b)

@@ -6,16 +6,13 @@ on stderr: never a traceback, never a wrong verdict, never the API key."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sparkpost"))
-from sparkpost_stub import API_KEY, Reply, Stub, _make_handler, ok  # noqa: E402
-
-from provider.commands import data_privacy, smtp_check  # noqa: E402
+from provider.commands import data_privacy, smtp_check
+from tests.sparkpost.sparkpost_stub import API_KEY, Reply, Stub, _make_handler, ok
 
 METRICS = "/api/v1/metrics/deliverability/subaccount"
 SUBS = "/api/v1/subaccounts"

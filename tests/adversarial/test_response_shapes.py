@@ -105,7 +105,7 @@ class ShapeServer:
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:  # http.server's name
                 path = self.path.split("?")[0].removeprefix("/api/v1")
                 if path in server.routes:
                     self._send(200, {"results": server.routes[path]})

@@ -45,10 +45,10 @@ class Pem:
     cert: bytes
 
 
-def make_cert(curve: ec.EllipticCurve = ec.SECP521R1(), *, cn: str = "localhost", days: float = 1, ca: bool = True,
+def make_cert(curve: ec.EllipticCurve | None = None, *, cn: str = "localhost", days: float = 1, ca: bool = True,
               signer: Pem | None = None) -> Pem:
     """A certificate shaped like go-plugin's client certificate (P-521, ECDSA-SHA512, CA, both EKUs)."""
-    key = ec.generate_private_key(curve)
+    key = ec.generate_private_key(curve or ec.SECP521R1())
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "HashiCorp"), x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     issuer_key: Any = key
     issuer_name = name
@@ -92,10 +92,10 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
     env.update(PYTHONPATH=str(ROOT), TMPDIR=str(tmp), PLUGIN_CLIENT_CERT=client.cert.decode(), PLUGIN_PROTOCOL_VERSIONS="6",
                **{handshake.COOKIE_KEY: handshake.COOKIE_VALUE})
-    proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.testprovider"], cwd=ROOT, env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "tests.support.testprovider"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
-        line = proc.stdout.readline().strip()  # type: ignore[union-attr]
+        line = proc.stdout.readline().strip()
         fields = line.split("|")
         assert len(fields) == 6, f"no AutoMTLS handshake line: {line!r}"
         der = base64.b64decode(fields[5] + "=" * (-len(fields[5]) % 4))

@@ -31,7 +31,7 @@ def _traffic(emu: Emulator, sid: int, sent: int, bounce: int = 0, hard: int = 0,
                      count_block_bounce=block, count_spam_complaint=spam)
 
 
-def _json(proc) -> dict:  # type: ignore[no-untyped-def]
+def _json(proc) -> dict:
     return json.loads(proc.stdout)
 
 

@@ -36,7 +36,7 @@ def tf(make_tf: Callable[..., Terraform]) -> Terraform:
 
 
 @pytest.fixture
-def sp(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def sp(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest):
     """The emulator (with our users' operator key), the Secret Manager fake, and a Terraform
     whose provider reaches them through SPARKPOST_* and SECRETMANAGER_EMULATOR_HOST.
 
@@ -46,11 +46,11 @@ def sp(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest):  # ty
 
 
 @pytest.fixture
-def sp_eu(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def sp_eu(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest):
     yield from _world(make_tf, "eu", request)
 
 
-def _world(make_tf: Callable[..., Terraform], region: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def _world(make_tf: Callable[..., Terraform], region: str, request: pytest.FixtureRequest):
     """A SparkPost world whose every terraform command logs at TRACE; when the test is done,
     the secret-leak scan reads everything the test left and fails the test on any leak."""
     from .leak_scan import scan

@@ -44,7 +44,7 @@ def install_providers(plugins_dir: Path) -> None:
     script = str(ROOT / "scripts" / "install_provider.py")
     subprocess.run([py, script, "--plugins-dir", str(plugins_dir), "--quiet"], check=True, cwd=ROOT)
     subprocess.run(
-        [py, script, "--plugins-dir", str(plugins_dir), "--module", "tests.e2e.testprovider", "--type", "tftest",
+        [py, script, "--plugins-dir", str(plugins_dir), "--module", "tests.support.testprovider", "--type", "tftest",
          "--version", "0.0.1", "--pythonpath", str(ROOT), "--quiet"],
         check=True,
         cwd=ROOT,

@@ -13,7 +13,6 @@ value sensitive; those values are removed before scanning.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Iterator
 
 MIN_SECRET_LEN = 16

@@ -33,7 +33,7 @@ def hostile_server() -> Iterator[dict[str, Any]]:
     state: dict[str, Any] = {"mode": "not-json"}
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             status, ctype, body = HOSTILE[state["mode"]]
             self.send_response(status)
             self.send_header("Content-Type", ctype)

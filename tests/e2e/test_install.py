@@ -16,7 +16,7 @@ CONFIG = ('terraform {\n  required_providers {\n    tftest = { source = "sourceg
 
 
 def install(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "install_provider.py"), "--module", "tests.e2e.testprovider",
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "install_provider.py"), "--module", "tests.support.testprovider",
                     "--type", "tftest", "--version", "0.0.1", "--pythonpath", str(ROOT), "--quiet", *args],
                    check=True, cwd=ROOT)
 

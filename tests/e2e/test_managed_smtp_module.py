@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from .harness import ROOT, changes
+from .harness import ROOT
 from .sparkpost_world import SparkPostWorld
 
 

@@ -11,7 +11,6 @@ and builds.
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import http.client
@@ -42,7 +41,7 @@ from .harness import ROOT, Terraform
 from .sparkpost_world import OPERATOR_GRANTS, PROVIDER_BLOCK
 
 RELEASE = ROOT / "scripts" / "release.py"
-VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "provider" / "version.py").read_text()).group(1)  # type: ignore[union-attr]
+VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "provider" / "version.py").read_text()).group(1)
 NAME = "terraform-provider-sparkpost"
 PLATFORM = "linux_amd64"
 ZIP = f"{NAME}_{VERSION}_{PLATFORM}.zip"
@@ -57,9 +56,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def run(argv: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(argv, capture_output=True, text=True, **kw)  # type: ignore[call-overload]
+    proc = subprocess.run(argv, capture_output=True, text=True, **kw)
     assert proc.returncode == 0, f"{argv[:3]} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    return proc  # type: ignore[no-any-return]
+    return proc
 
 
 # ---------------------------------------------------------------- the build, once per session
@@ -115,7 +114,7 @@ def gpg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, s
     made = gpg(home, "--gen-key", data=params)
     assert made.returncode == 0, made.stderr.decode()
     listed = gpg(home, "--with-colons", "--list-secret-keys").stdout.decode()
-    key_id = re.search(r"^fpr:+([0-9A-F]{40}):", listed, re.M).group(1)  # type: ignore[union-attr]
+    key_id = re.search(r"^fpr:+([0-9A-F]{40}):", listed, re.M).group(1)
     yield home, key_id
     subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(home)), capture_output=True)
 
@@ -191,7 +190,7 @@ class MirrorServer:
 
         class Handler(http.server.SimpleHTTPRequestHandler):
             def __init__(self, *a: object, **kw: object) -> None:
-                super().__init__(*a, directory=str(root), **kw)  # type: ignore[arg-type]
+                super().__init__(*a, directory=str(root), **kw)
 
             def guess_type(self, path: str | os.PathLike[str]) -> str:
                 # The registry's documents have no extension (.../versions, .../download/linux/amd64):
@@ -297,7 +296,7 @@ def world(tmp_path: Path, terraform_bin: str, release: Release) -> Iterator[tupl
 def lock_hashes(lock_text: str, source: str = "registry.terraform.io/sourcegraph/sparkpost") -> tuple[str, list[str]]:
     block = re.search(rf'provider "{re.escape(source)}" \{{(.*?)\n\}}', lock_text, re.S)
     assert block, lock_text
-    version = re.search(r'version\s*=\s*"([^"]+)"', block.group(1)).group(1)  # type: ignore[union-attr]
+    version = re.search(r'version\s*=\s*"([^"]+)"', block.group(1)).group(1)
     return version, re.findall(r'"((?:h1|zh):[^"]+)"', block.group(1))
 
 
@@ -345,6 +344,19 @@ def test_no_library_path_of_the_build_machine(built_zip: Path, tmp_path: Path) -
     assert not outside, outside[:5]
 
 
+def test_the_frozen_provider_runs_with_an_empty_environment(built_zip: Path, tmp_path: Path) -> None:
+    """No PATH, no HOME, nothing: the executable needs only its own folder."""
+    with zipfile.ZipFile(built_zip) as zf:
+        for info in zf.infolist():
+            Path(zf.extract(info, tmp_path)).chmod((info.external_attr >> 16) & 0o777)
+    exe = str(tmp_path / EXE)
+    version = subprocess.run([exe, "--version"], env={}, cwd="/", capture_output=True, text=True, timeout=60)
+    assert (version.returncode, version.stdout.strip()) == (0, f"{NAME} {VERSION}"), version.stderr
+    by_hand = subprocess.run([exe], env={}, cwd="/", capture_output=True, text=True, timeout=60)
+    assert by_hand.returncode == 1 and "not a program to run by hand" in by_hand.stderr
+    assert "Traceback" not in by_hand.stderr
+
+
 def test_checksums_signature_and_manifest(release: Release) -> None:
     sums = release.out / f"{NAME}_{VERSION}_SHA256SUMS"
     lines = sums.read_text().splitlines()
@@ -382,6 +394,33 @@ def test_signing_from_an_armoured_key_in_the_environment(tmp_path: Path, built_z
     assert gpg(home, "--verify", str(sig), str(sig.with_suffix(""))).returncode == 0
 
 
+def test_signing_with_a_passphrase_protected_key(tmp_path: Path, built_zip: Path) -> None:
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    passphrase = secrets.token_hex(8)
+    params = (f"Key-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\nName-Real: Protected\nPassphrase: {passphrase}\n"
+              "Expire-Date: 1d\n%commit\n").encode()
+    try:
+        assert gpg(home, "--pinentry-mode", "loopback", "--gen-key", data=params).returncode == 0
+        armoured = gpg(home, "--pinentry-mode", "loopback", "--passphrase", passphrase, "--armor",
+                       "--export-secret-keys").stdout.decode()
+        assert "PRIVATE KEY BLOCK" in armoured
+        out = tmp_path / "out"
+        out.mkdir()
+        shutil.copyfile(built_zip, out / ZIP)
+        # Without the passphrase: a clear failure, never a prompt (no terminal on a runner).
+        without = subprocess.run([sys.executable, str(RELEASE), "assemble", "--out", str(out)], cwd=ROOT,
+                                 env={**os.environ, "GPG_PRIVATE_KEY": armoured}, capture_output=True, text=True,
+                                 stdin=subprocess.DEVNULL, timeout=120)
+        assert without.returncode != 0 and "could not sign" in without.stderr
+        done = assemble(out, built_zip, {"GPG_PRIVATE_KEY": armoured, "GPG_PASSPHRASE": passphrase})
+        sig = out / f"{NAME}_{VERSION}_SHA256SUMS.sig"
+        assert sig.exists() and passphrase not in done.stdout + done.stderr
+        assert gpg(home, "--verify", str(sig), str(sig.with_suffix(""))).returncode == 0
+    finally:
+        subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=str(home)), capture_output=True)
+
+
 def test_without_a_key_the_release_says_it_is_unsigned(tmp_path: Path, built_zip: Path) -> None:
     done = assemble(tmp_path / "out", built_zip, {})
     assert "NOT signed" in done.stderr and "GPG_PRIVATE_KEY" in done.stderr
@@ -408,7 +447,7 @@ def test_mirror_index_keeps_the_versions_already_published(tmp_path: Path, built
     assert json.loads(index.read_text()) == {"versions": {"0.0.9": {}, VERSION: {}}}
 
 
-def test_terraform_installs_the_release_from_an_https_network_mirror_and_applies(world, release: Release) -> None:  # type: ignore[no-untyped-def]
+def test_terraform_installs_the_release_from_an_https_network_mirror_and_applies(world, release: Release) -> None:
     tf, server, emulator, fake, _ = world
     secret = "projects/cloud-inst-1/secrets/SPARKPOST_SMTP_KEY"
     tf.write(PROVIDER_BLOCK, "versions.tf")
@@ -449,11 +488,11 @@ resource "sparkpost_subaccount" "s" {{
     assert any(p.startswith("/sparkpost/api/v1/subaccounts") for p in server.paths)  # over HTTPS
     [version_info] = fake.versions(secret)
     assert re.fullmatch(r"[0-9a-f]{40}", version_info.text or "")
-    result, plan = tf.plan()
+    result, _ = tf.plan()
     assert result.returncode == 0, result.stdout  # no changes
 
 
-def test_providers_lock_records_the_h1_hash_of_each_platform_asked(world, release: Release) -> None:  # type: ignore[no-untyped-def]
+def test_providers_lock_records_the_h1_hash_of_each_platform_asked(world, release: Release) -> None:
     tf, server, *_ = world
     tf.write(PROVIDER_BLOCK, "versions.tf")
     tf.run("providers", "lock", f"-net-mirror={server.url}/", f"-platform={PLATFORM}")
@@ -465,7 +504,7 @@ def test_providers_lock_records_the_h1_hash_of_each_platform_asked(world, releas
     assert hashes == [h for h in announced if h.startswith("h1:")]
 
 
-def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: Path) -> None:
     """Under strace, a whole plan and apply: no file of the checkout, of its virtualenv or of any
     Python installation is opened, stat'ed or executed by the provider or its children."""
     strace = shutil.which("strace")

@@ -34,7 +34,7 @@ def run_all(fns: list[Callable[[], Any]]) -> list[Any]:
     def run(i: int) -> None:
         try:
             results[i] = fns[i]()
-        except BaseException as exc:  # noqa: BLE001 - reported by the caller
+        except BaseException as exc:  # reported by the caller
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(fns))]

@@ -237,7 +237,7 @@ def test_api_key_from_secret_manager(sp: SparkPostWorld) -> None:
     assert "MISSING" in err["detail"]
 
 
-def test_secret_manager_failure_keeps_the_key_and_next_apply_stores_it(sp: SparkPostWorld) -> None:
+def test_secret_manager_failure_terminates_the_new_subaccount_and_apply_again_works(sp: SparkPostWorld) -> None:
     sp.write(f'''
 resource "sparkpost_subaccount" "s" {{
   name = "soylent"
@@ -251,23 +251,23 @@ resource "sparkpost_subaccount" "s" {{
     sp.secret_manager.create_secret(SECRET)
     sp.secret_manager.fail_next("AddSecretVersion", grpc.StatusCode.PERMISSION_DENIED, count=10)
     sp.tf.init()
-    result = sp.tf.apply()
-    assert "Secret Manager write failed" in result.stdout
-    assert "secretmanager.versions.add" in result.stdout
-    values = sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]
-    key = values["initial_api_key_secret"]
-    assert re.fullmatch(r"[0-9a-f]{40}", key)  # nothing lost
-    assert values["initial_api_key_secret_manager"]["version"] is None
-    assert key not in result.stdout + result.stderr
+    result = sp.tf.apply(check=False)
+    assert result.returncode == 1  # never exit 0 while the key is anywhere but Secret Manager
+    out = " ".join(result.stdout.split() + result.stderr.split())
+    assert "Could not write the new send key to Secret Manager" in out
+    assert "secretmanager.versions.add" in out and "was terminated" in out
+    assert "sparkpost_subaccount.s" not in sp.tf.state_resources()  # no key in state
+    [made] = sp.emulator.dump_state()["subaccounts"]
+    assert made["status"] == "terminated"
 
     sp.secret_manager.clear_failures()
     _, plan = sp.tf.plan()
-    assert changes(plan) == {"sparkpost_subaccount.s": ["update"]}
+    assert changes(plan) == {"sparkpost_subaccount.s": ["create"]}
     sp.tf.apply()
     values = sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]
     assert values["initial_api_key_secret"] is None
     assert values["initial_api_key_secret_manager"]["version"].startswith(SECRET + "/versions/")
-    assert [v.text for v in sp.secret_manager.versions(SECRET)] == [key]
+    assert values["initial_api_key_status"] == "live"
     assert sp.tf.plan()[0].returncode == 0
 
 

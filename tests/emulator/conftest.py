@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from emu_helpers import ADMIN_GRANTS, ADMIN_KEY, OPERATOR_GRANTS, OPERATOR_KEY, Api
+from tests.emulator.emu_helpers import ADMIN_GRANTS, ADMIN_KEY, OPERATOR_GRANTS, OPERATOR_KEY, Api
 from provider.emulator.sparkpost import Emulator
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from emu_helpers import ADMIN_KEY, Api, make_subaccount
+from tests.emulator.emu_helpers import ADMIN_KEY, Api, make_subaccount
 
 
 def _create(api: Api, body, **kw):

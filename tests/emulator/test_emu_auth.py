@@ -7,7 +7,7 @@ import base64
 import pytest
 import requests
 
-from emu_helpers import OPERATOR_KEY, Api, make_subaccount
+from tests.emulator.emu_helpers import OPERATOR_KEY, Api, make_subaccount
 
 FORBIDDEN = {"errors": [{"message": "Forbidden."}]}
 

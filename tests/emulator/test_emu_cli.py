@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from emu_helpers import OPERATOR_GRANTS, OPERATOR_KEY, Api
+from tests.emulator.emu_helpers import OPERATOR_GRANTS, OPERATOR_KEY, Api
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPT = pathlib.Path(sys.executable).parent / "sparkpost-emulator"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from emu_helpers import Api, make_subaccount
+from tests.emulator.emu_helpers import Api, make_subaccount
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

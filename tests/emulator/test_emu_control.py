@@ -7,7 +7,7 @@ import re
 
 import requests
 
-from emu_helpers import ADMIN_KEY, OPERATOR_KEY, Api, make_subaccount
+from tests.emulator.emu_helpers import ADMIN_KEY, OPERATOR_KEY, Api, make_subaccount
 
 
 def _ctl(emu, method, path, body=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emu_helpers import Api, make_subaccount
+from tests.emulator.emu_helpers import Api, make_subaccount
 from provider.emulator.sparkpost import Emulator
 
 DP_KEY = "dd" * 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from emu_helpers import OPERATOR_KEY, Api, make_subaccount
+from tests.emulator.emu_helpers import OPERATOR_KEY, Api, make_subaccount
 
 
 def _raw(emu, method, path, data=None, content_type=None):

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from emu_helpers import OPERATOR_KEY, make_subaccount
+from tests.emulator.emu_helpers import OPERATOR_KEY, make_subaccount
 
 
 def _faults(emu, method="PUT", body=None):

@@ -9,9 +9,9 @@ import json
 import pytest
 import requests
 
-from emu_helpers import ADMIN_KEY, OPERATOR_KEY, Api, make_subaccount, rsa_pair
+from tests.emulator.emu_helpers import ADMIN_KEY, OPERATOR_KEY, Api, make_subaccount, rsa_pair
 from provider.emulator.sparkpost import Emulator, SeedError
-from test_emu_cli import Running
+from tests.emulator.test_emu_cli import Running
 
 
 # ---- DKIM key length: 1024-4096 (sending-domains.apib "DKIM Key Constraints") -----------------
@@ -160,7 +160,7 @@ def test_options_from_seed_survive_state_and_reset(tmp_path):
     with pytest.raises(SeedError, match="unknown option"):
         Emulator(seed={"options": {"nope": True}})
     with pytest.raises(SeedError, match="true or false"):
-        Emulator(options={"api_keys_api": 1})  # type: ignore[dict-item]
+        Emulator(options={"api_keys_api": 1})
 
 
 def test_cli_flags_for_options_and_retry_after():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emu_helpers import OPERATOR_KEY, Api, make_subaccount
+from tests.emulator.emu_helpers import OPERATOR_KEY, Api, make_subaccount
 from provider.emulator.sparkpost import Emulator
 
 

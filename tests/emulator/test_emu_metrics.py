@@ -6,7 +6,7 @@ import datetime as dt
 
 import requests
 
-from emu_helpers import Api, make_subaccount
+from tests.emulator.emu_helpers import Api, make_subaccount
 
 FMT = "%Y-%m-%dT%H:%M"
 

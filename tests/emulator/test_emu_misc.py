@@ -9,7 +9,7 @@ import sys
 
 import requests
 
-from emu_helpers import OPERATOR_KEY, Api, make_subaccount
+from tests.emulator.emu_helpers import OPERATOR_KEY, Api, make_subaccount
 from provider.emulator.sparkpost import Emulator
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emu_helpers import Api, OPERATOR_KEY, make_subaccount, rsa_pair
+from tests.emulator.emu_helpers import Api, OPERATOR_KEY, make_subaccount, rsa_pair
 
 
 def _create(api: Api, domain: str, **kw):

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from emu_helpers import make_subaccount
+from tests.emulator.emu_helpers import make_subaccount
 
 
 def _errors(r):

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from emu_helpers import OPERATOR_KEY, Api, make_subaccount
+from tests.emulator.emu_helpers import OPERATOR_KEY, Api, make_subaccount
 from provider.emulator.sparkpost import Emulator
 from tests.webhook_receiver import TOKEN, Receiver
 

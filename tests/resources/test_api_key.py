@@ -73,9 +73,13 @@ class FakeStore:
             raise SecretManagerError("permission denied adding a version", name, code="PERMISSION_DENIED")
         return f"{name}/versions/{len(self.calls)}"
 
+    def write_new_key(self, name: str, payload: str, *, create: bool = False) -> str:
+        # SecretStore retries transient failures here (tests/test_secrets.py); a refusal is final.
+        return self.write(name, payload, create=create)
+
 
 def ctx(client: FakeClient, store: FakeStore | None = None) -> Context:
-    data = ProviderData(client=client, secrets=store or FakeStore())  # type: ignore[arg-type]
+    data = ProviderData(client=client, secrets=store or FakeStore())
     return Context(meta=data, diagnostics=Diagnostics(), cancelled=threading.Event())
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from provider.sparkpost import errors as E
 from provider.sparkpost.models import WebhookAuth
-from sparkpost_stub import Reply, ok
+from tests.sparkpost.sparkpost_stub import Reply, ok
 
 
 def test_ip_pool_model_with_ips(stub, make_client):

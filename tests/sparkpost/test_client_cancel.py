@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from sparkpost_stub import Reply, ok
+from tests.sparkpost.sparkpost_stub import Reply, ok
 
 from provider.sparkpost import errors as E
 

@@ -17,7 +17,7 @@ from provider.emulator.sparkpost import Emulator
 from provider.sparkpost import errors as E
 from provider.sparkpost.client import SparkPostClient
 from provider.sparkpost.models import InitialKey
-from sparkpost_stub import fast
+from tests.sparkpost.sparkpost_stub import fast
 
 ADMIN_KEY = "a1" * 20
 # The operator key of ARCHITECTURE.md: metrics read-only, subaccounts and sending domains.
@@ -217,3 +217,19 @@ def test_no_key_in_emulator_errors(emu, operator):
         bad.get_account()
     assert "f" * 40 not in str(info.value)
     assert OPERATOR_KEY not in repr(operator)
+
+
+def test_check_key_tells_a_live_send_key_from_a_revoked_one(emu, operator, admin):
+    created = operator.create_subaccount("tenant-checked", initial_key=InitialKey("send", ["smtp/inject"]))
+    assert created.key
+    control(emu, "DELETE", "requests")
+    assert operator.check_key(created.key) is True  # 403 on REST: live, SMTP only
+    [entry] = api_log(emu)
+    assert entry["status"] == 403  # one request, made with the send key
+    assert admin.check_key(OPERATOR_KEY) is True  # a key that may read the account: live too
+    key_id = [k.id for k in admin.list_api_keys(subaccount=created.id)][0]
+    admin.delete_api_key(key_id, subaccount=created.id)
+    assert operator.check_key(created.key) is False  # 401: revoked
+    assert operator.check_key("ff" * 20) is False  # never existed
+    assert operator.check_key(" \n") is False  # cannot authenticate: no request
+    assert operator.check_key(OPERATOR_KEY) is True  # the client's own key is untouched

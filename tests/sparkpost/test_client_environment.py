@@ -25,7 +25,7 @@ class Proxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # http.server's naming
                 proxy.seen.append(self.path)
                 body = json.dumps({"results": {"id": 7, "name": "via proxy", "status": "active"}}).encode()
                 self.send_response(200)

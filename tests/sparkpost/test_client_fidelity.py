@@ -11,7 +11,7 @@ import pytest
 from provider.emulator.sparkpost import Emulator
 from provider.sparkpost import errors as E
 from provider.sparkpost.client import SparkPostClient
-from sparkpost_stub import fast
+from tests.sparkpost.sparkpost_stub import fast
 
 KEY = "c3" * 20
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sparkpost_stub import ok
+from tests.sparkpost.sparkpost_stub import ok
 
 
 def test_list_subaccounts_by_name_sends_the_filter(stub, client):

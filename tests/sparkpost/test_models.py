@@ -17,7 +17,7 @@ from provider.sparkpost.models import (
     Verification,
     Where,
 )
-from sparkpost_stub import Reply, ok
+from tests.sparkpost.sparkpost_stub import Reply, ok
 
 SUB = {"id": 7, "name": "tenant", "status": "active", "compliance_status": "active",
        "options": {"deliverability": True}, "ip_pool": ""}
@@ -37,7 +37,7 @@ def test_status_from_get_and_from_verify() -> None:
            "postmaster_at_status": "unverified", "compliance_status": "valid",
            "verification_mailbox_status": "unverified", "verification_mailbox": "x"}
     status = parse(SendingDomain, {"status": get}).status
-    assert status.ownership_verified and status.dkim_valid and not status.bounce_ready
+    assert status.ownership_verified and status.dkim_status == "valid" and status.cname_status == "pending"
     flattened = dict(get, dns={"dkim_record": "v=DKIM1; ...", "cname_error": "no CNAME"})
     verified = parse(Verification, flattened)
     assert verified.status == status and verified.dns_errors == {"cname": "no CNAME"}

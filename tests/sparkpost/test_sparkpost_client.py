@@ -17,13 +17,12 @@ from provider.sparkpost.models import (
     CreatedSubaccount,
     DomainStatus,
     InitialKey,
-    IpPool,
     SendingDomain,
     Subaccount,
     Verification,
 )
 from provider.version import VERSION
-from sparkpost_stub import API_KEY, Reply, ok
+from tests.sparkpost.sparkpost_stub import API_KEY, Reply, ok
 
 # -- construction ---------------------------------------------------------------------------
 
@@ -280,11 +279,9 @@ def test_sending_domain_methods(stub, client):
     assert bodies[3] == {"dkim_verify": True, "cname_verify": False}
 
 
-def test_account_and_ip_pools(stub, client):
+def test_account(stub, client):
     stub.script("GET", "/api/v1/account", ok({"customer_id": 1}))
-    stub.script("GET", "/api/v1/ip-pools", ok([{"id": "default"}]))
     assert client.get_account() == Account(customer_id=1)
-    assert client.list_ip_pools() == [IpPool(id="default")]
 
 
 # -- pagination -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 
 from provider.sparkpost import errors as E
 from provider.sparkpost.errors import parse_error_response
-from sparkpost_stub import API_KEY, Reply, ok
+from tests.sparkpost.sparkpost_stub import API_KEY, Reply, ok
 
 CASES: list[tuple[str, Reply, type[E.SparkPostError], dict[str, Any], str]] = [
     (

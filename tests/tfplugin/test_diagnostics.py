@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from provider.tfplugin.diagnostics import Diagnostic, Diagnostics, Key, ResourceError, path_from_proto, path_to_proto, to_proto
+from provider.tfplugin.diagnostics import Diagnostic, Diagnostics, Key, Path, PathStep, ResourceError, path_to_proto, to_proto
 from provider.tfplugin.proto import tfplugin6_pb2 as pb
+
+
+def path_from_proto(msg: Any) -> Path:
+    """Read a path back, to check what path_to_proto wrote."""
+    out: list[PathStep] = []
+    for step in msg.steps:
+        which = step.WhichOneof("selector")
+        if which == "attribute_name":
+            out.append(step.attribute_name)
+        elif which == "element_key_string":
+            out.append(Key(step.element_key_string))
+        else:
+            out.append(step.element_key_int)
+    return tuple(out)
 
 
 @pytest.mark.parametrize(

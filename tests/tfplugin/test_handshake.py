@@ -1,6 +1,6 @@
 """go-plugin's side of the launch: the handshake, the cookie check, TLS, and the process's lifetime.
 
-The subprocess tests run the test-only provider (`python -m tests.e2e.testprovider`) the way
+The subprocess tests run the test-only provider (`python -m tests.support.testprovider`) the way
 Terraform does, and talk to it with the generated gRPC stubs.
 """
 
@@ -235,7 +235,7 @@ class Launched:
 
     def readline(self, timeout: float = 15.0) -> str:
         out: list[str] = []
-        t = threading.Thread(target=lambda: out.append(self.proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        t = threading.Thread(target=lambda: out.append(self.proc.stdout.readline()), daemon=True)
         t.start()
         t.join(timeout)
         if not out:
@@ -252,7 +252,7 @@ def launch() -> Iterator[Any]:
 
     def start(*args: str, env: dict[str, str]) -> Launched:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.testprovider", *args],
+            [sys.executable, "-m", "tests.support.testprovider", *args],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
         )
         started.append(proc)
@@ -270,7 +270,7 @@ def launch() -> Iterator[Any]:
 
 def run_provider(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tests.e2e.testprovider", *args],
+        [sys.executable, "-m", "tests.support.testprovider", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
     )
 
@@ -353,7 +353,7 @@ def test_sigterm_right_after_the_handshake_still_cleans_up(launch: Any) -> None:
     # handler was installed ahead of the handshake this failed about one launch in three.
     for _ in range(8):
         p = launch(env=provider_env(**COOKIE))
-        line = os.read(p.proc.stdout.fileno(), 4096).decode()  # type: ignore[union-attr]
+        line = os.read(p.proc.stdout.fileno(), 4096).decode()
         p.proc.send_signal(signal.SIGTERM)
         socket_path = parse_handshake(line.strip())[3]
         assert p.wait() == 0
@@ -402,7 +402,7 @@ def test_provider_exits_when_its_parent_dies(tmp_path: Path) -> None:
     out = tmp_path / "out"
     # The parent shell starts the provider, waits for its handshake, then exits without a word.
     script = (
-        f"{sys.executable} -m tests.e2e.testprovider >{out} 2>{tmp_path / 'err'} </dev/null & echo $!; "
+        f"{sys.executable} -m tests.support.testprovider >{out} 2>{tmp_path / 'err'} </dev/null & echo $!; "
         f"i=0; while [ ! -s {out} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done"
     )
     sh = subprocess.run(["sh", "-c", script], cwd=ROOT, env=provider_env(**COOKIE), capture_output=True, text=True, timeout=30)

@@ -72,7 +72,7 @@ def test_debug_enabled(monkeypatch: pytest.MonkeyPatch, value: str | None, enabl
 
 
 def record(name: str, level: int, msg: str, *args: object, exc_info: object = None) -> logging.LogRecord:
-    return logging.LogRecord(name, level, __file__, 1, msg, args, exc_info)  # type: ignore[arg-type]
+    return logging.LogRecord(name, level, __file__, 1, msg, args, exc_info)
 
 
 def test_line_shape() -> None:
@@ -84,7 +84,7 @@ def test_line_shape() -> None:
     assert entry["@message"] == "hello world"
     assert entry["@module"] == "tfplugin"
     ts = datetime.fromisoformat(entry["@timestamp"])
-    assert ts.tzinfo is not None and ts.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert ts.tzinfo is not None and ts.utcoffset().total_seconds() == 0
 
 
 @pytest.mark.parametrize(

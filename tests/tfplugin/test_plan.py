@@ -156,7 +156,7 @@ def nested_proposed(prior: dict[str, Any], config: dict[str, Any]) -> dict[str, 
     p = proposed_from(prior, config)
     # Terraform's proposal keeps prior values for computed nulls inside nested objects as well
     p["settings"] = dict(config["settings"], level=prior["settings"]["level"])
-    p["rules"] = [dict(c, proto=pr["proto"], rule_id=pr["rule_id"]) for c, pr in zip(config["rules"], prior["rules"])]
+    p["rules"] = [dict(c, proto=pr["proto"], rule_id=pr["rule_id"]) for c, pr in zip(config["rules"], prior["rules"], strict=True)]
     return p
 
 

@@ -54,7 +54,7 @@ INNER_OBJ = ["object", {"a": "string", "n": "number"}]
     [("single", INNER_OBJ), ("list", ["list", INNER_OBJ]), ("set", ["set", INNER_OBJ]), ("map", ["map", INNER_OBJ])],
 )
 def test_nested_attribute_cty_type(nesting: str, expected: object) -> None:
-    a = Attribute("x", nested=NestedType(INNER, nesting=nesting), optional=True)  # type: ignore[arg-type]
+    a = Attribute("x", nested=NestedType(INNER, nesting=nesting), optional=True)
     assert a.cty_type == expected
     assert a.nested is not None and a.nested.object_type == INNER_OBJ
     assert a.nested.attribute("n").computed
@@ -153,7 +153,7 @@ def test_attribute_flags_to_proto() -> None:
 )
 def test_nested_attributes_to_proto(nesting: str, pb_nesting: int) -> None:
     deeper = Attribute("deep", nested=NestedType([Attribute("z", "string", required=True)]), optional=True)
-    a = Attribute("x", nested=NestedType(INNER + [deeper], nesting=nesting), optional=True, sensitive=True)  # type: ignore[arg-type]
+    a = Attribute("x", nested=NestedType(INNER + [deeper], nesting=nesting), optional=True, sensitive=True)
     msg = to_proto(Schema(Block(attributes=[a])))
     x = msg.block.attributes[0]
     assert x.type == b""  # nested attributes carry nested_type, never type
@@ -183,7 +183,7 @@ def test_blocks_to_proto(nesting: str, pb_nesting: int) -> None:
         description="inner block",
         deprecated=True,
     )
-    msg = to_proto(Schema(Block(blocks=[NestedBlock("thing", inner, nesting=nesting, min_items=1, max_items=4)])))  # type: ignore[arg-type]
+    msg = to_proto(Schema(Block(blocks=[NestedBlock("thing", inner, nesting=nesting, min_items=1, max_items=4)])))
     (nb,) = msg.block.block_types
     assert nb.type_name == "thing" and nb.nesting == pb_nesting
     assert (nb.min_items, nb.max_items) == (1, 4)

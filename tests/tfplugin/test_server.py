@@ -19,7 +19,7 @@ from provider.tfplugin.proto import tfplugin6_pb2 as pb
 from provider.tfplugin.resource import Context, DataSource, PlanContext, Provider, Resource
 from provider.tfplugin.schema import Attribute, Block, NestedType, Schema
 from provider.tfplugin.server import ProviderServicer
-from tests.e2e.testprovider.provider import THING_SCHEMA, TestProvider
+from tests.support.testprovider.provider import THING_SCHEMA, TestProvider
 
 THING_TY = THING_SCHEMA.cty_type
 
@@ -404,7 +404,7 @@ def test_sensitive_values_in_resource_state_are_registered(tiny: ProviderService
     def read(ctx: Context, state: dict[str, Any]) -> dict[str, Any]:
         raise Boom(f"the server echoed {state['key']}")
 
-    tiny.resources["tiny_partial"].read = read  # type: ignore[method-assign]
+    tiny.resources["tiny_partial"].read = read
     resp = tiny.ReadResource(pb.ReadResource.Request(type_name="tiny_partial", current_state=dv(prior, ty)), None)
     (err,) = errors(resp)
     assert secret not in err.detail and "(redacted)" in err.detail

@@ -2,11 +2,14 @@
 # only to send over SMTP stored in the instance's Secret Manager, and the SMTP settings.
 
 locals {
-  secret          = "projects/${var.secret_project}/secrets/${var.secret_id}"
-  make_key        = !var.adopt_existing_key
-  initial_key     = local.make_key && !var.key_via_api_key_resource
-  smtp_host       = var.region == "eu" ? "smtp.eu.sparkpostmail.com" : "smtp.sparkpostmail.com"
-  send_key_grants = ["smtp/inject"]
+  secret = "projects/${var.secret_project}/secrets/${var.secret_id}"
+  # The subaccount always carries its send key's settings, adopted or not: if SparkPost ever
+  # terminates the subaccount or revokes the key, the subaccount made in its place gets a new
+  # key, written to the same secret. An adopted subaccount adopts the key the secret holds.
+  api_key_resource = var.key_via_api_key_resource && !var.adopt_existing_key
+  initial_key      = !local.api_key_resource
+  smtp_host        = var.region == "eu" ? "smtp.eu.sparkpostmail.com" : "smtp.sparkpostmail.com"
+  send_key_grants  = ["smtp/inject"]
 }
 
 resource "sparkpost_subaccount" "this" {
@@ -15,6 +18,8 @@ resource "sparkpost_subaccount" "this" {
   status              = var.suspended || !var.enabled ? "suspended" : "active"
   deletion_protection = var.deletion_protection
   on_destroy          = var.on_destroy
+  # One Secret Manager read and one SparkPost request per refresh: a revoked key shows in plan.
+  check_initial_api_key = var.check_send_key
 
   # Made in the same call as the subaccount: the only way an operator key without the
   # API-keys grant can make a subaccount's key.
@@ -29,7 +34,7 @@ resource "sparkpost_subaccount" "this" {
 }
 
 resource "sparkpost_api_key" "send" {
-  count         = local.make_key && var.key_via_api_key_resource ? 1 : 0
+  count         = local.api_key_resource ? 1 : 0
   label         = "cloud-${var.customer} SMTP"
   subaccount_id = sparkpost_subaccount.this.id
   grants        = local.send_key_grants

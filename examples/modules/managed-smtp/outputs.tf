@@ -1,7 +1,6 @@
 locals {
   password_secret_version = (
-    var.adopt_existing_key ? "${local.secret}/versions/latest" :
-    var.key_via_api_key_resource ? sparkpost_api_key.send[0].secret_manager.version :
+    local.api_key_resource ? sparkpost_api_key.send[0].secret_manager.version :
     sparkpost_subaccount.this.initial_api_key_secret_manager.version
   )
 }

@@ -37,7 +37,7 @@ variable "sending_domain" {
 }
 
 variable "ip_pool" {
-  description = "The id of the IP pool the subaccount sends from, for example sparkpost_ip_pool.dedicated.id (null: any). A dedicated pool needs warm-up and is only for very high volumes. Adopted subaccounts keep the pool they have."
+  description = "The id of the IP pool the subaccount sends from, for example sparkpost_ip_pool.dedicated.id. A dedicated pool needs warm-up and is only for very high volumes. null: no pool for a subaccount Terraform creates, and the pool it had for an imported (adopted) one; \"\" removes the pool."
   type        = string
   default     = null
 }
@@ -61,9 +61,15 @@ variable "key_via_api_key_resource" {
 }
 
 variable "adopt_existing_key" {
-  description = "For subaccounts adopted from the old sync script: the send key already sits in the secret, so none is made, and the SMTP password points at the secret's latest version."
+  description = "For subaccounts adopted from the old sync script (scripts/import-existing sets it). An imported subaccount adopts the send key its secret holds whether or not this is set: the plan reads the secret's latest version, checks the key with SparkPost and records that version. With key_via_api_key_resource, true makes no sparkpost_api_key and keeps the adopted key."
   type        = bool
   default     = false
+}
+
+variable "check_send_key" {
+  description = "On every refresh, read the send key from its Secret Manager version and make one SparkPost request with it, so that a key revoked or deleted in SparkPost shows in the plan (the subaccount is then replaced: a key can only be made with a new subaccount). Costs one Secret Manager read and one SparkPost request per instance per refresh, and needs secretmanager.versions.access on the secret."
+  type        = bool
+  default     = true
 }
 
 variable "deletion_protection" {

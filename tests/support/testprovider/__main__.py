@@ -5,7 +5,7 @@ import sys
 from provider.tfplugin.cli import run
 
 
-def _load():  # type: ignore[no-untyped-def]
+def _load():
     from .provider import TestProvider
 
     return TestProvider

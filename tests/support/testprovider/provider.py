@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from provider.tfplugin.diagnostics import Diagnostics, ResourceError
 from provider.tfplugin.resource import Context, DataSource, PlanContext, Provider, Resource
 from provider.tfplugin.schema import Attribute, Block, NestedType, Schema, list_of, set_of
-from provider.tfplugin.planmodifiers import RequiresReplace, RequiresReplaceUnlessNullPrior, UseStateForUnknown
+from provider.tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from provider.tfplugin.values import Unknown
 
 
@@ -38,7 +38,7 @@ class Store:
             os.replace(tmp, self.path)
 
 
-def _max_len(n: int):  # type: ignore[no-untyped-def]
+def _max_len(n: int):
     return lambda v: None if len(v) <= n else f"must be at most {n} characters, got {len(v)}"
 
 

@@ -1,4 +1,4 @@
-"""Small read-mostly APIs: the account (IP pools: sp_ip_pools; metrics: sp_metrics)."""
+"""GET /account: the account object, flavoured by region."""
 
 from __future__ import annotations
 
