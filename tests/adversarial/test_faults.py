@@ -233,3 +233,45 @@ def test_terraform_two_same_name_subaccounts_under_lost_answers(admin_world: Any
     assert live == state and 1 <= len(live) <= 2, (live, state, result.stdout[-3000:])
     if len(live) == 1:
         assert "A subaccount named 'same-name' already exists" in result.stdout + result.stderr
+
+
+def test_find_orphans_lists_keys_and_domains_an_interrupted_apply_left(admin_world: Any) -> None:
+    """What an interrupted apply leaves besides subaccounts: a key still under its marked label,
+    a twin of a managed key, a domain no state manages; and only those."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.e2e.harness import ROOT
+
+    sp = admin_world
+    sp.tf.write(PROVIDER_BLOCK, "versions.tf")
+    sp.tf.write('resource "sparkpost_api_key" "k" {\n  label = "ci"\n  grants = ["metrics/view"]\n}\n'
+                'resource "sparkpost_sending_domain" "d" {\n  domain = "mail.managed.example"\n}\n')
+    sp.tf.init()
+    sp.tf.apply()
+    made = {}
+    for label in ("ci ~tf-0123456789ab", "ci", "by hand"):
+        r = sp.api("POST", "/api-keys", json={"label": label, "grants": ["metrics/view"]})
+        assert r.status_code == 200, r.text
+        made[label] = r.json()["results"]["short_key"]
+    sub = sp.api("POST", "/subaccounts", json={"name": "half ~tf-00000000abcd", "setup_api_key": False})
+    sub_id = sub.json()["results"]["subaccount_id"]
+    assert sp.api("POST", "/sending-domains", json={"domain": "mail.orphan.example"}).status_code == 200
+
+    env = dict(sp.tf.env, SPARKPOST_API_KEY=sp.admin_key)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "find-orphans"), "--dir", str(sp.tf.workdir),
+                           "--json", "--detailed-exitcode"], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    report = json.loads(proc.stdout)
+    keys = {k["short_key"]: k for k in report["orphan_keys"]}
+    assert set(keys) == {made["ci ~tf-0123456789ab"], made["ci"]}, report["orphan_keys"]
+    assert "interrupted create" in keys[made["ci ~tf-0123456789ab"]]["why"]
+    assert "twin of a managed sparkpost_api_key" in keys[made["ci"]]["why"]
+    assert report["other_unmanaged_keys"] >= 1  # "by hand", the world's operator and admin keys
+    assert [d["domain"] for d in report["orphan_domains"]] == ["mail.orphan.example"]
+    assert [(o["id"], o["interrupted_create"]) for o in report["orphans"]] == [(sub_id, True)]
+    # the text report says the same
+    text = subprocess.run([sys.executable, str(ROOT / "scripts" / "find-orphans"), "--dir", str(sp.tf.workdir)],
+                          capture_output=True, text=True, env=env, timeout=120).stdout
+    assert "made by an interrupted create" in text and "mail.orphan.example" in text and "2 API key(s)" in text
