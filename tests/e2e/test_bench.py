@@ -28,7 +28,11 @@ def run_bench(tmp_path: Path, terraform_bin: str, *extra: str) -> dict:
 def test_bench_scale_small_run_with_profile(tmp_path: Path, terraform_bin: str) -> None:
     figures = run_bench(tmp_path, terraform_bin, "--profile")
     assert figures["apply"]["api_requests"] > 0
-    assert figures["refresh"]["requests_per_resource"] == 1.0  # one GET per subaccount, nothing else
+    # per subaccount: its GET and the send-key check (a GET /account made with the key), nothing else
+    assert figures["refresh"]["requests_per_resource"] == 2.0
+    assert figures["refresh"]["requests_per_resource_by_route"] == {
+        "GET /api/v1/account (send-key check)  per sparkpost_subaccount": 1.0,
+        "GET /api/v1/subaccounts/{id}  per sparkpost_subaccount": 1.0}
     assert figures["refresh"]["credentials_check_GET_account"] == 1
     assert figures["plan"]["launches"] == 3 and figures["plan_refresh_false"]["launches"] == 3
     assert figures["provider_peak_rss_mb"] > 10

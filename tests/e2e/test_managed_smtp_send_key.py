@@ -234,6 +234,70 @@ def test_check_send_key_off_costs_no_request_and_does_not_see_a_revoked_key(sp: 
     assert_empty_plan(sp)
 
 
+def test_adopted_instance_whose_key_was_revoked_is_replaced_by_the_import_apply(sp: SparkPostWorld) -> None:
+    project = "cloud-gringotts-prod"
+    sub_id, old_key = old_script(sp, "gringotts", project)
+    revoke(sp, old_key)  # the instance lost its email before anyone adopted it
+    module_config(sp, "gringotts", project, "adopt_existing_key = true", import_block(sub_id))
+    sp.tf.init()
+    result, plan = sp.tf.plan()
+    assert result.returncode == 2
+    assert changes(plan) == {ADDR: ["delete", "create"]}
+    assert "revoked" in " ".join(warnings(result).split())
+    sp.tf.apply()
+    version, key = assert_instance_sends(sp, project)
+    assert version == secret_of(project) + "/versions/2"
+    [old] = [s for s in sp.emulator.dump_state()["subaccounts"] if s["id"] == sub_id]
+    assert old["status"] == "suspended"  # protected: suspended, not terminated
+    assert_empty_plan(sp)
+
+
+def test_send_key_version_destroyed_in_secret_manager_replaces_the_subaccount(sp: SparkPostWorld) -> None:
+    project = "cloud-ollivander-prod"
+    module_config(sp, "ollivander", project)
+    sp.tf.init()
+    sp.tf.apply()
+    version, _ = assert_instance_sends(sp, project)
+    sp.secret_manager.set_state(version, "DESTROYED")  # the key is gone: SparkPost never shows it again
+    result, plan = sp.tf.plan()
+    assert result.returncode == 2
+    assert changes(plan) == {ADDR: ["delete", "create"]}
+    [rc] = [rc for rc in plan["resource_changes"] if rc["address"] == ADDR]
+    assert rc["change"]["before"]["initial_api_key_status"] == "missing"
+    sp.tf.apply()
+    new_version, _ = assert_instance_sends(sp, project)
+    assert new_version == secret_of(project) + "/versions/2"
+    assert_empty_plan(sp)
+
+
+def test_key_replaced_by_hand_is_adopted_in_place(sp: SparkPostWorld) -> None:
+    project = "cloud-flourish-prod"
+    module_config(sp, "flourish", project)
+    sp.tf.init()
+    sp.tf.apply()
+    _, key = assert_instance_sends(sp, project)
+    sub = int(smtp_output(sp)["subaccount_id"])
+    # in SparkPost's app: revoke the key, make another smtp/inject key, store it as a new version
+    revoke(sp, key)
+    sp.emulator.set_options(api_keys_api=True)
+    try:
+        r = sp.api("POST", "/api-keys", subaccount=sub, json={"label": "by hand", "grants": ["smtp/inject"]})
+    finally:
+        sp.emulator.set_options(api_keys_api=False)
+    assert r.status_code == 200, r.text
+    by_hand = r.json()["results"]["key"]
+    sp.secret_manager.add_version(secret_of(project), by_hand)
+    result, plan = sp.tf.plan()
+    assert result.returncode == 2
+    assert changes(plan) == {ADDR: ["update"]}  # no replacement: the subaccount has a live key
+    assert "adopting it" in " ".join(warnings(result).split())
+    sp.tf.apply()
+    version, now = assert_instance_sends(sp, project)
+    assert now == by_hand and version == secret_of(project) + "/versions/2"
+    assert smtp_output(sp)["subaccount_id"] == str(sub)
+    assert_empty_plan(sp)
+
+
 # ---------------------------------------------------------------- case 5
 
 
