@@ -169,6 +169,17 @@ def terminate_quietly(client: "SparkPostClient", sub_id: int) -> str | None:
     return None
 
 
+REPLACED_SUFFIX = " (replaced)"
+NAME_MAX = 64  # SparkPost's subaccount name limit
+
+
+def replaced_name(name: str) -> str:
+    """The name a subaccount replaced for a dead send key takes, which frees its own."""
+    if name.endswith(REPLACED_SUFFIX):
+        return name
+    return name[: NAME_MAX - len(REPLACED_SUFFIX)] + REPLACED_SUFFIX
+
+
 def plan_warning_replace(sub_id: Any, status: str, version: str | None, on_destroy: str, protected: bool) -> tuple[str, str]:
     """The plan's explanation of a replacement forced by a dead send key."""
     if status == REVOKED:
@@ -177,13 +188,14 @@ def plan_warning_replace(sub_id: Any, status: str, version: str | None, on_destr
     else:
         what = (f"The send key's Secret Manager version {version} holds no key any more (destroyed, "
                 "disabled or deleted), and SparkPost never shows a key twice.")
+    renamed = "renamed with the suffix \"(replaced)\" so that the new subaccount can take its name"
     if on_destroy == "abandon":
-        old = f"subaccount {sub_id} is left as it is (on_destroy = abandon)"
-    elif protected:
-        old = (f"subaccount {sub_id} is suspended, not terminated (deletion_protection is on): it stops sending, "
-               "keeps its data, and can be reactivated")
+        old = f"subaccount {sub_id} is left as it is (on_destroy = abandon), only {renamed}"
+    elif protected or on_destroy == "suspend":
+        old = (f"subaccount {sub_id} is suspended, not terminated{' (deletion_protection is on)' if protected else ''}, "
+               f"and {renamed}: it stops sending, keeps its data, and can be reactivated")
     else:
-        old = f"subaccount {sub_id} is then handled as on_destroy says ({on_destroy})"
+        old = f"subaccount {sub_id} is terminated (on_destroy = terminate, deletion_protection off)"
     return (
         "Send key dead: the subaccount will be replaced",
         f"{what} With the operator key's grants SparkPost makes a subaccount's key only when it creates "

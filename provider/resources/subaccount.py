@@ -337,10 +337,12 @@ class Subaccount(Resource):
                 "- the key is in another secret: point the configuration at it (in the managed-smtp module: "
                 "secret_project and secret_id), or add it as a new version of this secret "
                 f"(`gcloud secrets versions add {secret.split('/')[3]} --project={secret.split('/')[1]} --data-file=FILE`); or\n"
-                "- the key is lost: stop adopting this subaccount. Remove its import block (or, if it is already "
-                "in state, run `terraform state rm` on this resource) and apply: a new subaccount of the same "
-                f"name is made with a new key in {secret}. Then suspend or terminate subaccount {prior.get('id')} "
-                "in SparkPost.",
+                "- the key is lost: stop adopting this subaccount, and free its name. In SparkPost, suspend "
+                f"subaccount {prior.get('id')} and rename it (PUT /api/v1/subaccounts/{prior.get('id')} with "
+                f"{{\"status\": \"suspended\", \"name\": \"{send_key.replaced_name(str(prior.get('name')))}\"}}), or "
+                "terminate it; then remove its import block (or, if it is already in state, run `terraform state "
+                f"rm` on this resource) and apply: a new subaccount of the same name is made with a new key in "
+                f"{secret}.",
                 ["initial_api_key_secret_manager", "secret"],
             )
             return
@@ -646,21 +648,27 @@ class Subaccount(Resource):
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:
         mode = state.get("on_destroy") or "terminate"
         protected = state.get("deletion_protection") is not False
-        replacing = ctx.private.get(_REPLACING_DEAD_KEY) or state.get("initial_api_key_status") in send_key.DEAD
-        if protected and replacing and mode != "abandon":
-            # The plan replaces this subaccount for a new send key (a destroy plan of a protected
-            # subaccount is refused at plan time): suspend it, which can be undone.
-            mode = "suspend"
-        elif protected:
+        # The plan replaces this subaccount for a new send key (a destroy plan of a protected
+        # subaccount is refused at plan time, so protection on means a replacement).
+        replacing = bool(ctx.private.get(_REPLACING_DEAD_KEY)) or state.get("initial_api_key_status") in send_key.DEAD
+        if protected and not replacing:
             raise ResourceError(*self._protected_message(state))
-        if mode == "abandon":
+        if protected and mode == "terminate":
+            mode = "suspend"  # never irreversible while protected: suspending can be undone
+        sub_id = _parse_id(state["id"])
+        fields: dict[str, Any] = {}
+        if mode != "abandon":
+            fields["status"] = "terminated" if mode == "terminate" else "suspended"
+        if replacing and mode != "terminate" and isinstance(state.get("name"), str):
+            # Free the name for the subaccount made in its place (a second live subaccount of the
+            # same name is refused at create), and say what happened to this one.
+            fields["name"] = send_key.replaced_name(state["name"])
+        if not fields:
             log.info("abandoning subaccount %s: left as it is", state.get("id"))
             return
-        sub_id = _parse_id(state["id"])
-        status = "terminated" if mode == "terminate" else "suspended"
         try:
             with api_errors(f"{mode} subaccount {sub_id}"):
-                client_of(ctx).update_subaccount(sub_id, status=status)
+                client_of(ctx).update_subaccount(sub_id, **fields)
         except ResourceError as err:
             if is_not_found(err):
                 return

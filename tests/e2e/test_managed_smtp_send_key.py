@@ -201,7 +201,7 @@ def test_revoked_send_key_shows_in_plan_and_one_apply_replaces_the_subaccount(sp
     assert smtp_output(sp)["subaccount_id"] != old_sub
     # the old subaccount is suspended, not terminated: nothing irreversible happened
     [old] = [s for s in sp.emulator.dump_state()["subaccounts"] if str(s["id"]) == old_sub]
-    assert old["status"] == "suspended"
+    assert old["status"] == "suspended" and old["name"] == "cloud-globex (replaced)"
     [domain] = sp.emulator.dump_state()["sending_domains"]
     assert domain["domain"] == "mail.globex.example"
     assert str(domain["subaccount_id"]) == smtp_output(sp)["subaccount_id"]
@@ -249,6 +249,7 @@ def test_adopted_instance_whose_key_was_revoked_is_replaced_by_the_import_apply(
     assert version == secret_of(project) + "/versions/2"
     [old] = [s for s in sp.emulator.dump_state()["subaccounts"] if s["id"] == sub_id]
     assert old["status"] == "suspended"  # protected: suspended, not terminated
+    assert old["name"] == "cloud-gringotts (replaced)"  # its name is the new subaccount's
     assert_empty_plan(sp)
 
 
@@ -389,7 +390,13 @@ def test_import_whose_key_is_lost_follows_the_advice_to_a_new_subaccount(sp: Spa
     [err] = result.errors()
     detail = " ".join(err["detail"].split())
     assert "terraform state rm" in detail
-    # advice 2: the key is lost, so leave the old subaccount out and let apply make a new one
+    # advice 2: the key is lost, so free the old subaccount's name, leave it out, and let apply
+    # make a new one
+    put = re.search(r"PUT /api/v1/subaccounts/(\d+) with (\{.*?\})", detail)
+    assert put and put.group(1) == str(sub_id), detail
+    body = json.loads(put.group(2))
+    assert body == {"status": "suspended", "name": "cloud-wonka (replaced)"}
+    assert sp.api("PUT", f"/subaccounts/{sub_id}", json=body, key=sp.operator_key).status_code == 200
     module_config(sp, "wonka", project)  # no import block
     result, plan = sp.tf.plan()
     assert result.returncode == 2 and changes(plan) == {ADDR: ["create"]}
