@@ -94,8 +94,12 @@ PROVIDER_SCHEMA = Schema(
             ),
             Attribute(
                 "max_retries", "number", optional=True, validators=[whole_number, number_between(0, 100)],
-                description=(f"Retries of a request rate limited (429) or failed by the server or network: a whole "
-                             f"number. Default {DEFAULT_MAX_RETRIES}."),
+                description=(
+                    f"Retries of a request rate limited (429) or failed by the server or network: a whole "
+                    f"number. Default {DEFAULT_MAX_RETRIES}. A `Retry-After` longer than 60 s is capped at 60 s "
+                    "(with a warning in the log); an endpoint that refuses connections gets 2 retries within "
+                    "5 s, then fails."
+                ),
             ),
             Attribute(
                 "retry_timeout", "number", optional=True, validators=[number_between(0, 3600)],
@@ -103,7 +107,11 @@ PROVIDER_SCHEMA = Schema(
             ),
             Attribute(
                 "request_timeout", "number", optional=True, validators=[number_between(1, 600)],
-                description=f"Seconds to wait for one HTTP response. Default {DEFAULT_REQUEST_TIMEOUT}.",
+                description=(
+                    f"Seconds one HTTP exchange may take in all: connecting, sending, the headers and the whole "
+                    f"body (a server trickling bytes is cut off). A request that runs out of time is retried once, "
+                    f"if it is safe to repeat. Default {DEFAULT_REQUEST_TIMEOUT}."
+                ),
             ),
             Attribute(
                 "skip_credentials_validation", "bool", optional=True,
@@ -202,16 +210,26 @@ def configure(
         return None
 
     if not config.get("skip_credentials_validation"):
-        _check_credentials(client, source, diags)
+        _check_credentials(client, source, diags, ["base_url"] if config.get("base_url") is not None else None)
     return ProviderData(client=client, region=region, secrets=secrets)
 
 
-def _check_credentials(client: "SparkPostClient", source: str, diags: Diagnostics) -> None:
-    """One cheap call: a 401 means the key is wrong; any other answer means it is usable."""
-    from .sparkpost.errors import SparkPostError, Unauthorized
+def _check_credentials(client: "SparkPostClient", source: str, diags: Diagnostics, endpoint_path: list[str] | None) -> None:
+    """One cheap call: a 401 means the key is wrong; no HTTP answer at all (refused, DNS, TLS,
+    timeout) means the endpoint is unusable, said once here rather than at every resource;
+    any other answer means the key is usable."""
+    from .sparkpost.errors import SparkPostError, TransportError, Unauthorized
 
     try:
         client.get_account()
+    except TransportError as err:
+        diags.error(
+            "Cannot reach SparkPost",
+            f"{err}\n\nThe provider talks to {client.base_url} (from base_url, SPARKPOST_BASE_URL or "
+            "region). Check that address, the network and any HTTPS proxy; set "
+            "skip_credentials_validation only to configure the provider without reaching it.",
+            endpoint_path,
+        )
     except Unauthorized as err:
         diags.error(
             "SparkPost rejected the API key",

@@ -25,7 +25,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from requests import exceptions as rexc
-from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 
 from ..version import VERSION
@@ -62,6 +61,15 @@ from .models import (
     parse_list,
 )
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, call_with_retries, parse_retry_after
+from .transport import (
+    MAX_RESPONSE_BYTES,
+    DeadlineExceeded,
+    Exchange,
+    ResponseTooLarge,
+    Watchdog,
+    bounded_exchange,
+    make_session,
+)
 
 __all__ = ["SparkPostClient", "REGION_BASE_URLS", "DEFAULT_USER_AGENT"]
 
@@ -75,11 +83,6 @@ REGION_BASE_URLS: dict[str, str] = {
 API_PREFIX = "/api/v1"
 DEFAULT_USER_AGENT = f"terraform-provider-sparkpost/{VERSION}"
 
-# Terraform runs up to 10 operations in parallel (-parallelism=10); each holds one connection
-# at a time, so 10 pooled connections per host means no thread ever waits for a socket and no
-# connection is thrown away after use.
-POOL_CONNECTIONS = 10
-POOL_MAXSIZE = 10
 # A dead host should fail fast (and be retried); a slow SparkPost response may legitimately
 # take longer, so only the connect phase is capped below the read timeout.
 CONNECT_TIMEOUT_CAP = 10.0
@@ -93,6 +96,9 @@ METRICS_LIMIT = 10_000
 METRICS_ID_BATCH = 200
 DATA_PRIVACY_KINDS = ("rtbf", "opt-out")
 DATA_PRIVACY_MAX_RECIPIENTS = 1000  # data-privacy.apib: "Array of email addresses (max 1000)"
+READ_TIMEOUT_SLACK = 1.0
+# After base_url could not be reached, how long later calls fail at once without trying.
+UNREACHABLE_MEMORY_SECONDS = 30.0
 # How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
 CANCEL_POLL_SECONDS = 0.1
 
@@ -246,7 +252,8 @@ def _transport_error(exc: rexc.RequestException, method: str, path: str,
 class SparkPostClient:
     """A thread-safe client for SparkPost's REST API (one per configured provider).
 
-    Every call has connect and read timeouts, is retried per ``retry.py`` within
+    Every attempt has a connect timeout and a deadline for the whole exchange (``timeout``),
+    its body is capped (``max_response_bytes``), it is retried per ``retry.py`` within
     ``retry_deadline`` seconds and ``max_retries`` retries, and aborts with ``Cancelled`` when
     ``cancel_event`` is set. ``subaccount`` arguments become ``X-MSYS-SUBACCOUNT``.
 
@@ -293,22 +300,18 @@ class SparkPostClient:
         self._origin = (base.scheme, base.netloc)
         self._base_path = base.path
 
-        session = requests.Session()
-        # Retries are ours (retry.py): urllib3 must not retry behind our back, a POST included.
-        adapter = HTTPAdapter(pool_connections=POOL_CONNECTIONS, pool_maxsize=POOL_MAXSIZE,
-                              max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
+        # Bounds of one attempt (transport.py): the whole exchange within ``timeout`` seconds,
+        # the body within ``max_response_bytes``.
+        self.max_response_bytes = MAX_RESPONSE_BYTES
+        self._watchdog = Watchdog()
+        # Set when an attempt to reach base_url gave up without ever connecting: later calls
+        # fail at once for UNREACHABLE_MEMORY_SECONDS instead of each paying the retries again.
+        self._unreachable: tuple[float, TransportError] | None = None
+        self._unreachable_lock = threading.Lock()
+
+        session = make_session(self.base_url)
         session.auth = _KeyAuth(key)
         session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
-        # requests re-reads the environment (proxies, NO_PROXY, CA bundle, ~/.netrc) on every
-        # request, a third of its CPU per call; every request goes to one origin, so read the
-        # proxies and the CA bundle once here and tell requests not to look again.
-        session.trust_env = False
-        session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
-        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if ca_bundle:
-            session.verify = ca_bundle
         self._session = session
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -326,7 +329,9 @@ class SparkPostClient:
 
     @property
     def _timeouts(self) -> tuple[float, float]:
-        return (min(self.timeout, CONNECT_TIMEOUT_CAP), self.timeout)
+        # The whole-exchange deadline (transport.py) is ``timeout``; the per-read timeout is a
+        # little longer so that the deadline, with its clearer message, is what ends a slow answer.
+        return (min(self.timeout, CONNECT_TIMEOUT_CAP), self.timeout + READ_TIMEOUT_SLACK)
 
     # -- the one HTTP path ---------------------------------------------------------------
     def request(
@@ -389,13 +394,32 @@ class SparkPostClient:
                                  expect=expect, envelope=envelope, lenient=lenient,
                                  abandonable=abandonable, auth_key=auth_key)
 
+        self._fail_if_unreachable(method, err_path)
         try:
             return call_with_retries(
                 attempt, policy=self.retry_policy, method=method, path=err_path,
                 idempotent=idempotent, idempotency_check=idempotency_check,
                 cancel_event=self.cancel_event, rng=self._rng)
         except SparkPostError as err:
+            if isinstance(err, TransportError) and err.unreachable:
+                with self._unreachable_lock:
+                    self._unreachable = (time.monotonic(), err)
             raise err.redact(auth_key).redact(self._api_key) if auth_key else err.redact(self._api_key) from err.__cause__
+
+    def _fail_if_unreachable(self, method: str, path: str) -> None:
+        """Fail at once while base_url is known to be unreachable (see ``retry.py``)."""
+        with self._unreachable_lock:
+            latched = self._unreachable
+            if latched and time.monotonic() - latched[0] >= UNREACHABLE_MEMORY_SECONDS:
+                self._unreachable = latched = None
+        if latched is None:
+            return
+        ago = time.monotonic() - latched[0]
+        raise TransportError(
+            f"not sent: {self.base_url} could not be reached {ago:.0f} s ago "
+            f"({latched[1].message}); requests fail at once for {UNREACHABLE_MEMORY_SECONDS:g} s "
+            "after that instead of each retrying", request_sent=False, retryable=False,
+            method=method, path=path).redact(self._api_key)
 
     def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
                  query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
@@ -407,20 +431,36 @@ class SparkPostClient:
             shown = _redact_headers({**self._session.headers, **headers, "Authorization": ""})
             log.debug("SparkPost request %s %s params=%s headers=%s", method, path, query, shown)
         started = time.monotonic()
+        exchange = Exchange()
 
-        def send() -> requests.Response:
-            return self._session.request(method, url, params=query, data=body, headers=headers,
-                                         timeout=self._timeouts, allow_redirects=False,
-                                         auth=_KeyAuth(auth_key) if auth_key else None)
+        def send() -> tuple[requests.Response, bytes]:
+            return bounded_exchange(
+                self._session, self._watchdog, self.timeout, self.max_response_bytes,
+                lambda session: session.request(method, url, params=query, data=body, headers=headers,
+                                                timeout=self._timeouts, allow_redirects=False,
+                                                auth=_KeyAuth(auth_key) if auth_key else None,
+                                                stream=True),
+                exchange)
 
         try:
-            resp = self._send_abandonable(send, method, path) if abandonable else send()
+            resp, raw = self._send_abandonable(send, exchange, method, path) if abandonable else send()
         except rexc.RequestException as exc:
             err = _transport_error(exc, method, path, self.timeout)
             log.debug("SparkPost %s %s failed after %.0f ms: %s", method, path,
                       (time.monotonic() - started) * 1000, err.kind_label)
             raise err.redact(self._api_key) from exc
-        raw = resp.content  # already read in full (stream=False): the socket is back in the pool
+        except DeadlineExceeded:
+            log.debug("SparkPost %s %s: no complete response within %g s", method, path, self.timeout)
+            err = TransportError(
+                f"no complete response within {self.timeout:g} s (request_timeout: the whole "
+                "exchange, headers and body, must fit in it)", request_sent=True, method=method, path=path)
+            err.kind_label = "deadline"
+            raise err from None
+        except ResponseTooLarge as exc:
+            size = f" (Content-Length {exc.declared})" if exc.declared is not None else ""
+            raise InvalidResponse(
+                f"the response is larger than {exc.limit // (1024 * 1024)} MiB{size}; stopped reading "
+                "(no SparkPost answer is this large)", status=exc.status, method=method, path=path) from None
         status = resp.status_code
         log.debug("SparkPost %s %s -> %d in %.0f ms", method, path, status,
                   (time.monotonic() - started) * 1000)
@@ -435,8 +475,8 @@ class SparkPostClient:
         return self._parse_success(status, text, resp.headers.get("Content-Type"), method,
                                    path, expect=expect, envelope=envelope, lenient=lenient)
 
-    def _send_abandonable(self, send: Callable[[], requests.Response], method: str,
-                          path: str) -> requests.Response:
+    def _send_abandonable(self, send: Callable[[], tuple[requests.Response, bytes]], exchange: Exchange,
+                          method: str, path: str) -> tuple[requests.Response, bytes]:
         """``send()`` in a daemon thread, abandoned if the cancel event is set before it returns.
 
         ``requests`` cannot interrupt a blocking read, so without this a StopProvider (Ctrl-C)
@@ -459,6 +499,7 @@ class SparkPostClient:
         threading.Thread(target=run, name="sparkpost-request", daemon=True).start()
         while not done.wait(CANCEL_POLL_SECONDS):
             if self.cancel_event.is_set():
+                exchange.expire()  # the abandoned thread ends now, not at the deadline
                 log.info("SparkPost %s %s: abandoned in flight, the provider is stopping", method, path)
                 raise Cancelled("the provider is stopping; the request was abandoned before SparkPost "
                                 "answered", method=method, path=path)

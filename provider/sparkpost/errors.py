@@ -274,6 +274,9 @@ class TransportError(SparkPostError):
                  method: str = "", path: str = "") -> None:
         self.request_sent = request_sent
         self.retryable = retryable
+        # Set by the retry loop when base_url was never reached (refused, DNS, connect timeout)
+        # within the short budget for that: the client then stops trying for a while.
+        self.unreachable = False
         super().__init__(message, method=method, path=path)
 
 

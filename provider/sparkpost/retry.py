@@ -19,8 +19,20 @@ and is easy to test. What is retried:
     attempt did succeed); None means "not created", and the POST is sent again.
 * anything else (400, 401, 403, 404, 409, 422, other statuses, TLS errors): surfaces at once.
 
-Waiting honours ``Retry-After`` (seconds or HTTP date, parsed by the client), never starts an
-attempt after the deadline, and sleeps on the cancel event so StopProvider aborts promptly.
+Waiting honours ``Retry-After`` (seconds or HTTP date, parsed by the client) up to
+``max_retry_after`` seconds per wait (a longer one is capped, with a warning, and the error says
+so if the loop gives up), never starts an attempt after the deadline, and sleeps on the cancel
+event so StopProvider aborts promptly.
+
+Two kinds of failure get a budget of their own, smaller than the deadline:
+
+* never connecting (refused, DNS, connect timeout): ``connect_retries`` retries within
+  ``connect_deadline`` seconds. An endpoint that refuses connections is misconfigured or down;
+  it is not worth the whole retry budget. The error is marked ``unreachable`` and the client
+  then fails later calls at once for a while (``client.py``), instead of each resource retrying.
+* an attempt that ran out of its whole-exchange deadline (slow headers, a slow body) or got no
+  byte within the read timeout: ``slow_retries`` retries, so a server trickling bytes costs at
+  most (1 + slow_retries) request timeouts, not the whole deadline.
 
 A DELETE that gets 404 after an earlier ambiguous attempt returns None (success): the earlier
 attempt most likely deleted the object, and "already gone" is what the caller wanted.
@@ -70,6 +82,10 @@ class RetryPolicy:
     deadline: float = 120.0
     backoff_base: float = 1.0
     backoff_cap: float = 20.0
+    max_retry_after: float = 60.0
+    connect_retries: int = 2
+    connect_deadline: float = 5.0
+    slow_retries: int = 1
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**n)] for the n-th retry (0-based)."""
@@ -119,6 +135,18 @@ def _decision(err: SparkPostError, idempotent: bool, has_check: bool) -> str:
     return "check" if has_check else "surface"
 
 
+def _secs(seconds: float) -> str:
+    return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:g}"
+
+
+def _never_connected(err: SparkPostError) -> bool:
+    return isinstance(err, TransportError) and err.retryable and not err.request_sent
+
+
+def _too_slow(err: SparkPostError) -> bool:
+    return isinstance(err, TransportError) and err.kind_label in ("deadline", "read timeout")
+
+
 def _is_ambiguous(err: SparkPostError) -> bool:
     if isinstance(err, TransportError):
         return err.request_sent
@@ -149,6 +177,9 @@ def call_with_retries(
     start = clock()
     attempts = 0
     ambiguous_before = False
+    connect_failures = 0
+    slow_failures = 0
+    capped: str | None = None  # "Retry-After 290 s was capped at 60 s", once it happened
 
     def cancelled() -> Cancelled:
         err = Cancelled("the provider is stopping", method=method, path=path)
@@ -168,6 +199,8 @@ def call_with_retries(
                          "treating the object as deleted", method, path)
                 return None
             decision = _decision(err, idempotent, idempotency_check is not None)
+            if capped:
+                err.add_hint(f"{capped}.")
             if decision == "surface":
                 if _is_ambiguous(err) and not idempotent:
                     err.add_hint(f"Not retried: {method} is not idempotent and SparkPost may "
@@ -178,6 +211,23 @@ def call_with_retries(
             elapsed = clock() - start
             remaining = policy.deadline - elapsed
             retry_number = attempts - 1
+            if _never_connected(err):
+                connect_failures += 1
+                if connect_failures > policy.connect_retries or elapsed >= policy.connect_deadline:
+                    err.unreachable = True
+                    err.mark_gave_up(attempts, elapsed, "a configured endpoint that cannot be "
+                                     f"reached gets {policy.connect_retries} retries within "
+                                     f"{policy.connect_deadline:g} s, not the whole retry budget")
+                    log.info("SparkPost %s %s: giving up: %s", method, path, err.gave_up)
+                    raise
+            if _too_slow(err):
+                slow_failures += 1
+                if slow_failures > policy.slow_retries:
+                    err.mark_gave_up(attempts, elapsed, f"{slow_failures} attempts ran out of "
+                                     "time; a server that slow is retried only "
+                                     f"{policy.slow_retries} time(s)")
+                    log.info("SparkPost %s %s: giving up: %s", method, path, err.gave_up)
+                    raise
             if retry_number >= policy.max_retries:
                 if attempts == 1:
                     raise  # retries are switched off: nothing was "given up"
@@ -191,15 +241,22 @@ def call_with_retries(
                 raise
             delay = policy.backoff(retry_number, rng)
             if err.retry_after is not None:
-                if err.retry_after > remaining:
+                wait = err.retry_after
+                if wait > policy.max_retry_after:
+                    wait = policy.max_retry_after
+                    capped = (f"SparkPost asked to wait {_secs(err.retry_after)} s (Retry-After); the "
+                              f"provider waited at most {policy.max_retry_after:g} s per retry")
+                    log.warning("SparkPost %s %s: Retry-After %s s capped at %g s", method, path,
+                                _secs(err.retry_after), policy.max_retry_after)
+                if wait > remaining:
                     # Retrying before the server said so would only earn another 429.
                     err.mark_gave_up(
                         attempts, elapsed,
-                        f"Retry-After {err.retry_after:g} s is beyond the retry deadline "
+                        f"Retry-After {_secs(err.retry_after)} s is beyond the retry deadline "
                         f"{policy.deadline:g} s")
                     log.info("SparkPost %s %s: giving up: %s", method, path, err.gave_up)
                     raise
-                delay = max(delay, err.retry_after)
+                delay = max(delay, wait)
             delay = min(delay, remaining)
             log.info("SparkPost %s %s: %s (%s); retry %d/%d in %.2f s", method, path,
                      err.kind_label, err.status if err.status is not None else "no response",

@@ -183,7 +183,7 @@ def test_read_timeout_not_retried_on_post(stub, make_client):
         client.create_api_key("k", ["smtp/inject"])
     err = info.value
     assert err.request_sent is True and err.status is None
-    assert "no response within 0.3 s (read timeout)" in str(err)
+    assert "no complete response within 0.3 s (request_timeout" in str(err)
     assert "Not retried" in str(err)
     assert stub.count() == 1
 
@@ -212,14 +212,23 @@ def test_connect_refused_is_retried_even_for_post(make_client, caplog):
     with pytest.raises(E.TransportError) as info:
         client.create_subaccount("tenant")
     err = info.value
-    assert err.request_sent is False
-    assert err.attempts == 4
-    assert str(err).startswith("SparkPost API request POST /subaccounts failed: gave up after 4 "
+    assert err.request_sent is False and err.unreachable
+    # connect failures have their own small budget (2 retries), below max_retries
+    assert err.attempts == 3
+    assert str(err).startswith("SparkPost API request POST /subaccounts failed: gave up after 3 "
                                "attempts")
+    assert "not the whole retry budget" in str(err)
     assert "could not connect to SparkPost" in str(err)
     assert "Connection refused" in str(err)
-    retries = [r for r in caplog.records if "retry" in r.getMessage()]
-    assert len(retries) == 3
+    retries = [r for r in caplog.records if "retry" in r.getMessage() and "giving up" not in r.getMessage()]
+    assert len(retries) == 2
+    # the next call does not try again: it fails at once, saying why
+    caplog.clear()
+    with pytest.raises(E.TransportError) as again:
+        client.get_account()
+    assert "not sent" in str(again.value) and "could not be reached" in str(again.value)
+    assert "Connection refused" in str(again.value)
+    assert not [r for r in caplog.records if "retry" in r.getMessage()]
 
 
 # -- cancellation -----------------------------------------------------------------------------
