@@ -186,17 +186,24 @@ class SparkPostError(Exception):
         self._refresh()
 
     def redact(self: _E, secret: str | None) -> _E:
-        """Scrub ``secret`` (the API key) from every text field, in place.
+        """Scrub ``secret`` (the API key) from every text field, in place, in every form a
+        server could echo it (verbatim, base64, percent-encoded, hex, JSON- or HTML-escaped;
+        see ``tfplugin.redact.encoded_forms``).
 
         A proxy page or a buggy endpoint could echo request headers back; the key must never
         reach a diagnostic, a log line or a test snapshot.
         """
         if not secret:
             return self
+        from ..tfplugin.redact import pattern_for  # stdlib only, like this module
+
+        pattern = pattern_for([secret])
+        if pattern is None:
+            return self
 
         def scrub(value: Any) -> Any:
             if isinstance(value, str):
-                return value.replace(secret, _REDACTED)
+                return pattern.sub(_REDACTED, value)
             if isinstance(value, dict):
                 return {k: scrub(v) for k, v in value.items()}
             if isinstance(value, list):
