@@ -102,7 +102,9 @@ def create(req: Request) -> Response:
     if supplied is not None and not isinstance(supplied, dict):
         raise _bad_format("'dkim' must be an object")
     key_length = body.get("dkim_key_length", sp_dkim.DEFAULT_KEY_LENGTH)
-    if not sp_dkim.key_length_ok(key_length):
+    # "This option only applies if `generate_dkim` is true" (D-sd): checked only then.
+    generating = supplied is None and body.get("generate_dkim", True) is not False
+    if generating and not sp_dkim.key_length_ok(key_length):
         raise _bad_format(f"'dkim_key_length' must be between {sp_dkim.MIN_KEY_LENGTH} and "
                           f"{sp_dkim.MAX_KEY_LENGTH}")
     key_length = int(key_length)
