@@ -169,8 +169,9 @@ def print_report(report: Report, name_format: str) -> None:
         for a in suspended:
             print(f"  {a.customer:<30} subaccount {a.subaccount.id} is {a.subaccount.status}")
     if not report.keys_listed:
-        print("\n(Keys not listed: the API key has no api-keys grant. Adopted instances keep the key the "
-              "old script stored in Secret Manager.)")
+        print("\n(Keys not listed: SparkPost refused its API-keys API to this key (no api_keys/manage "
+              "grant, or no API-keys API on the account). Adopted instances keep the key the old script "
+              "stored in Secret Manager.)")
 
 
 def _client(args: argparse.Namespace) -> Any:

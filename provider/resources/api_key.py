@@ -37,6 +37,7 @@ from .common import api_errors, client_of, secrets_of
 from .validators import ipv4_or_cidr, secret_name
 from .grants import check_grants
 from .import_ids import SUBACCOUNT_ID_MAX, parse_api_key
+from .plan_probes import API_KEYS_UNAVAILABLE_DETAIL, check_api_keys_api
 
 if TYPE_CHECKING:
     from ..secrets import SecretManagerError
@@ -85,11 +86,17 @@ written to a Google Secret Manager secret as a new version and never enters Terr
 `time_rotating` resource, and add `lifecycle { create_before_destroy = true }` so that the new key
 exists (and, with `secret_manager`, is the secret's newest version) before the old one is revoked.
 
-**Permissions.** The provider's own API key needs the `api_keys/manage` grant. The usual operator
-key (`metrics/view`, `subaccount/manage`, `sending_domains/manage`) lacks it, and SparkPost may not
-let API keys hold it at all: to give a new subaccount its sending key with such a key, use the
-`initial_api_key` argument of `sparkpost_subaccount`, which goes through the documented
-subaccounts API.
+**Availability: most accounts cannot use this resource.** SparkPost documents API keys as made
+in its app: its API reference has no API-keys endpoint ("Create and manage your API Keys in the
+app"), and its subaccount guide says "Additional subaccount API keys must be created using the
+app". Only some accounts may call `/api/v1/api-keys`, and then only with a key holding
+`api_keys/manage`, which the usual operator key (`metrics/view`, `subaccount/manage`,
+`sending_domains/manage`) lacks. Before creating a key the provider asks SparkPost, at plan,
+whether the API answers (one `GET /api/v1/api-keys/<id that does not exist>`); on a 403 the plan
+stops with what to do instead, before anything is created. To give a new subaccount its sending
+key on such an account, use the `initial_api_key` argument of `sparkpost_subaccount`, which goes
+through the documented subaccounts API (in the managed-smtp module, `key_via_api_key_resource =
+false`, the default).
 
 **Wire assumptions.** SparkPost does not document its API-key endpoints. This resource follows
 what SparkPost's own web app sends and receives, and may need changes if SparkPost differs:
@@ -218,14 +225,7 @@ SCHEMA = Schema(
 # ---------------------------------------------------------------- helpers
 
 
-FORBIDDEN_DETAIL = (
-    "SparkPost answered 403: the API key the provider is configured with lacks the grant that "
-    "SparkPost's api-keys endpoints need (api_keys/manage). The usual operator key (metrics/view, "
-    "subaccount/manage, sending_domains/manage) does not have it, and SparkPost may not let API keys "
-    "hold it at all. To create a subaccount's sending key with such a key, use the initial_api_key "
-    "argument of sparkpost_subaccount instead (it goes through the documented subaccounts API); to "
-    "manage sparkpost_api_key resources, configure the provider with a key that holds api_keys/manage."
-)
+FORBIDDEN_DETAIL = API_KEYS_UNAVAILABLE_DETAIL  # 403: no api_keys/manage, or no API-keys API
 
 
 @contextmanager
@@ -340,6 +340,10 @@ class ApiKey(Resource):
             plan.diagnostics.warning("Unknown API key grant", text, ["grants"])
 
     def modify_plan(self, plan: PlanContext) -> None:
+        if plan.prior is None:
+            sub = plan.config.get("subaccount_id")
+            check_api_keys_api(plan.meta, int(sub) if isinstance(sub, (int, float)) and not isinstance(sub, bool)
+                               else None, plan.diagnostics)
         self._warn_unknown_grants(plan)
         planned, prior = plan.planned, plan.prior
         sm = planned.get("secret_manager")

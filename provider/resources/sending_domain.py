@@ -108,7 +108,7 @@ SCHEMA = Schema(
                 "dkim_key_length", "number", optional=True, computed=True, validators=[dkim_key_length],
                 plan_modifiers=[RequiresReplaceIf(_regenerates, "")],  # the description says when
                 description=(
-                    "The length in bits of the DKIM key SparkPost generates at creation: `1024` or `2048` "
+                    "The length in bits of the DKIM key SparkPost generates at creation, from `1024` to `4096` "
                     "(default `2048`). Setting a value other than the current key's length replaces the domain "
                     "(with a new key). Not allowed with `dkim`; when you bring a key, this reports its length. "
                     "Left out, it keeps the current key's length, so importing an older 1024-bit domain plans "

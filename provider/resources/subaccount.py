@@ -15,6 +15,7 @@ from ..tfplugin.values import UNKNOWN, Unknown
 from . import grants as grant_lists
 from . import send_key
 from ..sparkpost import create_once
+from .plan_probes import check_ip_pool
 from ..sparkpost.models import InitialKey, Subaccount as SubaccountModel
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of, plain_text
 from .common import api_errors, client_of, is_not_found, known, secrets_of
@@ -42,6 +43,15 @@ subaccount (`setup_api_key`). It is the only way to make a subaccount's send key
 key that has no API-keys grant. SparkPost shows the key once, at creation: it is kept in
 `initial_api_key_secret` (sensitive), or, with `initial_api_key_secret_manager`, written to Google
 Secret Manager as a new secret version so that it never enters Terraform state.
+
+**SparkPost does not check `ip_pool`.** It accepts any id of 1 to 20 letters, digits or
+underscores, whether or not such a pool exists, and then rejects all of the subaccount's mail
+("Minimal validation is done against the value set in the IP pool ID key/field. If a mismatch
+error occurs, all attempted messages from that subaccount will be rejected", SparkPost's
+subaccount guide). So the provider checks a new or changed `ip_pool` at plan: with a key that may
+read IP pools (`ip_pools/view`), an unknown pool is an error; with the usual operator key, which
+may not, plan shows a warning and the value goes through unchecked. Check the pool id in the
+SparkPost app (Configuration, IP Pools) before applying such a change.
 
 A subaccount terminated outside Terraform is treated as gone and planned for re-creation:
 termination is final, so a new subaccount is the only way back to the configured state.
@@ -98,7 +108,9 @@ SCHEMA = Schema(
                 description=(
                     "The id of the IP pool the subaccount sends from; `\"\"` for none. Unset: none for a subaccount "
                     "Terraform creates, and for an imported one the pool it had when imported (adoption keeps "
-                    "it; a pool changed by hand later is drift, put back)."
+                    "it; a pool changed by hand later is drift, put back). SparkPost does not check that the pool exists and rejects all of the subaccount's "
+                    "mail if it does not; the provider checks a new or changed pool at plan where its key may read "
+                    "IP pools, and warns where it may not (see above)."
                 ),
             ),
             Attribute(
@@ -242,6 +254,7 @@ class Subaccount(Resource):
             )
 
     def modify_plan(self, plan: PlanContext) -> None:
+        self._check_ip_pool(plan)
         planned, config, prior = plan.planned, plan.config, plan.prior
         sm = planned.get("initial_api_key_secret_manager")
         key_cfg = config.get("initial_api_key")
@@ -353,6 +366,17 @@ class Subaccount(Resource):
         sm["version"] = found.version
         plan.planned["initial_api_key_status"] = (
             send_key.LIVE if plan.planned.get("check_initial_api_key") is not False else None)
+
+    @staticmethod
+    def _check_ip_pool(plan: PlanContext) -> None:
+        """SparkPost does not check that the pool exists (see plan_probes): check it here, once
+        per new or changed value."""
+        pool = plan.config.get("ip_pool")
+        if not isinstance(pool, str) or not pool:
+            return
+        if plan.prior is not None and (plan.prior.get("ip_pool") or None) == pool:
+            return
+        check_ip_pool(plan.meta, pool, plan.diagnostics, ["ip_pool"])
 
     def plan_destroy(self, prior: dict[str, Any], diags: Diagnostics) -> None:
         if prior.get("deletion_protection") is not False:

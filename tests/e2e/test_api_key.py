@@ -49,8 +49,22 @@ def emu_keys(sp: SparkPostWorld) -> dict[str, dict[str, Any]]:
     return {k["id"]: k for k in sp.emulator.dump_state()["keys"]}
 
 
+# The plan-time probe of the API-keys API (provider/resources/plan_probes.py): a GET of a key id
+# no account has, on every planned create. Counted apart from the calls that manage keys.
+PROBE_PATH = "/api/v1/api-keys/00000000-0000-4000-8000-000000000000"
+
+
 def api_key_routes(sp: SparkPostWorld) -> dict[str, int]:
-    return {r: n for r, n in sp.by_route().items() if "/api-keys" in r}
+    """API-key calls by route, leaving out the plan's probe."""
+    counts: dict[str, int] = {}
+    for e in sp.emulator.request_log()["log"]:
+        if e["route"] and "/api-keys" in e["route"] and e["path"] != PROBE_PATH:
+            counts[e["route"]] = counts.get(e["route"], 0) + 1
+    return counts
+
+
+def probe_statuses(sp: SparkPostWorld) -> list[int | None]:
+    return [e["status"] for e in sp.emulator.request_log()["log"] if e["path"] == PROBE_PATH]
 
 
 def values(sp: SparkPostWorld, addr: str) -> dict[str, Any]:
@@ -503,7 +517,9 @@ def test_bad_input_at_plan_and_the_operator_key_403(sp: SparkPostWorld) -> None:
     assert "projects/PROJECT/secrets/SECRET" in details["sparkpost_api_key.bad_secret"]
     assert api_key_routes(sp) == {}  # stopped before any API call
 
-    # an owner known only at apply is checked then, still before any API-key call
+    # an owner known only at apply is checked then, still before any key is created (plan only
+    # asks whether the API-keys API answers: GET_ONE with an id that does not exist)
+    as_admin(sp)
     sub = make_subaccount(sp)
     sp.write(f'''
 resource "terraform_data" "sub" {{
@@ -517,23 +533,26 @@ resource "sparkpost_api_key" "later" {{
 ''')
     result = sp.tf.apply(check=False)
     assert result.returncode == 1 and "Grant not allowed on a subaccount's key" in error_text(result)
-    assert api_key_routes(sp) == {}
+    assert api_key_routes(sp) == {} and set(probe_statuses(sp)) == {404}  # only the plan's probe
 
     # a grant the provider does not know: a warning naming it (SparkPost adds grants), once
+    sp.emulator.reset_request_log()
     sp.write(NEW_GRANT)
     result = sp.tf.plan_json()
     assert result.returncode == 2
     [warning] = [d for d in result.diagnostics() if d["severity"] == "warning"]
     assert warning["address"] == "sparkpost_api_key.new_grant" and '"inbox-tracker/manage"' in warning["detail"]
     assert warning["range"]["start"]["line"] == line_of(NEW_GRANT, "new_grant", "grants")
-    assert api_key_routes(sp) == {}
+    assert api_key_routes(sp) == {} and probe_statuses(sp) == [404]
 
-    # our users' operator key has no api_keys/manage: the error says so and what to use instead
+    # our users' operator key has no api_keys/manage: plan says so, and what to use instead,
+    # before anything is created
+    sp.tf.env_extra["SPARKPOST_API_KEY"] = sp.operator_key
+    sp.emulator.reset_request_log()
     result = sp.tf.apply(check=False)
     assert result.returncode == 1
     text = error_text(result)
-    assert "the provider's API key may not manage API keys" in text
+    assert "SparkPost does not let this provider manage API keys" in text
     assert "api_keys/manage" in text and "initial_api_key" in text and "sparkpost_subaccount" in text
-    assert api_key_routes(sp) == {POST: 1}
-    assert [e["status"] for e in sp.emulator.request_log()["log"] if e["route"] == POST] == [403]
-    assert sp.tf.state_resources() == {}
+    assert api_key_routes(sp) == {} and probe_statuses(sp) == [403]
+    assert not [a for a in sp.tf.state_resources() if a.startswith("sparkpost_api_key.")]

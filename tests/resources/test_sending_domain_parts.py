@@ -127,8 +127,10 @@ def test_bad_sending_domains(name: str) -> None:
 
 
 def test_key_length_selector_and_subaccount_validators() -> None:
-    assert dkim_keys.dkim_key_length(1024) is None and dkim_keys.dkim_key_length(2048) is None
-    assert dkim_keys.dkim_key_length(3000) == "must be 1024 or 2048 (bits); got 3000."
+    # sending-domains.apib "Key length range | 1024-4096 bits"
+    assert all(dkim_keys.dkim_key_length(n) is None for n in (1024, 2048, 3072, 4096, 4096.0))
+    for bad in (512, 1023, 4097, 2048.5, True):
+        assert "between 1024 and 4096" in (dkim_keys.dkim_key_length(bad) or ""), bad
     assert dkim_keys.dkim_selector("scph0125") is None and dkim_keys.dkim_selector("sg_2026.a-b") is None
     assert dkim_keys.dkim_selector("-bad") and dkim_keys.dkim_selector("has space")
     assert validators.subaccount_number(0) is None and validators.subaccount_number(12) is None

@@ -37,7 +37,7 @@ variable "sending_domain" {
 }
 
 variable "ip_pool" {
-  description = "The id of the IP pool the subaccount sends from, for example sparkpost_ip_pool.dedicated.id. A dedicated pool needs warm-up and is only for very high volumes. null: no pool for a subaccount Terraform creates, and the pool it had for an imported (adopted) one; \"\" removes the pool."
+  description = "The id of the IP pool the subaccount sends from, for example sparkpost_ip_pool.dedicated.id. A dedicated pool needs warm-up and is only for very high volumes. null: no pool for a subaccount Terraform creates, and the pool it had for an imported (adopted) one; \"\" removes the pool. SparkPost does not check that the pool exists and rejects all of the subaccount's mail if it does not: plan warns, or refuses an unknown id when the provider's key may read IP pools."
   type        = string
   default     = null
 }
@@ -55,7 +55,7 @@ variable "create_secret" {
 }
 
 variable "key_via_api_key_resource" {
-  description = "Make the send key with sparkpost_api_key instead of the subaccount's initial key. Needs an operator key with the API-keys grant, which our operator key does not have."
+  description = "Make the send key with sparkpost_api_key instead of the subaccount's initial key. Needs a SparkPost account with the API-keys API (SparkPost documents key management only in its app; most accounts do not have it) and a provider key with api_keys/manage, which our operator key does not have. Without them, plan stops before anything is created."
   type        = bool
   default     = false
 }
