@@ -105,8 +105,14 @@ def verify(req: Request) -> Response:
         td.cname_status = "valid" if td.verified else "invalid"
         req.store.persist()
         if not td.verified:
-            raise sp_errors.message_only(400, f"CNAME record for {td.domain} does not point to "
-                                              f"{CNAME_TARGET[req.region][0]}")
+            # The documented failure (D-td, Verify a Tracking Domain, 400): "HTTP request to
+            # https://example.domain.com:443 failed.  Please verify that your redirect is
+            # functioning and that your SSL certificate is valid."  (Here the redirect "works"
+            # when the CNAME points at the region's spgo.io target.)
+            scheme, port = ("https", 443) if td.secure else ("http", 80)
+            raise sp_errors.message_only(400, f"HTTP request to {scheme}://{td.domain}:{port} failed.  Please "
+                                              "verify that your redirect is functioning and that your SSL "
+                                              "certificate is valid.")
         result: dict[str, Any] = {"verified": True, "cname_status": td.cname_status,
                                   "compliance_status": td.compliance_status}
         return Response(200, {"results": result})

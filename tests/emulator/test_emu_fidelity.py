@@ -186,3 +186,15 @@ def test_cli_flags_for_options_and_retry_after():
         assert Api(run.url, OPERATOR_KEY).get("/api-keys").status_code == 403
     finally:
         run.stop()
+
+
+# ---- tracking domains (tracking-domains.apib) ------------------------------------------------
+def test_tracking_domain_verify_failure_has_the_documented_text(emu, admin):
+    assert admin.post("/tracking-domains", {"domain": "click.example.com", "secure": True}).status_code == 200
+    r = admin.post("/tracking-domains/click.example.com/verify")
+    assert (r.status_code, r.json()) == (400, {"errors": [{"message": (
+        "HTTP request to https://click.example.com:443 failed.  Please verify that your redirect is functioning "
+        "and that your SSL certificate is valid.")}]})
+    emu.add_dns([{"type": "CNAME", "name": "click.example.com", "value": "v2.spgo.io"}])
+    r = admin.post("/tracking-domains/click.example.com/verify")
+    assert r.json()["results"]["verified"] is True
