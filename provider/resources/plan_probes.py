@@ -29,7 +29,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..tfplugin.diagnostics import Diagnostics, PathStep
-from .common import ProviderMeta
 
 # A key id no account has: the probe only wants to know whether the endpoint answers.
 PROBE_KEY_ID = "00000000-0000-4000-8000-000000000000"
@@ -53,9 +52,8 @@ API_KEYS_UNAVAILABLE_DETAIL = (
 
 def _client(meta: Any) -> Any | None:
     """The configured client, or None when the configuration is known only at apply."""
-    if isinstance(meta, ProviderMeta) and meta.client is not None:
-        return meta.client
-    return None
+    # Duck-typed: the provider module (ProviderData) imports the resources, not the reverse.
+    return getattr(meta, "client", None)
 
 
 def check_api_keys_api(meta: Any, subaccount: int | None, diags: Diagnostics,
