@@ -8,7 +8,7 @@ resource is created or the value changes:
   key/field. If a mismatch error occurs, all attempted messages from that subaccount will be
   rejected." (SparkPost/support-docs content/docs/user-guide/subaccounts.md). So a typo
   applies cleanly and the tenant's mail is rejected. Where the provider's key may list IP pools
-  (`GET /api/v1/ip-pools`, grant `ip_pools/view`), an unknown pool is an error at plan;
+  (`GET /api/v1/ip-pools/{id}`, grant `ip_pools/view`), an unknown pool is an error at plan;
   where it may not (the usual operator key: metrics/view, subaccount/manage,
   sending_domains/manage), plan warns loudly instead.
 * **The API-keys API.** SparkPost documents no API-keys endpoint (there is no api-keys
@@ -72,40 +72,32 @@ def check_api_keys_api(meta: Any, subaccount: int | None, diags: Diagnostics,
         pass  # 404 is the expected answer; anything else is for apply to report
 
 
-def _pool_ids(pools: Any) -> list[str]:
-    ids = []
-    for p in pools or []:
-        pid = p.get("id") if isinstance(p, dict) else getattr(p, "id", None)
-        if isinstance(pid, str):
-            ids.append(pid)
-    return sorted(ids)
-
-
 def check_ip_pool(meta: Any, pool: str, diags: Diagnostics, path: list[PathStep]) -> None:
-    """An error when the key can list IP pools and `pool` is not one; else a loud warning."""
-    from ..sparkpost.errors import Forbidden, SparkPostError
+    """An error when the key may read IP pools and `pool` is not one; else a loud warning."""
+    from ..sparkpost.errors import Forbidden, NotFound, SparkPostError
 
     why_unchecked = "the provider configuration is known only at apply"
     client = _client(meta)
     if client is not None:
         try:
-            ids = _pool_ids(client.list_ip_pools())
+            client.get_ip_pool(pool)
+        except NotFound:
+            diags.error(
+                f'IP pool "{pool}" does not exist',
+                f'This SparkPost account has no IP pool with the id "{pool}" (GET /api/v1/ip-pools/{pool} '
+                "answered 404). SparkPost itself would accept the id and then reject every message the "
+                "subaccount sends, so the provider refuses it. Use a pool's id (not its name; ids are "
+                "listed by GET /api/v1/ip-pools and in the app), or leave ip_pool out.",
+                path,
+            )
+            return
         except Forbidden:
             why_unchecked = ("the provider's API key may not read IP pools (it lacks the ip_pools/view "
                              "grant; the usual operator key holds only metrics/view, subaccount/manage "
                              "and sending_domains/manage)")
         except SparkPostError as err:
-            why_unchecked = f"listing IP pools failed: {err}"
+            why_unchecked = f"reading the IP pool failed: {err}"
         else:
-            if pool not in ids:
-                diags.error(
-                    f'IP pool "{pool}" does not exist',
-                    f'This SparkPost account has no IP pool with the id "{pool}" (it has: '
-                    f'{", ".join(ids) or "none"}). SparkPost itself would accept the name and then reject '
-                    "every message the subaccount sends, so the provider refuses it. Use a pool's id (not "
-                    "its name), or leave ip_pool out to let the subaccount use any pool.",
-                    path,
-                )
             return
     diags.warning(
         f'ip_pool "{pool}" is not checked: a wrong pool rejects all of the subaccount\'s mail',

@@ -98,7 +98,7 @@ def test_unknown_ip_pool_warns_with_the_operator_key_and_is_refused_where_pools_
     assert result.returncode == 1
     [error] = result.errors()
     assert error["address"] == "sparkpost_subaccount.t" and "dedicatd_pool2" in error["detail"]
-    assert "dedicated_pool" in error["detail"]  # lists what exists
+    assert "404" in error["detail"] and "not its name" in error["detail"]
     sp.write(POOL % "dedicated_pool")
     result = sp.tf.plan_json()
     assert result.returncode == 2
