@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json as jsonlib
 import logging
-import os
 import random
 import threading
 import time
@@ -505,8 +504,8 @@ class SparkPostClient:
                                 "answered", method=method, path=path)
         if "error" in box:
             raise box["error"]
-        response: requests.Response = box["response"]
-        return response
+        result: tuple[requests.Response, bytes] = box["response"]
+        return result
 
     def _parse_success(self, status: int, text: str, content_type: str | None, method: str,
                        path: str, *, expect: tuple[type, ...], envelope: bool,

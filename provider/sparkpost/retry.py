@@ -47,7 +47,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeGuard, TypeVar
 
 from .errors import (
     Cancelled,
@@ -139,7 +139,7 @@ def _secs(seconds: float) -> str:
     return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:g}"
 
 
-def _never_connected(err: SparkPostError) -> bool:
+def _never_connected(err: SparkPostError) -> TypeGuard[TransportError]:
     return isinstance(err, TransportError) and err.retryable and not err.request_sent
 
 
