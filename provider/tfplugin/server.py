@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from google.protobuf.message_factory import GetMessageClass
 
 from . import diagnostics as diag_mod
-from . import logs, plan, redact, values
+from . import logs, plan, values
 from .diagnostics import Diagnostics, ResourceError
 from .proto import tfplugin6_pb2 as pb
 from .proto import tfplugin6_pb2_grpc as pb_grpc
 from .resource import Context, DataSource, PlanContext, Provider, Resource
-from .schema import Attribute, Schema
+from .checks import check_config, register_sensitive
 from .schema import to_proto as schema_to_proto
 
 if TYPE_CHECKING:
@@ -60,132 +60,6 @@ def _private_in(raw: bytes) -> dict[str, Any]:
 
 def _private_out(private: dict[str, Any]) -> bytes:
     return json.dumps(private, sort_keys=True).encode() if private else b""
-
-
-def register_sensitive(schema: Schema, value: Any) -> None:
-    """Remember sensitive values so that no log line or diagnostic can show them."""
-
-    def rec(attrs: list[Attribute], obj: Any, inherited: bool) -> None:
-        if not isinstance(obj, dict):
-            return
-        for a in attrs:
-            v = obj.get(a.name)
-            secret = inherited or a.sensitive
-            if secret:
-                _register_all(v)
-            if a.nested and v is not None:
-                elems = v if isinstance(v, list) else list(v.values()) if a.nested.nesting == "map" else [v]
-                for e in elems:
-                    rec(a.nested.attributes, e, secret)
-
-    rec(schema.block.attributes, value, False)
-
-
-def _register_all(v: Any) -> None:
-    if isinstance(v, str):
-        redact.register(v)
-    elif isinstance(v, dict):
-        for x in v.values():
-            _register_all(x)
-    elif isinstance(v, list):
-        for x in v:
-            _register_all(x)
-
-
-def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> bool:
-    """Null checks, then per-attribute validators, errors at the attribute. False when a null
-    stood where a value is needed (the object's own checks then do not run: they may rely on
-    every required value being there).
-
-    Null is bad input unless the schema says what it means. A required attribute written as
-    null (`name = null`, `{ secret = null }`, a variable that is null) is an error: Terraform
-    itself lets an explicit null through, and inside a nested object that is where a missing
-    value hides. An optional attribute's null means "not set" (Terraform sends the same null
-    for both), and its description says what that means. An element of a list, set or map is
-    never null. Validators themselves never see null or unknown values.
-
-    Terraform (1.11) underlines a diagnostic path only through blocks: a path into a nested
-    attribute's object lands on the resource's first line. So errors inside nested attributes
-    point at the outermost nested attribute and name the full path in their summary.
-    """
-    complete = True
-
-    def dotted(path: tuple[Any, ...]) -> str:
-        out = ""
-        for step in path:
-            out += f"[{step}]" if isinstance(step, int) else f'["{step.key}"]' if isinstance(step, diag_mod.Key) else f".{step}"
-        return out.lstrip(".")
-
-    def null_elements(a: Attribute, v: Any) -> list[str]:
-        """Where a collection holds null: "[2]", '["k"]', or "an element" for sets."""
-        ty = a.nested.cty_type if a.nested else a.type
-        if not isinstance(ty, list) or ty[0] not in ("list", "set", "map"):
-            return []
-        items = list(v.items()) if isinstance(v, dict) else list(enumerate(v)) if isinstance(v, list) else []
-        return [("an element" if ty[0] == "set" else f'["{k}"]' if ty[0] == "map" else f"[{k}]")
-                for k, e in items if e is None]
-
-    def check(attrs: list[Attribute], obj: Any, prefix: tuple[Any, ...], anchor: tuple[Any, ...] | None) -> None:
-        nonlocal complete
-        if not isinstance(obj, dict):
-            return
-        for a in attrs:
-            v = obj.get(a.name)
-            path = prefix + (a.name,)
-            if v is None:
-                if a.required:
-                    complete = False
-                    diags.error(
-                        f"Missing value for {dotted(path)}",
-                        f"{dotted(path)} is required and may not be null. Give it a value (a variable "
-                        "or expression that is null counts as no value).",
-                        anchor or path,
-                    )
-                continue
-            if isinstance(v, values.Unknown):
-                continue
-            nulls = null_elements(a, v)
-            if nulls:
-                complete = False
-                diags.error(
-                    f"Null element in {dotted(path)}",
-                    f"{dotted(path)} holds null at {', '.join(nulls)}; its elements may not be null.",
-                    anchor or path,
-                )
-                continue
-            for validator in a.validators:
-                message = validator(v)
-                if message:
-                    diags.error(f"Invalid value for {dotted(path)}", message, anchor or path)
-            if a.nested:
-                inner_anchor = anchor or path
-                if a.nested.nesting == "single":
-                    check(a.nested.attributes, v, path, inner_anchor)
-                elif a.nested.nesting == "list":
-                    for i, e in enumerate(v):
-                        check(a.nested.attributes, e, path + (i,), inner_anchor)
-                elif a.nested.nesting == "map":
-                    for k, e in v.items():
-                        check(a.nested.attributes, e, path + (diag_mod.Key(k),), inner_anchor)
-                else:  # set elements have no stable path: name the set
-                    for e in v:
-                        check(a.nested.attributes, e, path, inner_anchor)
-
-    check(schema.block.attributes, config, (), None)
-    return complete
-
-
-def _check(target: Provider | Resource | DataSource, config: Any, diags: Diagnostics) -> bool:
-    """The schema's checks, then the object's own; True when the configuration is valid.
-
-    Run by the Validate* RPCs, and again before ConfigureProvider and ReadDataSource: a value
-    known only at plan (a variable) reaches those without Terraform validating it first (a data
-    source's config is read at plan without another ValidateDataResourceConfig).
-    """
-    before = len(diags)
-    if run_validators(target.schema, config, diags):
-        target.validate(config or {}, diags)
-    return not any(d.severity == "error" for d in diags[before:])
 
 
 def _exception_diag(diags: Diagnostics, what: str, exc: BaseException) -> None:
@@ -272,7 +146,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             if target:
                 config = _decode(raw, target.schema.cty_type)
                 register_sensitive(target.schema, config)
-                _check(target, config, diags)
+                check_config(target, config, diags)
         except Exception as exc:  # every failure becomes a diagnostic
             _exception_diag(diags, f"validating {what}", exc)
         return self._diags(diags)
@@ -299,7 +173,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         try:
             config = _decode(request.config, self.provider.schema.cty_type) or {}
             register_sensitive(self.provider.schema, config)
-            if _check(self.provider, config, diags):
+            if check_config(self.provider, config, diags):
                 self.meta = self.provider.configure(config, diags, self.cancelled)
         except Exception as exc:
             _exception_diag(diags, "configuring the provider", exc)
@@ -486,7 +360,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             if d:
                 config = _decode(request.config, d.schema.cty_type) or {}
                 register_sensitive(d.schema, config)  # before read: its errors may quote them
-                if not _check(d, config, diags):
+                if not check_config(d, config, diags):
                     response.diagnostics.extend(self._diags(diags))
                     return response
                 state = d.read(self._ctx(diags), config)

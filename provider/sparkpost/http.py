@@ -1,0 +1,571 @@
+"""HTTP to SparkPost: base URLs, headers (``Authorization``, ``User-Agent``,
+``X-MSYS-SUBACCOUNT``), deadlines and size caps (``transport.py``), retries (``retry.py``),
+cancellation, pagination, error bodies (``errors.py``) and the ``results`` envelope.
+``client.py`` builds SparkPost's endpoints on it.
+
+Importing this module imports ``requests``; the plugin layer therefore imports it lazily
+(``provider.sparkpost.SparkPostClient`` resolves on first use).
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import random
+import threading
+import time
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+from requests import exceptions as rexc
+from requests.auth import AuthBase
+
+from ..version import VERSION
+from .errors import (
+    Cancelled,
+    InvalidResponse,
+    SparkPostError,
+    TransportError,
+    parse_error_response,
+)
+from .models import (
+    Fields,
+    Where,
+    parse_list,
+)
+from .retry import IDEMPOTENT_METHODS, RetryPolicy, call_with_retries, parse_retry_after
+from .transport import (
+    MAX_RESPONSE_BYTES,
+    DeadlineExceeded,
+    Exchange,
+    ResponseTooLarge,
+    Watchdog,
+    bounded_exchange,
+    make_session,
+)
+
+__all__ = ["SparkPostHttp", "REGION_BASE_URLS", "DEFAULT_USER_AGENT"]
+
+log = logging.getLogger("provider.sparkpost")
+T = TypeVar("T")
+_Self = TypeVar("_Self", bound="SparkPostHttp")
+
+REGION_BASE_URLS: dict[str, str] = {
+    "us": "https://api.sparkpost.com/api/v1",
+    "eu": "https://api.eu.sparkpost.com/api/v1",
+}
+API_PREFIX = "/api/v1"
+DEFAULT_USER_AGENT = f"terraform-provider-sparkpost/{VERSION}"
+
+# A dead host should fail fast (and be retried); a slow SparkPost response may legitimately
+# take longer, so only the connect phase is capped below the read timeout.
+CONNECT_TIMEOUT_CAP = 10.0
+# Guards against a server that keeps returning links.next forever.
+MAX_PAGES = 10_000
+READ_TIMEOUT_SLACK = 1.0
+# After base_url could not be reached, how long later calls fail at once without trying.
+UNREACHABLE_MEMORY_SECONDS = 30.0
+# How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
+CANCEL_POLL_SECONDS = 0.1
+
+_SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _redact_headers(headers: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
+    """Headers safe to log: credentials replaced by a marker."""
+    return {k: ("[REDACTED]" if k.lower() in _SENSITIVE_HEADERS else v) for k, v in headers.items()}
+
+
+class _KeyAuth(AuthBase):
+    """Sets ``Authorization: <raw key>`` (SparkPost uses no "Bearer" prefix).
+
+    Being a requests auth object (rather than a session header) also stops requests from
+    replacing the header with credentials from ~/.netrc, and its repr never shows the key.
+    """
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Authorization"] = self._key
+        return r
+
+    def __repr__(self) -> str:
+        return "<SparkPost API key [REDACTED]>"
+
+
+def _normalise_base_url(base_url: str) -> str:
+    """Accept ``https://host``, ``https://host/``, ``https://host/api/v1[/]`` (or a proxy path).
+
+    No path means the public API layout, so ``/api/v1`` is appended; any other path is used as
+    given (minus the trailing slash), which also lets a reverse proxy prefix work.
+    """
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"base_url must be an absolute http(s) URL such as "
+            f"'https://api.sparkpost.com/api/v1', got {base_url!r}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"base_url must not contain a query or fragment: {base_url!r}")
+    if "@" in parts.netloc:
+        # Credentials in the URL would end up in logs and error texts.
+        raise ValueError("base_url must not contain credentials; use the api_key argument")
+    path = parts.path.rstrip("/")
+    if not path:
+        path = API_PREFIX
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _check_subaccount(subaccount: int | None) -> str | None:
+    """The X-MSYS-SUBACCOUNT header value; SparkPost requires a number there."""
+    if subaccount is None:
+        return None
+    if isinstance(subaccount, bool) or not isinstance(subaccount, int) or subaccount < 0:
+        raise ValueError(f"subaccount must be a non-negative integer or None, got {subaccount!r}")
+    return str(subaccount)
+
+
+def _segment(value: str | int, what: str) -> str:
+    """One URL path segment, percent-encoded (a domain or id can never change the route)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a string or integer, got {value!r}")
+    text = str(value)
+    if not text or text.strip() != text or text in (".", ".."):
+        raise ValueError(f"invalid {what}: {value!r}")
+    return quote(text, safe="")
+
+
+def _query_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """Query values as SparkPost expects them: booleans lower-case, lists comma-joined."""
+    if not params:
+        return None
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = str(value)
+    return out or None
+
+
+def _short_reason(exc: BaseException) -> str:
+    """The useful tail of a requests/urllib3 exception text ("[Errno 111] Connection refused")."""
+    inner: BaseException | None = exc
+    # requests wraps urllib3's MaxRetryError, which wraps the real cause in .reason
+    while inner is not None:
+        reason = getattr(inner, "reason", None)
+        if isinstance(reason, BaseException):
+            inner = reason
+            continue
+        if inner.args and isinstance(inner.args[0], BaseException):
+            inner = inner.args[0]
+            continue
+        break
+    text = str(inner) if inner is not None else str(exc)
+    for marker in ("Failed to establish a new connection: ", "Caused by "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    if text.startswith(("HTTPConnection", "HTTPSConnection")) and "): " in text:
+        text = text.split("): ", 1)[1]
+    text = " ".join(text.split())
+    return text[:200] or type(exc).__name__
+
+
+def _transport_error(exc: rexc.RequestException, method: str, path: str,
+                     read_timeout: float) -> TransportError:
+    """Classify a requests failure: was the request possibly received by SparkPost?"""
+    reason = _short_reason(exc)
+    sent = True
+    retryable = True
+    label = "connection error"
+    if isinstance(exc, rexc.ConnectTimeout):
+        sent, label = False, "connect timeout"
+        text = f"timed out connecting to SparkPost ({reason})"
+    elif isinstance(exc, rexc.SSLError):
+        sent, retryable, label = False, False, "TLS error"
+        text = f"TLS error talking to SparkPost: {reason}"
+    elif isinstance(exc, rexc.ProxyError):
+        sent = False
+        text = f"could not connect through the HTTP proxy: {reason}"
+    elif isinstance(exc, rexc.ConnectionError):
+        from urllib3.exceptions import ConnectTimeoutError, MaxRetryError  # requests' own dep
+
+        cause = exc.args[0] if exc.args else None
+        if isinstance(cause, MaxRetryError) and isinstance(cause.reason, ConnectTimeoutError):
+            # NewConnectionError (refused, DNS) subclasses ConnectTimeoutError in urllib3 2.
+            sent = False
+            text = f"could not connect to SparkPost: {reason}"
+        else:
+            text = f"connection lost before a response arrived: {reason}"
+    elif isinstance(exc, rexc.ReadTimeout):
+        label = "read timeout"
+        text = f"no response within {read_timeout:g} s (read timeout)"
+    elif isinstance(exc, (rexc.InvalidURL, rexc.InvalidHeader, rexc.MissingSchema,
+                          rexc.InvalidSchema, rexc.URLRequired)):
+        sent, retryable, label = False, False, "invalid request"
+        text = f"invalid request: {reason}"
+    else:  # ChunkedEncodingError, ContentDecodingError, ...: the response broke mid-way
+        text = f"response interrupted: {reason}"
+    err = TransportError(text, request_sent=sent, retryable=retryable, method=method, path=path)
+    err.kind_label = label
+    return err
+
+
+class SparkPostHttp:
+    """A thread-safe client for SparkPost's REST API (one per configured provider).
+
+    Every attempt has a connect timeout and a deadline for the whole exchange (``timeout``),
+    its body is capped (``max_response_bytes``), it is retried per ``retry.py`` within
+    ``retry_deadline`` seconds and ``max_retries`` retries, and aborts with ``Cancelled`` when
+    ``cancel_event`` is set. ``subaccount`` arguments become ``X-MSYS-SUBACCOUNT``.
+
+    ``user_agent``, if given, is appended after ``terraform-provider-sparkpost/VERSION`` (for
+    example ``Terraform/1.9.5``), so SparkPost always sees who is calling.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        region: str = "us",
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retry_deadline: float = 120.0,
+        max_retries: int = 8,
+        user_agent: str | None = None,
+        cancel_event: threading.Event | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ValueError("api_key must be a non-empty string")
+        key = api_key.strip()  # keys read from files or secrets often end with a newline
+        if any(ch.isspace() or ord(ch) < 32 for ch in key):
+            # Never echo the key: say what is wrong with it only.
+            raise ValueError("api_key contains whitespace or control characters")
+        if region not in REGION_BASE_URLS:
+            raise ValueError(f"region must be one of {sorted(REGION_BASE_URLS)}, got {region!r}")
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if retry_deadline < 0 or max_retries < 0:
+            raise ValueError("retry_deadline and max_retries must not be negative")
+
+        self._api_key = key
+        self.region = region
+        self.base_url = _normalise_base_url(base_url) if base_url else REGION_BASE_URLS[region]
+        self.timeout = float(timeout)
+        self.user_agent = DEFAULT_USER_AGENT + (f" {user_agent.strip()}" if user_agent else "")
+        self.cancel_event = cancel_event or threading.Event()
+        # Public so tests (and a future provider option) can tune the backoff.
+        self.retry_policy = RetryPolicy(max_retries=max_retries, deadline=float(retry_deadline))
+        self._rng = random.Random()
+
+        base = urlsplit(self.base_url)
+        self._origin = (base.scheme, base.netloc)
+        self._base_path = base.path
+
+        # Bounds of one attempt (transport.py): the whole exchange within ``timeout`` seconds,
+        # the body within ``max_response_bytes``.
+        self.max_response_bytes = MAX_RESPONSE_BYTES
+        self._watchdog = Watchdog()
+        # Set when an attempt to reach base_url gave up without ever connecting: later calls
+        # fail at once for UNREACHABLE_MEMORY_SECONDS instead of each paying the retries again.
+        self._unreachable: tuple[float, TransportError] | None = None
+        self._unreachable_lock = threading.Lock()
+
+        session = make_session(self.base_url)
+        session.auth = _KeyAuth(key)
+        session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
+        self._session = session
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, region={self.region!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _timeouts(self) -> tuple[float, float]:
+        # The whole-exchange deadline (transport.py) is ``timeout``; the per-read timeout is a
+        # little longer so that the deadline, with its clearer message, is what ends a slow answer.
+        return (min(self.timeout, CONNECT_TIMEOUT_CAP), self.timeout + READ_TIMEOUT_SLACK)
+
+    # -- the one HTTP path ---------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        subaccount: int | None = None,
+        idempotent: bool | None = None,
+        idempotency_check: Callable[[], Any] | None = None,
+    ) -> Any:
+        """Call ``path`` (relative to the API base, e.g. ``/subaccounts/7``); return ``results``.
+
+        Returns None for 204 No Content. ``idempotent`` overrides the method's default (POSTs
+        are not idempotent); ``idempotency_check`` is described in ``retry.py``.
+        """
+        return self._call(method, path, json=json, params=params, subaccount=subaccount,
+                          idempotent=idempotent, idempotency_check=idempotency_check)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        subaccount: int | None = None,
+        url: str | None = None,
+        expect: tuple[type, ...] = (dict, list),
+        envelope: bool = False,
+        lenient: bool = False,
+        idempotent: bool | None = None,
+        idempotency_check: Callable[[], Any] | None = None,
+        auth_key: str | None = None,
+    ) -> Any:
+        method = method.upper()
+        if url is None:
+            if not isinstance(path, str) or not path.startswith("/") or "//" in path \
+                    or "://" in path:
+                # Absolute URLs would let a caller send the key to another host.
+                raise ValueError(f"path must be relative to the API base, like '/subaccounts': "
+                                 f"{path!r}")
+            url = self.base_url + path
+        headers: dict[str, str] = {}
+        sub = _check_subaccount(subaccount)
+        if sub is not None:
+            headers["X-MSYS-SUBACCOUNT"] = sub
+        body: bytes | None = None
+        if json is not None:
+            body = jsonlib.dumps(json, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        query = _query_params(params)
+        err_path = path.split("?", 1)[0]
+        abandonable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
+
+        def attempt() -> Any:
+            return self._attempt(method, url, err_path, headers, query, body,
+                                 expect=expect, envelope=envelope, lenient=lenient,
+                                 abandonable=abandonable, auth_key=auth_key)
+
+        self._fail_if_unreachable(method, err_path)
+        try:
+            return call_with_retries(
+                attempt, policy=self.retry_policy, method=method, path=err_path,
+                idempotent=idempotent, idempotency_check=idempotency_check,
+                cancel_event=self.cancel_event, rng=self._rng)
+        except SparkPostError as err:
+            if isinstance(err, TransportError) and err.unreachable:
+                with self._unreachable_lock:
+                    self._unreachable = (time.monotonic(), err)
+            raise err.redact(auth_key).redact(self._api_key) if auth_key else err.redact(self._api_key) from err.__cause__
+
+    def _fail_if_unreachable(self, method: str, path: str) -> None:
+        """Fail at once while base_url is known to be unreachable (see ``retry.py``)."""
+        with self._unreachable_lock:
+            latched = self._unreachable
+            if latched and time.monotonic() - latched[0] >= UNREACHABLE_MEMORY_SECONDS:
+                self._unreachable = latched = None
+        if latched is None:
+            return
+        ago = time.monotonic() - latched[0]
+        raise TransportError(
+            f"not sent: {self.base_url} could not be reached {ago:.0f} s ago "
+            f"({latched[1].message}); requests fail at once for {UNREACHABLE_MEMORY_SECONDS:g} s "
+            "after that instead of each retrying", request_sent=False, retryable=False,
+            method=method, path=path).redact(self._api_key)
+
+    def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
+                 query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
+                 envelope: bool, lenient: bool, abandonable: bool = False,
+                 auth_key: str | None = None) -> Any:
+        """One HTTP exchange: the parsed result, or a typed error (redacted) raised."""
+        if log.isEnabledFor(logging.DEBUG):
+            # The key is added by _KeyAuth later; show that the header is sent, never its value.
+            shown = _redact_headers({**self._session.headers, **headers, "Authorization": ""})
+            log.debug("SparkPost request %s %s params=%s headers=%s", method, path, query, shown)
+        started = time.monotonic()
+        exchange = Exchange()
+
+        def send() -> tuple[requests.Response, bytes]:
+            return bounded_exchange(
+                self._session, self._watchdog, self.timeout, self.max_response_bytes,
+                lambda session: session.request(method, url, params=query, data=body, headers=headers,
+                                                timeout=self._timeouts, allow_redirects=False,
+                                                auth=_KeyAuth(auth_key) if auth_key else None,
+                                                stream=True),
+                exchange)
+
+        try:
+            resp, raw = self._send_abandonable(send, exchange, method, path) if abandonable else send()
+        except rexc.RequestException as exc:
+            err = _transport_error(exc, method, path, self.timeout)
+            log.debug("SparkPost %s %s failed after %.0f ms: %s", method, path,
+                      (time.monotonic() - started) * 1000, err.kind_label)
+            raise err.redact(self._api_key) from exc
+        except DeadlineExceeded:
+            log.debug("SparkPost %s %s: no complete response within %g s", method, path, self.timeout)
+            err = TransportError(
+                f"no complete response within {self.timeout:g} s (request_timeout: the whole "
+                "exchange, headers and body, must fit in it)", request_sent=True, method=method, path=path)
+            err.kind_label = "deadline"
+            raise err from None
+        except ResponseTooLarge as exc:
+            size = f" (Content-Length {exc.declared})" if exc.declared is not None else ""
+            raise InvalidResponse(
+                f"the response is larger than {exc.limit // (1024 * 1024)} MiB{size}; stopped reading "
+                "(no SparkPost answer is this large)", status=exc.status, method=method, path=path) from None
+        status = resp.status_code
+        log.debug("SparkPost %s %s -> %d in %.0f ms", method, path, status,
+                  (time.monotonic() - started) * 1000)
+        text = raw.decode(resp.encoding or "utf-8", errors="replace") if raw else ""
+
+        if not 200 <= status < 300:
+            api_err = parse_error_response(
+                status, text, resp.headers.get("Content-Type"), method=method, path=path,
+                reason=resp.reason or None,
+                retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            raise api_err.redact(self._api_key)
+        return self._parse_success(status, text, resp.headers.get("Content-Type"), method,
+                                   path, expect=expect, envelope=envelope, lenient=lenient)
+
+    def _send_abandonable(self, send: Callable[[], tuple[requests.Response, bytes]], exchange: Exchange,
+                          method: str, path: str) -> tuple[requests.Response, bytes]:
+        """``send()`` in a daemon thread, abandoned if the cancel event is set before it returns.
+
+        ``requests`` cannot interrupt a blocking read, so without this a StopProvider (Ctrl-C)
+        would wait for a slow answer up to the read timeout. Only idempotent requests are
+        abandoned: repeating them later converges. A create (non-idempotent POST) is waited for,
+        because abandoning it would leave what SparkPost makes unrecorded in state (an orphan).
+        The abandoned thread ends with its request, or with the process.
+        """
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["response"] = send()
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="sparkpost-request", daemon=True).start()
+        while not done.wait(CANCEL_POLL_SECONDS):
+            if self.cancel_event.is_set():
+                exchange.expire()  # the abandoned thread ends now, not at the deadline
+                log.info("SparkPost %s %s: abandoned in flight, the provider is stopping", method, path)
+                raise Cancelled("the provider is stopping; the request was abandoned before SparkPost "
+                                "answered", method=method, path=path)
+        if "error" in box:
+            raise box["error"]
+        result: tuple[requests.Response, bytes] = box["response"]
+        return result
+
+    def _parse_success(self, status: int, text: str, content_type: str | None, method: str,
+                       path: str, *, expect: tuple[type, ...], envelope: bool,
+                       lenient: bool) -> Any:
+        def invalid(detail: str) -> InvalidResponse:
+            return InvalidResponse(detail, status=status, method=method, path=path).redact(
+                self._api_key)
+
+        if status == 204 or not text.strip():
+            if status == 204 or method == "DELETE" or lenient:
+                return None
+            raise invalid("the response body is empty; expected a JSON object with 'results'")
+        try:
+            doc = jsonlib.loads(text)
+        except ValueError:
+            ctype = (content_type or "no content type").split(";")[0].strip()
+            excerpt = " ".join(text[:120].split())
+            raise invalid(f"the response body is not JSON ({ctype}): {excerpt!r}") from None
+        if not isinstance(doc, dict) or "results" not in doc:
+            if lenient and isinstance(doc, dict):
+                return doc if envelope else {}
+            raise invalid("the JSON response has no 'results' member")
+        results = doc["results"]
+        if not isinstance(results, expect):
+            names = " or ".join("object" if t is dict else "array" for t in expect)
+            raise invalid(f"'results' is a {type(results).__name__}, expected an {names}")
+        return doc if envelope else results
+
+    # -- pagination ----------------------------------------------------------------------
+    def _resolve_next(self, link: str) -> tuple[str, str]:
+        """Absolute URL and error path for a ``links.next`` value (usually ``/api/v1/...``)."""
+        parts = urlsplit(link)
+        if parts.scheme or parts.netloc:
+            if (parts.scheme, parts.netloc) != self._origin:
+                # Following it would hand the API key to another host.
+                raise InvalidResponse(f"links.next points to another host: {parts.netloc!r}",
+                                      method="GET", path="/subaccounts")
+        path = parts.path
+        base = self._base_path
+        if not path.startswith("/"):
+            path = f"{base}/{path}"
+        elif not path.startswith(base + "/"):
+            if base.endswith(API_PREFIX) and path.startswith(API_PREFIX + "/"):
+                path = base[: -len(API_PREFIX)] + path  # a proxy prefix in base_url
+            else:
+                path = base + path
+        url = urlunsplit((self._origin[0], self._origin[1], path, parts.query, ""))
+        return url, path[len(base):]
+
+    @staticmethod
+    def _next_link(doc: Mapping[str, Any]) -> str | None:
+        links = doc.get("links")
+        if isinstance(links, dict):
+            nxt = links.get("next")
+            return nxt if isinstance(nxt, str) and nxt else None
+        if isinstance(links, list):  # older SparkPost style: [{"href": ..., "rel": "next"}]
+            for item in links:
+                if isinstance(item, dict) and item.get("rel") == "next" and item.get("href"):
+                    return str(item["href"])
+        return None
+
+    def iter_pages(self, path: str, *, params: Mapping[str, Any] | None = None,
+                   subaccount: int | None = None) -> Iterator[tuple[str, list[Any]]]:
+        """Yield each page's path and ``results`` list, following ``links.next`` to the end."""
+        doc = self._call("GET", path, params=params, subaccount=subaccount, expect=(list,),
+                         envelope=True)
+        seen: set[str] = set()
+        page_path = path
+        for _ in range(MAX_PAGES):
+            yield page_path, doc["results"]
+            nxt = self._next_link(doc)
+            if not nxt:
+                return
+            url, page_path = self._resolve_next(nxt)
+            if url in seen:
+                raise InvalidResponse("pagination loop: links.next repeats a page",
+                                      method="GET", path=path)
+            seen.add(url)
+            doc = self._call("GET", page_path, url=url, subaccount=subaccount, expect=(list,),
+                             envelope=True)
+        raise InvalidResponse(f"more than {MAX_PAGES} pages", method="GET", path=path)
+
+    # -- typed calls -----------------------------------------------------------------------
+    def _one(self, method: str, path: str, parse: Callable[[Fields], T], **kw: Any) -> T:
+        """One call whose ``results`` object becomes a model (shape errors name the field)."""
+        try:
+            return parse(Fields(self._call(method, path, expect=(dict,), **kw), Where(method, path)))
+        except InvalidResponse as err:
+            raise err.redact(self._api_key) from None
+
+    def _many(self, path: str, parse: Callable[[Fields], T], **kw: Any) -> list[T]:
+        try:
+            return parse_list(self._call("GET", path, expect=(list,), **kw), Where("GET", path), parse)
+        except InvalidResponse as err:
+            raise err.redact(self._api_key) from None
