@@ -1,6 +1,7 @@
-"""The managed-smtp module's own `terraform test` suite (examples/modules/managed-smtp/tests),
-run by the real terraform with the real provider against the emulator and the Secret Manager
-fake. After the suite, nothing may be left behind: its subaccount terminated, its domain deleted."""
+"""The managed-smtp module's own `terraform test` suites (examples/modules/managed-smtp/tests),
+run by the real terraform: the mocked one without any API, the emulator one with the real
+provider against the emulator and the Secret Manager fake. After the emulator suite, nothing
+may be left behind: its subaccount terminated, its domain deleted."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ def _summary(result: Result) -> tuple[int, int]:
     found = re.search(r"(\d+) passed, (\d+) failed", result.stdout)
     assert found, result.stdout + result.stderr
     return int(found.group(1)), int(found.group(2))
+
+
+def test_mocked_suite_passes_without_any_api_call(sp: SparkPostWorld) -> None:
+    _module_copy(sp)
+    sp.tf.init()
+    sp.emulator.reset_request_log()
+    result = sp.tf.run("test", "-no-color", "-filter=tests/mocked.tftest.hcl")
+    assert _summary(result) == (4, 0)
+    assert sp.api_calls() == 0  # mocked: SparkPost was never called
 
 
 def test_emulator_suite_passes_and_tears_everything_down(sp: SparkPostWorld) -> None:

@@ -314,11 +314,11 @@ data "sparkpost_sending_domain" "oob" {{
     posts = [e for e in sp.emulator.request_log()["log"] if e["route"] == "POST /api/v1/sending-domains"]
     assert sorted((e["subaccount"] is not None) for e in posts) == [False, True]
     s = values(sp, "sparkpost_sending_domain.s")
-    assert s["id"] == f"{sub}/sub.example.com" and s["subaccount_id"] == sub
+    assert s["id"] == f"{sub}/sub.example.com" and s["subaccount_id"] == str(sub)
 
     data = sp.tf.show()["values"]["root_module"]["resources"]
     oob = next(r for r in data if r["address"] == "data.sparkpost_sending_domain.oob")["values"]
-    assert oob["subaccount_id"] == sub and oob["id"] == f"{sub}/oob.example.com"
+    assert oob["subaccount_id"] == str(sub) and oob["id"] == f"{sub}/oob.example.com"
     assert oob["dkim_key_length"] == 1024 and oob["status"]["dkim_status"] == "unverified"
     assert records(oob)["dkim"]["value"] == txt(oob["dkim_public_key"])
     assert records(oob)["bounce_cname"]["value"] == "sparkpostmail.com"
@@ -364,7 +364,7 @@ resource "sparkpost_sending_domain" "own" {{
     sp.tf.init()
     sp.tf.apply()
     own = values(sp, "sparkpost_sending_domain.own")
-    assert own["subaccount_id"] == sub and own["dkim"]["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert own["subaccount_id"] == str(sub) and own["dkim"]["public_key"].startswith("-----BEGIN PUBLIC KEY-----")
     assert own["dkim_public_key"] == public
     sp.emulator.reset_request_log()
     result, plan = sp.tf.plan()

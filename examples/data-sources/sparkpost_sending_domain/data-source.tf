@@ -1,7 +1,7 @@
 # A DNS module that does not own the sending domain reads its records and publishes them.
 data "sparkpost_sending_domain" "mail" {
   domain        = "mail.acme.example"
-  subaccount_id = 123 # optional: without it the domain is looked up in every subaccount too
+  subaccount_id = "123" # optional: without it the domain is looked up in every subaccount too
 }
 
 resource "google_dns_record_set" "sparkpost" {

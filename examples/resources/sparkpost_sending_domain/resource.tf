@@ -2,7 +2,7 @@
 # for_each, keyed by their stable ids ("dkim", "bounce_cname"), which are known at plan time.
 resource "sparkpost_sending_domain" "mail" {
   domain        = "mail.acme.example"
-  subaccount_id = 123 # leave out for a domain of the primary account
+  subaccount_id = "123" # leave out for a domain of the primary account
 }
 
 resource "google_dns_record_set" "sparkpost" {
