@@ -11,7 +11,7 @@ from ..tfplugin.schema import Attribute, Block, Schema
 from .common import api_errors, client_of, is_not_found, meta_of
 from .dns_records import dns_records_attribute
 from .domain_state import domain_state, status_attribute
-from .validators import sending_domain_name, subaccount_number
+from .validators import sending_domain_name, subaccount_id_text
 
 SCHEMA = Schema(
     block=Block(
@@ -27,10 +27,11 @@ SCHEMA = Schema(
             Attribute("domain", "string", required=True, validators=[sending_domain_name],
                       description="The sending domain to read, such as `mail.example.com`."),
             Attribute(
-                "subaccount_id", "number", optional=True, computed=True, validators=[subaccount_number],
+                "subaccount_id", "string", optional=True, computed=True, validators=[subaccount_id_text],
                 description=(
-                    "The subaccount that owns the domain. Optional: without it the domain is looked up across the "
-                    "primary account and every subaccount, and this reports the owner."
+                    "The id of the subaccount that owns the domain (a string, like `sparkpost_subaccount.id`). "
+                    "Optional: without it the domain is looked up across the primary account and every subaccount, "
+                    "and this reports the owner."
                 ),
             ),
             Attribute("tracking_domain", "string", computed=True,

@@ -90,7 +90,7 @@ def already_exists(name: str, sub: int | None, err: SparkPostError, found: bool,
     mismatch = ""
     if owner != sub:
         mismatch = (
-            f"\n\nIt belongs to {where}, so set subaccount_id = {owner} in the configuration."
+            f"\n\nIt belongs to {where}, so set subaccount_id = \"{owner}\" in the configuration."
             if owner is not None
             else "\n\nIt belongs to the primary account, so remove subaccount_id from the configuration."
         )
@@ -101,6 +101,92 @@ def already_exists(name: str, sub: int | None, err: SparkPostError, found: bool,
         f"sparkpost_sending_domain.main), or add an import block and apply:\n\n  import {{\n    to = ADDRESS\n"
         f"    id = \"{iid}\"\n  }}{mismatch}",
         ["domain"],
+    )
+
+
+# SparkPost keeps a suspended or terminated subaccount's assets read-only: "Suspended - ... they
+# cannot use create, edit, or delete operations. The subaccount can still view and retrieve
+# assets"; "Terminated - this status functions the same as suspended, but implies a permanent
+# status change" (SparkPost/support-docs content/docs/user-guide/subaccounts.md, "Subaccount
+# Statuses"). A domain name is registered once per account, and moving a domain to another
+# subaccount means deleting and re-creating it (same page, "Sending Domain").
+
+
+def _terminated_owner_detail(name: str, owner: int) -> str:
+    return (
+        f"SparkPost has {name} registered to subaccount {owner}, which is terminated. SparkPost keeps a terminated "
+        f"subaccount's sending domains read-only for good: {name} can be neither deleted nor moved, and it cannot "
+        "be imported into another subaccount. SparkPost registers a domain name once per account, so it cannot be "
+        "created again while it is there.\n\nTo go on, either:\n"
+        "  - use another sending domain here (another subdomain, say; with the managed-smtp module, change "
+        "sending_domain), or remove this resource (with the module: sending_domain = null), and apply; or\n"
+        f"  - ask SparkPost support to delete {name} from terminated subaccount {owner}, then apply again."
+    )
+
+
+def cannot_follow_terminated_owner(name: str, owner: int) -> tuple[str, str]:
+    """Plan-time error: the domain would move from its terminated subaccount to another one."""
+    return (
+        f"Sending domain {name} cannot follow its terminated subaccount",
+        _terminated_owner_detail(name, owner)
+        + "\n\nNothing has been changed. Once this resource no longer asks for it, the plan goes ahead (with the "
+        "managed-smtp module: a new subaccount and send key for the instance).",
+    )
+
+
+def registered_to_inactive_owner(name: str, owner: int, status: str) -> ResourceError:
+    """409 at create, and the name is held by a suspended or terminated subaccount."""
+    if status == "terminated":
+        return ResourceError(
+            f"Sending domain {name} belongs to terminated subaccount {owner}",
+            _terminated_owner_detail(name, owner),
+            ["domain"],
+        )
+    return ResourceError(
+        f"Sending domain {name} belongs to suspended subaccount {owner}",
+        f"SparkPost has {name} registered to subaccount {owner}, which is suspended: its domains are read-only "
+        f"(they can be neither deleted nor moved). Reactivate subaccount {owner}, then import the domain "
+        f"(`terraform import ADDRESS {import_id(owner, name)}`, with subaccount_id = \"{owner}\") or delete it in "
+        "SparkPost, and apply again.",
+        ["domain"],
+    )
+
+
+def left_in_inactive_owner(name: str, owner: int, status: str) -> tuple[str, str]:
+    """Destroy-time warning: SparkPost refused to delete the domain of an inactive subaccount."""
+    why = (
+        "A terminated subaccount never sends again, and SparkPost registers a domain name once per account: no "
+        f"other subaccount can have {name} while it is there. Only SparkPost support can delete it."
+        if status == "terminated"
+        else f"If subaccount {owner} is reactivated, delete the domain then, or import it again."
+    )
+    return (
+        f"Sending domain {name} left in {status} subaccount {owner}",
+        f"SparkPost makes a {status} subaccount read-only: its sending domains can be neither deleted nor changed, "
+        f"by the subaccount or on its behalf. {name} therefore stays in SparkPost, registered to subaccount {owner}, "
+        f"and Terraform no longer manages it. {why}",
+    )
+
+
+def inactive_owner_refused_update(name: str, owner: int, status: str, err: SparkPostError) -> ResourceError:
+    if status == "suspended":
+        advice = f"Reactivate subaccount {owner} (status = \"active\"), then apply again."
+    else:
+        advice = _terminated_owner_detail(name, owner)
+    return ResourceError(
+        f"Cannot update sending domain {name}: subaccount {owner} is {status}",
+        f"SparkPost makes a {status} subaccount's domains read-only, and refused the change ({err}). {advice}",
+    )
+
+
+def private_key_needed(*, creating: bool) -> tuple[str, str]:
+    """dkim without private_key, where a key would have to be sent."""
+    what = "create the domain with this key" if creating else "change the domain's key to this one"
+    return (
+        "dkim.private_key is needed",
+        f"dkim has no private_key, so it can only describe the domain's current key; to {what}, SparkPost needs "
+        "the private half too. Set dkim.private_key (from an ephemeral value it never reaches state), or remove the "
+        "dkim block: an existing domain keeps its key, a new one gets a key generated by SparkPost.",
     )
 
 

@@ -65,7 +65,7 @@ def domain_state(got: SendingDomain, *, domain: str, subaccount_id: int | None, 
     return {
         "id": import_id(sub, name),
         "domain": domain,
-        "subaccount_id": sub,
+        "subaccount_id": str(sub) if sub is not None else None,  # the type of sparkpost_subaccount.id
         "tracking_domain": got.tracking_domain,
         "shared_with_subaccounts": got.shared_with_subaccounts,
         "is_default_bounce_domain": got.is_default_bounce_domain,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..sparkpost.errors import Conflict, DkimRejected, NotFound, SparkPostError
+from ..sparkpost.errors import Conflict, DkimRejected, Forbidden, NotFound, SparkPostError
 from ..sparkpost.models import DkimKey, SendingDomain as SendingDomainModel
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import ReplaceRequest, RequiresReplace, RequiresReplaceIf
@@ -41,7 +41,7 @@ from .domain_ids import import_id
 from .import_ids import parse_domain
 from .domain_state import bounce_ready, domain_state, status_attribute
 from .domain_verify import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, finish, verify_settings
-from .validators import sending_domain_name, subaccount_number
+from .validators import sending_domain_name, subaccount_id_text
 
 def _not_case_only(r: ReplaceRequest) -> bool:
     """The domain is compared without regard to case: a change of case only is recorded."""
@@ -56,6 +56,8 @@ def _regenerates(r: ReplaceRequest) -> bool:
 
 
 SCHEMA = Schema(
+    # Version 1: subaccount_id became a string (it was a number), the type of sparkpost_subaccount.id.
+    version=1,
     block=Block(
         description=(
             "A SparkPost sending domain: the domain your mail is sent from, with its DKIM key.\n\n"
@@ -82,12 +84,13 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "subaccount_id", "number", optional=True, plan_modifiers=[RequiresReplace()],
-                validators=[subaccount_number],
+                "subaccount_id", "string", optional=True, plan_modifiers=[RequiresReplace()],
+                validators=[subaccount_id_text],
                 description=(
-                    "The subaccount that owns the domain; calls are made on its behalf (`X-MSYS-SUBACCOUNT`). "
-                    "Leave it out for a domain of the primary account. SparkPost cannot move a domain between "
-                    "(sub)accounts."
+                    "The id of the subaccount that owns the domain (a string, like `sparkpost_subaccount.id`); calls "
+                    "are made on its behalf (`X-MSYS-SUBACCOUNT`). Leave it out for a domain of the primary account. "
+                    "SparkPost cannot move a domain between (sub)accounts. A domain of a suspended or terminated "
+                    "subaccount is read-only in SparkPost: it can be neither changed nor deleted."
                 ),
             ),
             Attribute(
@@ -130,13 +133,17 @@ SCHEMA = Schema(
                             description="The RSA public key, base64 DER (PEM armour is accepted and removed).",
                         ),
                         Attribute(
-                            "private_key", "string", required=True, write_only=True, sensitive=True,
+                            "private_key", "string", optional=True, write_only=True, sensitive=True,
                             validators=[key_text],
                             description=(
                                 "The RSA private key (PKCS#1 or PKCS#8, base64 DER or PEM, no password). "
                                 "Write-only (Terraform 1.11 or later): sent to SparkPost, never stored in state "
-                                "or plan. SparkPost never returns it, so it is null after import and that never "
-                                "forces a change. It can come from an ephemeral value."
+                                "or plan. It can come from an ephemeral value. Needed to bring a key (at creation, "
+                                "or to change the key). Null means the block only describes the domain's current "
+                                "key, as after an import or in configuration written by `terraform plan "
+                                "-generate-config-out`: SparkPost never returns a private key, so null never "
+                                "forces a change, but a new domain or a new key with a null private_key is an "
+                                "error at plan."
                             ),
                         ),
                     ]
@@ -225,6 +232,17 @@ def _sub(value: Any) -> int | None:
     return int(value) if value is not None else None
 
 
+def _owner_status(client: Any, sub: int | None) -> str | None:
+    """The status of the subaccount owning a domain (after SparkPost refused a change with 403,
+    or when a plan moves a domain away from it); None when not known."""
+    if sub is None or client is None:
+        return None
+    try:
+        return str(client.get_subaccount(sub).status)
+    except SparkPostError:
+        return None
+
+
 def _dkim_key(brought: dict[str, Any]) -> DkimKey:
     return DkimKey(
         selector=brought.get("selector") or "",
@@ -241,13 +259,27 @@ class SendingDomain(Resource):
 
     def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
         dkim = config.get("dkim")
-        if dkim is not None and config.get("dkim_key_length") is not None:
-            diags.error(
-                "Conflicting DKIM settings",
-                "dkim_key_length sets the length of a key SparkPost generates; with your own key in dkim there is "
-                "nothing to generate. Remove one of them.",
-                ["dkim_key_length"],
-            )
+        length = config.get("dkim_key_length")
+        if isinstance(dkim, dict) and known(length):
+            # With a private key, dkim brings a key and there is nothing to generate. Without one, dkim
+            # only describes the current key (as `terraform plan -generate-config-out` writes it), and
+            # dkim_key_length may describe it too, as long as the two agree.
+            public = dkim.get("public_key")
+            bits = key_bits(public) if isinstance(public, str) and key_der(public) else None
+            if dkim.get("private_key") is not None:
+                diags.error(
+                    "Conflicting DKIM settings",
+                    "dkim_key_length sets the length of a key SparkPost generates; with your own key in dkim there is "
+                    "nothing to generate. Remove one of them.",
+                    ["dkim_key_length"],
+                )
+            elif bits is not None and bits != length:
+                diags.error(
+                    "Conflicting DKIM settings",
+                    f"dkim_key_length is {int(length)}, but the public key in dkim is {bits} bits long. Remove "
+                    "dkim_key_length (it reports the key's length), or make it match.",
+                    ["dkim_key_length"],
+                )
         if config.get("shared_with_subaccounts") is True and config.get("subaccount_id") is not None:
             diags.error(
                 "shared_with_subaccounts is for primary-account domains",
@@ -279,9 +311,14 @@ class SendingDomain(Resource):
         else:
             planned["id"] = UNKNOWN
 
+        if prior is not None and prior.get("subaccount_id") is not None and planned.get("subaccount_id") != prior["subaccount_id"]:
+            self._check_owner_not_terminated(p, prior)
+
         brought = cfg.get("dkim")
         if brought is None and prior is not None:
             planned["dkim"] = copy.deepcopy(prior.get("dkim"))  # left out: keep the current key
+        elif isinstance(brought, dict) and brought.get("private_key") is None:
+            self._check_described_key(p, brought)
         self._plan_key_length(p, brought)
 
         dkim = planned.get("dkim")
@@ -311,6 +348,40 @@ class SendingDomain(Resource):
             if not equal(planned, prior, self.schema.cty_type):
                 planned["status"] = UNKNOWN  # an update may verify, and status is read back after it
         self._plan_warnings(p, brought)
+
+    @staticmethod
+    def _check_owner_not_terminated(p: PlanContext, prior: dict[str, Any]) -> None:
+        """A plan that moves a domain to another subaccount (because its subaccount is being
+        re-created, say) cannot work when the old one is terminated: SparkPost will neither delete
+        the domain there nor register its name again. One GET, only for such plans."""
+        meta = p.meta if isinstance(p.meta, ProviderMeta) else None
+        owner = _sub(prior["subaccount_id"])
+        if meta is None or meta.client is None or owner is None:
+            return
+        name = str(prior.get("domain", "")).lower()
+        domain = p.planned.get("domain")
+        if known(domain) and domain.lower() != name:
+            return  # another name: the old domain stays behind (the delete says so), the new one is free
+        if _owner_status(meta.client, owner) != "terminated":
+            return
+        p.diagnostics.error(*msg.cannot_follow_terminated_owner(name, owner), ["domain"])
+
+    @staticmethod
+    def _check_described_key(p: PlanContext, brought: dict[str, Any]) -> None:
+        """dkim without private_key only describes the domain's current key (after an import, or as
+        generated config writes it): it can neither make a domain nor change its key."""
+        prior = p.prior or {}
+        current = prior.get("dkim") or {}
+        if isinstance(brought.get("selector"), Unknown) or isinstance(brought.get("public_key"), Unknown):
+            return
+        same = (
+            p.prior is not None
+            and brought.get("selector") == current.get("selector")
+            and known(brought.get("public_key")) and known(current.get("public_key"))
+            and normalise_key(brought["public_key"]) == normalise_key(current["public_key"])
+        )
+        if not same:
+            p.diagnostics.error(*msg.private_key_needed(creating=p.prior is None), ["dkim", "private_key"])
 
     def _plan_key_length(self, p: PlanContext, brought: Any) -> None:
         planned, prior = p.planned, p.prior
@@ -423,6 +494,12 @@ class SendingDomain(Resource):
                 )
             except DkimRejected as err:
                 raise msg.dkim_update_refused(planned, err) from err
+            except Forbidden as err:
+                status = _owner_status(client, sub)
+                if sub is not None and status in ("suspended", "terminated"):
+                    raise msg.inactive_owner_refused_update(name, sub, status, err) from err
+                with api_errors(f"update sending domain {name}"):
+                    raise
             except NotFound as err:
                 raise ResourceError(
                     f"Sending domain {name} no longer exists",
@@ -437,18 +514,36 @@ class SendingDomain(Resource):
         return finish(ctx, client, planned, state, False, lambda s: self._fetch(ctx, s, f"read sending domain {name}", keep=s))
 
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:
+        client = client_of(ctx)
         name = state["domain"].lower()
+        sub = _sub(state.get("subaccount_id"))
         try:
             with api_errors(f"delete sending domain {name}"):
-                client_of(ctx).delete_sending_domain(name, subaccount=_sub(state.get("subaccount_id")))
+                client.delete_sending_domain(name, subaccount=sub)
         except ResourceError as err:
-            if not is_not_found(err):  # already gone is what we wanted
+            if is_not_found(err):  # already gone is what we wanted
+                return
+            status = _owner_status(client, sub) if isinstance(err.__cause__, Forbidden) else None
+            if sub is None or status not in ("suspended", "terminated"):
                 raise
+            # SparkPost refuses everyone any change to an inactive subaccount's domains: the domain
+            # stays; Terraform can only stop managing it, and says so.
+            ctx.diagnostics.warning(*msg.left_in_inactive_owner(name, sub, status))
+
+    def upgrade_state(self, version: int, state: dict[str, Any]) -> dict[str, Any]:
+        state = dict(state)
+        if version < 1:
+            # Version 0 stored subaccount_id as a number (JSON 7, read as int or Decimal).
+            sub = state.get("subaccount_id")
+            if sub is not None and not isinstance(sub, str):
+                state["subaccount_id"] = str(int(sub))
+        return state
 
     def import_state(self, ctx: Context, import_id_text: str) -> dict[str, Any]:
         sub, domain = parse_domain(import_id_text)
         # Read fills in the rest; a subaccount's domain imported as DOMAIN gets its subaccount_id from SparkPost.
-        return {"id": import_id(sub, domain.lower()), "domain": domain, "subaccount_id": sub}
+        return {"id": import_id(sub, domain.lower()), "domain": domain,
+                "subaccount_id": str(sub) if sub is not None else None}
 
     # ------------------------------------------------------------ reading back
 
@@ -496,4 +591,8 @@ class SendingDomain(Resource):
                     break
         except SparkPostError:
             pass
+        if owner is not None:
+            status = _owner_status(client_of(ctx), owner)
+            if status in ("suspended", "terminated"):
+                return msg.registered_to_inactive_owner(name, owner, status)
         return msg.already_exists(name, sub, err, found, owner)

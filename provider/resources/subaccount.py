@@ -389,9 +389,17 @@ class Subaccount(Resource):
             f"sparkpost_subaccount {state.get('name')!r} (id {state.get('id')}) has deletion_protection = true, "
             "so Terraform will not destroy it. SparkPost cannot delete subaccounts: destroying one "
             f"would {state.get('on_destroy') or 'terminate'} it (on_destroy), and terminating is irreversible.\n\n"
-            "To proceed, set deletion_protection = false (and on_destroy to terminate, suspend or abandon), "
-            "apply, then destroy. To keep the subaccount but stop managing it, use `terraform state rm` "
-            "or a `removed {}` block.",
+            "To destroy it: set deletion_protection = false (and on_destroy to terminate, suspend or abandon) "
+            "in its configuration, apply, then destroy it or remove it from the configuration and apply. If its "
+            "configuration is already gone (removed from a for_each or count, or its module call or module "
+            "instance removed), Terraform no longer knows those settings: put it back with deletion_protection = "
+            "false, apply, then remove it again and apply (modules such as managed-smtp take deletion_protection "
+            "and on_destroy as inputs). In `terraform test`, set deletion_protection = false in the test's "
+            "variables so that the teardown can destroy it.\n\n"
+            "To keep the subaccount in SparkPost and only stop managing it: `terraform state rm ADDRESS` (the "
+            "address of the resource, or of its module instance, like 'module.smtp[\"acme\"]'). A `removed {}` "
+            "block with lifecycle { destroy = false } does the same for a resource or a whole module call, but "
+            "Terraform rejects one whose `from` names a module instance key.",
         )
 
     # -- apply
@@ -700,5 +708,23 @@ class Subaccount(Resource):
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
         ctx.private[_IMPORTED] = True  # the read that follows records the pool it has
-        return {"id": str(parse_subaccount(import_id))}
+        sub_id = parse_subaccount(import_id)
+        # Read treats a terminated subaccount as gone, which Terraform reports as a "non-existent
+        # remote object": say what it is instead. One GET, only at import.
+        try:
+            with api_errors(f"read subaccount {sub_id} to import it"):
+                status = client_of(ctx).get_subaccount(sub_id).status
+        except ResourceError as err:
+            if is_not_found(err):
+                return {"id": str(sub_id)}  # read says it is gone: Terraform's own "non-existent" error
+            raise
+        if status == "terminated":
+            raise ResourceError(
+                f"Subaccount {sub_id} is terminated",
+                f"Subaccount {sub_id} was terminated: SparkPost keeps terminated subaccounts (they still show in "
+                "lists) but they can never send again or be reactivated, so there is nothing to manage. Remove "
+                "this import (the import block, or do not run terraform import): apply then creates a new "
+                "subaccount for this resource, with its own key.",
+            )
+        return {"id": str(sub_id)}
 

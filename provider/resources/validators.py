@@ -69,9 +69,10 @@ def sending_domain_name(v: str) -> str | None:
     return None
 
 
-def subaccount_number(v: Any) -> str | None:
-    if isinstance(v, bool) or int(v) != v or v < 0:
-        return f"must be a whole, non-negative subaccount id; got {v}."
+def subaccount_id_text(v: str) -> str | None:
+    """A subaccount id as SparkPost writes it and sparkpost_subaccount.id holds it: a string."""
+    if not re.fullmatch(r"0|[1-9][0-9]{0,9}", v):
+        return f"must be a subaccount id: a whole number written without sign or leading zeros (like \"123\"); got {v!r}."
     return None
 
 

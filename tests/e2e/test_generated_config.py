@@ -91,5 +91,20 @@ def test_generated_config_validates_and_plans_only_imports(sp: SparkPostWorld) -
     result, plan = sp.tf.plan()
     assert result.returncode == 0, changes(plan)
 
-    # the generated file is a starting point an operator edits: it must say what it has, no more
-    assert re.search(r'resource "sparkpost_sending_domain" "own" \{', generated)
+
+    # The generated dkim blocks have no private_key: they describe the current keys. If a domain must
+    # be made again (deleted outside Terraform), that cannot be done with the key described, and the
+    # plan says so; the advice (remove the dkim block) works.
+    assert sp.api("DELETE", "/sending-domains/gen.acme.example").status_code == 204
+    stopped = sp.tf.plan_json()
+    assert stopped.returncode == 1
+    [error] = stopped.errors()
+    assert error["summary"] == "dkim.private_key is needed" and "remove the dkim block" in error["detail"]
+    block = re.search(r'resource "sparkpost_sending_domain" "gen" \{.*?\n\}\n', generated, re.DOTALL)
+    assert block
+    without_dkim = re.sub(r"  dkim = \{.*?\n  \}\n", "", block.group(0), flags=re.DOTALL)
+    (sp.tf.workdir / "generated.tf").write_text(generated.replace(block.group(0), without_dkim))
+    result, plan = sp.tf.plan()
+    assert result.returncode == 2 and changes(plan) == {"sparkpost_sending_domain.gen": ["create"]}
+    sp.tf.apply()
+    assert sp.tf.plan()[0].returncode == 0

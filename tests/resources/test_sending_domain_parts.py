@@ -133,8 +133,8 @@ def test_key_length_selector_and_subaccount_validators() -> None:
         assert "between 1024 and 4096" in (dkim_keys.dkim_key_length(bad) or ""), bad
     assert dkim_keys.dkim_selector("scph0125") is None and dkim_keys.dkim_selector("sg_2026.a-b") is None
     assert dkim_keys.dkim_selector("-bad") and dkim_keys.dkim_selector("has space")
-    assert validators.subaccount_number(0) is None and validators.subaccount_number(12) is None
-    assert validators.subaccount_number(-1) and validators.subaccount_number(1.5)
+    assert validators.subaccount_id_text("0") is None and validators.subaccount_id_text("12") is None
+    assert validators.subaccount_id_text("-1") and validators.subaccount_id_text("1.5") and validators.subaccount_id_text("07")
 
 
 # ---------------------------------------------------------------- durations
