@@ -354,15 +354,15 @@ class SendingDomain(Resource):
         """A plan that moves a domain to another subaccount (because its subaccount is being
         re-created, say) cannot work when the old one is terminated: SparkPost will neither delete
         the domain there nor register its name again. One GET, only for such plans."""
-        meta = p.meta if isinstance(p.meta, ProviderMeta) else None
+        client = getattr(p.meta, "client", None)  # None while the provider configuration is unknown
         owner = _sub(prior["subaccount_id"])
-        if meta is None or meta.client is None or owner is None:
+        if client is None or owner is None:
             return
         name = str(prior.get("domain", "")).lower()
         domain = p.planned.get("domain")
         if known(domain) and domain.lower() != name:
             return  # another name: the old domain stays behind (the delete says so), the new one is free
-        if _owner_status(meta.client, owner) != "terminated":
+        if _owner_status(client, owner) != "terminated":
             return
         p.diagnostics.error(*msg.cannot_follow_terminated_owner(name, owner), ["domain"])
 

@@ -32,7 +32,7 @@ def test_mocked_suite_passes_without_any_api_call(sp: SparkPostWorld) -> None:
     sp.tf.init()
     sp.emulator.reset_request_log()
     result = sp.tf.run("test", "-no-color", "-filter=tests/mocked.tftest.hcl")
-    assert _summary(result) == (4, 0)
+    assert _summary(result) == (3, 0)
     assert sp.api_calls() == 0  # mocked: SparkPost was never called
 
 

@@ -73,20 +73,6 @@ run "custom_domain_in_the_eu" {
   }
 }
 
-run "adopted_instance_reads_the_latest_version" {
-  variables {
-    adopt_existing_key = true
-  }
-  assert {
-    condition     = sparkpost_subaccount.this.initial_api_key == null
-    error_message = "An adopted instance makes no new key."
-  }
-  assert {
-    condition     = output.email_smtp.password == "projects/cloud-acme-prod/secrets/SPARKPOST_SMTP_API_KEY/versions/latest"
-    error_message = "An adopted instance's password is the secret's latest version."
-  }
-}
-
 run "bad_customer_slug_is_refused" {
   command = plan
   variables {
