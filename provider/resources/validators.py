@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
 
 from ..tfplugin.validators import describe_char
 
