@@ -27,6 +27,13 @@ create's and no one else's.
 
 An apply killed between the POST and the rename leaves an object whose name ends in the
 marker: `scripts/find-orphans` reports those as made by an interrupted create.
+
+What SparkPost allows: a subaccount name is a string of at most 64 characters, with no
+documented character rule (SparkPost/developers.sparkpost.com content/api/subaccounts.apib,
+"Create a subaccount"; its examples hold spaces and apostrophes); its `name` list filter is a
+substring match that "may return false positives", so matches are compared here. Key labels
+have no documented limit (the emulator caps them at 1024, as the reference suggests). The
+marker (17 characters) replaces the end of a name too long to hold both.
 """
 
 from __future__ import annotations
