@@ -381,7 +381,7 @@ class SendingDomain(Resource):
             and normalise_key(brought["public_key"]) == normalise_key(current["public_key"])
         )
         if not same:
-            p.diagnostics.error(*msg.private_key_needed(creating=p.prior is None), ["dkim", "private_key"])
+            p.diagnostics.error(*msg.private_key_needed(creating=p.prior is None), ["dkim"])
 
     def _plan_key_length(self, p: PlanContext, brought: Any) -> None:
         planned, prior = p.planned, p.prior
