@@ -64,7 +64,8 @@ termination is final, so a new subaccount is the only way back to the configured
   A dead key (`initial_api_key_status` `revoked`, or `missing` when its version is gone) makes
   the plan replace the subaccount, since with an operator key that cannot manage API keys a
   subaccount's key can only be made with the subaccount. The old subaccount is suspended (not
-  terminated) while `deletion_protection` is on. If the secret's newest version holds another
+  terminated) while `deletion_protection` is on, and renamed `NAME (replaced)` to free its name
+  for the new one. If the secret's newest version holds another
   live key (one made by hand in SparkPost's app), the plan adopts it in place instead.
 * *Adopted after an import*: an imported subaccount has no key in state, so the plan reads the
   secret's newest version, checks the key, and records that version (an in-place update with no
