@@ -297,7 +297,9 @@ class Subaccount(Resource):
                 "The send key is in Terraform state",
                 "initial_api_key_secret holds the subaccount's key, which belongs in Secret Manager: this apply "
                 "writes it to the secret and removes it from state. Then delete the older copies of the state "
-                "(terraform.tfstate.backup, or your backend's older state versions).",
+                "(terraform.tfstate.backup, or your backend's older state versions). If this plan replaces the "
+                "subaccount instead (Terraform marked it tainted when the apply that made it failed), stop: run "
+                "`terraform untaint` on it and plan again, or the key is thrown away.",
                 ["initial_api_key_secret"],
             )
             return
