@@ -34,9 +34,9 @@ from ..tfplugin.values import UNKNOWN, Unknown, same_set
 from ..tfplugin.validators import each, max_len, not_blank, plain_text
 from ..sparkpost import create_once
 from .common import api_errors, client_of, secrets_of
-from .validators import ipv4_or_cidr, secret_name
+from .validators import ipv4_or_cidr, positive_subaccount_id_text, secret_name
 from .grants import check_grants
-from .import_ids import SUBACCOUNT_ID_MAX, parse_api_key
+from .import_ids import parse_api_key
 from .plan_probes import API_KEYS_UNAVAILABLE_DETAIL, check_api_keys_api
 
 if TYPE_CHECKING:
@@ -46,12 +46,6 @@ LABEL_MAX = 1024  # SparkPost's limit is unconfirmed; the reference suggests (an
 # Terraform underlines a path into a nested attribute's object at the resource's first line only,
 # so Secret Manager errors point at the attribute itself.
 SM_PATH: tuple[PathStep, ...] = ("secret_manager",)
-
-
-def _subaccount_id(v: Any) -> str | None:
-    if isinstance(v, bool) or v != int(v) or not 1 <= int(v) <= SUBACCOUNT_ID_MAX:
-        return f"must be a subaccount id, a whole number from 1 to {SUBACCOUNT_ID_MAX}; got {v}."
-    return None
 
 
 def _some_grant(v: list[Any]) -> str | None:
@@ -114,6 +108,9 @@ what SparkPost's own web app sends and receives, and may need changes if SparkPo
 
 
 SCHEMA = Schema(
+    # Version 1: subaccount_id became a string (it was a number), the type of sparkpost_subaccount.id
+    # and of sparkpost_sending_domain.subaccount_id.
+    version=1,
     block=Block(
         description=DESCRIPTION,
         attributes=[
@@ -147,10 +144,14 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "subaccount_id", "number", optional=True, plan_modifiers=[RequiresReplace()], validators=[_subaccount_id],
+                "subaccount_id", "string", optional=True, plan_modifiers=[RequiresReplace()],
+                validators=[positive_subaccount_id_text],
                 description=(
-                    "The subaccount that owns the key; null for a key of the primary account. SparkPost "
-                    "makes this assignment permanent, so a change replaces the key."
+                    "The id of the subaccount that owns the key, as `sparkpost_subaccount.id` gives it "
+                    "(a string of digits, like `\"123\"`; a number in the configuration is converted); "
+                    "null for a key of the primary account. SparkPost makes this assignment permanent, so a "
+                    "change replaces the key. Before version 1 of this resource's schema it was a number: "
+                    "states written then are upgraded in place, with no change planned."
                 ),
             ),
             Attribute(
@@ -244,8 +245,16 @@ def _api(action: str, path: tuple[PathStep, ...] | None = None, *, state: dict[s
 
 
 def _sub(values: dict[str, Any]) -> int | None:
+    """The owner as SparkPost's header takes it; `subaccount_id` is held as a string."""
     sub = values.get("subaccount_id")
     return None if sub is None else int(sub)
+
+
+def _known_sub(value: Any) -> int | None:
+    """The owner named by a configuration value, when it is known and valid (else None)."""
+    if isinstance(value, str) and positive_subaccount_id_text(value) is None:
+        return int(value)
+    return None
 
 
 def _owner(sub: int | None) -> str:
@@ -341,9 +350,7 @@ class ApiKey(Resource):
 
     def modify_plan(self, plan: PlanContext) -> None:
         if plan.prior is None:
-            sub = plan.config.get("subaccount_id")
-            check_api_keys_api(plan.meta, int(sub) if isinstance(sub, (int, float)) and not isinstance(sub, bool)
-                               else None, plan.diagnostics)
+            check_api_keys_api(plan.meta, _known_sub(plan.config.get("subaccount_id")), plan.diagnostics)
         self._warn_unknown_grants(plan)
         planned, prior = plan.planned, plan.prior
         sm = planned.get("secret_manager")
@@ -460,7 +467,8 @@ class ApiKey(Resource):
         # SparkPost leaves empty valid_ips out: keep the configuration's [] as it was.
         new["valid_ips"] = list(item.valid_ips) if item.valid_ips else ([] if state.get("valid_ips") == [] else None)
         # A key's owner never changes; SparkPost may leave it out when the header was sent.
-        new["subaccount_id"] = item.subaccount_id if item.subaccount_id is not None else sub
+        owner = item.subaccount_id if item.subaccount_id is not None else sub
+        new["subaccount_id"] = str(owner) if owner else None  # 0 would name the primary account
         new["short_key"] = item.short_key or state.get("short_key")
         return new
 
@@ -513,6 +521,15 @@ class ApiKey(Resource):
             except NotFound:
                 pass  # already revoked
 
+    def upgrade_state(self, version: int, state: dict[str, Any]) -> dict[str, Any]:
+        state = dict(state)
+        if version < 1:
+            # Version 0 stored subaccount_id as a number (JSON 7, read as int or Decimal).
+            sub = state.get("subaccount_id")
+            if sub is not None and not isinstance(sub, str):
+                state["subaccount_id"] = str(int(sub))
+        return state
+
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
         sub, key_id = parse_api_key(import_id)
-        return {"id": key_id, "subaccount_id": sub}
+        return {"id": key_id, "subaccount_id": str(sub) if sub is not None else None}

@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 
 from ..tfplugin.diagnostics import ResourceError
-from .validators import sending_domain_name
-
-SUBACCOUNT_ID_MAX = 2**31 - 1  # SparkPost's JSON numbers are signed 32-bit
+from .validators import SUBACCOUNT_ID_MAX, sending_domain_name
 
 _SUBACCOUNT_ID = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
 # Key ids SparkPost shows: UUIDs, and shorter words in its examples ("123id"). No dot, no slash,

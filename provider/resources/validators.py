@@ -9,6 +9,8 @@ import re
 
 from ..tfplugin.validators import describe_char
 
+SUBACCOUNT_ID_MAX = 2**31 - 1  # SparkPost's JSON numbers are signed 32-bit
+
 
 def ipv4_or_cidr(v: str) -> str | None:
     """SparkPost takes IPv4 addresses and IPv4 CIDR blocks only (its own check refuses IPv6)."""
@@ -68,11 +70,23 @@ def sending_domain_name(v: str) -> str | None:
     return None
 
 
-def subaccount_id_text(v: str) -> str | None:
-    """A subaccount id as SparkPost writes it and sparkpost_subaccount.id holds it: a string."""
-    if not re.fullmatch(r"0|[1-9][0-9]{0,9}", v):
-        return f"must be a subaccount id: a whole number written without sign or leading zeros (like \"123\"); got {v!r}."
+def _subaccount_id_text(v: str, low: int) -> str | None:
+    if not re.fullmatch(r"0|[1-9][0-9]{0,9}", v) or not low <= int(v) <= SUBACCOUNT_ID_MAX:
+        return (f"must be a subaccount id: a whole number from {low} to {SUBACCOUNT_ID_MAX}, written without sign "
+                f"or leading zeros (like \"123\"); got {v!r}.")
     return None
+
+
+def subaccount_id_text(v: str) -> str | None:
+    """A subaccount id as SparkPost writes it and sparkpost_subaccount.id holds it: a string.
+    "0" is allowed (a sending domain's `subaccount_id = 0` names the primary account)."""
+    return _subaccount_id_text(v, 0)
+
+
+def positive_subaccount_id_text(v: str) -> str | None:
+    """A subaccount id, as `subaccount_id_text`, naming a subaccount (never "0"): an API key of
+    the primary account has a null `subaccount_id`."""
+    return _subaccount_id_text(v, 1)
 
 
 def secret_name(v: str) -> str | None:

@@ -157,7 +157,7 @@ def test_primary_and_subaccount_keys_drift_update_rotation(sp: SparkPostWorld) -
     assert sorted(keys[p["id"]]["grants"]) == ["metrics/view", "transmissions/modify"]
     assert keys[p["id"]]["valid_ips"] == ["10.0.0.0/8"]
     assert keys[s["id"]]["subaccount_id"] == sub and keys[s["id"]]["grants"] == ["smtp/inject"]
-    assert s["subaccount_id"] == sub and p["subaccount_id"] is None
+    assert s["subaccount_id"] == str(sub) and p["subaccount_id"] is None  # a string, as sparkpost_subaccount.id
     for v in (p, s):
         assert re.fullmatch(r"[0-9a-f]{40}", v["key"]) and v["short_key"] == v["key"][:4]
     # the key in state is the real one: SparkPost accepts it (403: no grant for the route, not 401)
@@ -440,7 +440,7 @@ def test_import_both_forms_without_replacement(sp: SparkPostWorld) -> None:
     sp.tf.apply()
     p, s = values(sp, ADDR_P), values(sp, ADDR_S)
     assert p["id"] == pid and p["key"] is None and p["subaccount_id"] is None and p["valid_ips"] == ["10.1.0.0/16"]
-    assert s["id"] == sid and s["key"] is None and s["subaccount_id"] == sub and s["short_key"]
+    assert s["id"] == sid and s["key"] is None and s["subaccount_id"] == str(sub) and s["short_key"]
     plan_is_empty(sp)
 
     # values only the configuration knows are recorded in place: no replacement, no API call

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import threading
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -126,11 +127,11 @@ def test_create_with_secret_manager_plans_no_key() -> None:
 
 def test_grants_replace_subaccount_keys_only() -> None:
     more = ["smtp/inject", "message_events/view"]
-    assert plan(state(subaccount_id=3), config(subaccount_id=3, grants=more)).requires_replace == [("grants",)]
-    assert plan(state(subaccount_id=3), config(subaccount_id=3, grants=[UNKNOWN])).requires_replace == [("grants",)]
+    assert plan(state(subaccount_id="3"), config(subaccount_id="3", grants=more)).requires_replace == [("grants",)]
+    assert plan(state(subaccount_id="3"), config(subaccount_id="3", grants=[UNKNOWN])).requires_replace == [("grants",)]
     p = plan(state(grants=["metrics/view"]), config(grants=["metrics/view", "usage/view"]))
     assert p.requires_replace == [] and p.planned["key"] == KEY  # stable across an update
-    assert plan(state(subaccount_id=3), config(subaccount_id=3, label="x")).requires_replace == []
+    assert plan(state(subaccount_id="3"), config(subaccount_id="3", label="x")).requires_replace == []
 
 
 def test_values_missing_after_import_are_recorded_without_replacement() -> None:
@@ -164,7 +165,7 @@ def test_unknown_grant_warns_when_sent_only() -> None:
 
 def test_validate_refuses_primary_grants_on_subaccount_keys_when_the_owner_is_known() -> None:
     diags = Diagnostics()
-    ApiKey().validate(config(subaccount_id=4, grants=["smtp/inject", "metrics/view"]), diags)
+    ApiKey().validate(config(subaccount_id="4", grants=["smtp/inject", "metrics/view"]), diags)
     assert [(d.severity, d.path) for d in diags] == [("error", ("grants",))]
     for cfg in (config(subaccount_id=UNKNOWN, grants=["metrics/view"]), config(grants=["metrics/view"])):
         diags = Diagnostics()
@@ -174,8 +175,11 @@ def test_validate_refuses_primary_grants_on_subaccount_keys_when_the_owner_is_kn
 
 def test_attribute_validators() -> None:
     attrs = {a.name: a for a in ApiKey.schema.block.attributes}
-    assert attrs["subaccount_id"].validators[0](0) and attrs["subaccount_id"].validators[0](2.5)
-    assert attrs["subaccount_id"].validators[0](12) is None
+    sub = attrs["subaccount_id"].validators[0]
+    for bad in ("0", "2.5", "-3", "07", " 7", "+7", "1e3", "٣", "2147483648", ""):
+        problem = sub(bad)
+        assert problem and problem.startswith("must be a subaccount id: a whole number from 1 to 2147483647"), bad
+    assert sub("12") is None and sub("2147483647") is None
     assert "IPv6" in attrs["valid_ips"].validators[0](["10.0.0.0/8", "::1"])
     assert attrs["grants"].validators[0]([])
     assert all(a.description for _, a in ApiKey.schema.walk())
@@ -201,7 +205,7 @@ def test_create_writes_the_key_to_secret_manager(writes: FakeStore) -> None:
 
 def test_failed_write_revokes_the_key(writes: FakeStore) -> None:
     client = FakeClient()
-    planned = plan(None, config(subaccount_id=5, secret_manager=sm(secret=SECRET + "FAIL"))).planned
+    planned = plan(None, config(subaccount_id="5", secret_manager=sm(secret=SECRET + "FAIL"))).planned
     with pytest.raises(ResourceError) as info:
         ApiKey().create(ctx(client, writes), planned, planned)
     assert info.value.state is None and "was revoked again" in info.value.detail
@@ -263,13 +267,13 @@ def test_forbidden_explains_the_operator_key() -> None:
 
 def test_read() -> None:
     client = FakeClient()
-    assert ApiKey().read(ctx(client), state(subaccount_id=3)) is None  # 404: gone
+    assert ApiKey().read(ctx(client), state(subaccount_id="3")) is None  # 404: gone
     assert client.calls == [("GET", "k-1", 3)]
     client.item = {"id": "k-1", "label": "L", "short_key": "0123", "grants": ["smtp/inject"], "subaccount_id": 3}
-    out = ApiKey().read(ctx(client), state(subaccount_id=3, valid_ips=[]))
+    out = ApiKey().read(ctx(client), state(subaccount_id="3", valid_ips=[]))
     assert out is not None and out["label"] == "L" and out["valid_ips"] == [] and out["key"] == KEY
     out = ApiKey().read(ctx(client), {"id": "k-1", "subaccount_id": None})  # after import by KEY_ID
-    assert out is not None and out["subaccount_id"] == 3 and out["valid_ips"] is None
+    assert out is not None and out["subaccount_id"] == "3" and out["valid_ips"] is None
     client.item = {"id": "k-1", "label": "L", "grants": "smtp/inject"}  # an API change: a clear error
     with pytest.raises(ResourceError, match="Could not read the API key k-1") as info:
         ApiKey().read(ctx(client), state())
@@ -279,7 +283,7 @@ def test_read() -> None:
 
 @pytest.mark.parametrize(
     "import_id, expected",
-    [("abc-1", {"id": "abc-1", "subaccount_id": None}), ("12/abc", {"id": "abc", "subaccount_id": 12}),
+    [("abc-1", {"id": "abc-1", "subaccount_id": None}), ("12/abc", {"id": "abc", "subaccount_id": "12"}),
      ("5f0c1d2e-0000-4000-8000-000000000001", {"id": "5f0c1d2e-0000-4000-8000-000000000001", "subaccount_id": None})],
 )
 def test_import_ids(import_id: str, expected: dict[str, Any]) -> None:
@@ -291,3 +295,14 @@ def test_malformed_import_ids(import_id: str) -> None:
     with pytest.raises(ResourceError, match="Invalid import ID for sparkpost_api_key") as info:
         ApiKey().import_state(ctx(FakeClient()), import_id)
     assert "SUBACCOUNT_ID/KEY_ID" in info.value.detail
+
+
+@pytest.mark.parametrize("stored, upgraded", [(7, "7"), (Decimal(12), "12"), (None, None), ("5", "5")])
+def test_version_0_state_gets_a_string_subaccount_id(stored: Any, upgraded: str | None) -> None:
+    """Schema version 0 held subaccount_id as a number; version 1 holds sparkpost_subaccount.id's string."""
+    assert ApiKey.schema.version == 1
+    old = state(subaccount_id=stored)
+    new = ApiKey().upgrade_state(0, old)
+    assert new == dict(old, subaccount_id=upgraded)
+    assert old["subaccount_id"] == stored  # the stored state is not changed in place
+    assert ApiKey().upgrade_state(1, new) == new

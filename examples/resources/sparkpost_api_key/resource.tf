@@ -15,7 +15,7 @@ resource "time_rotating" "smtp_key" {
 
 resource "sparkpost_api_key" "smtp" {
   label         = "acme smtp"
-  subaccount_id = 123
+  subaccount_id = "123" # sparkpost_subaccount.id; leave out for a key of the primary account
   grants        = ["smtp/inject"]
 
   rotation_trigger = time_rotating.smtp_key.id
