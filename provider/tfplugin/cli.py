@@ -1,4 +1,9 @@
-"""The command line every provider built on this layer shares: serve, --debug, --version."""
+"""The command line every provider built on this layer shares: serve, --debug, --version.
+
+Two arguments are for the launcher and install, never for people: ``--zygote NAME PID LAUNCHER``
+runs the fast-launch zygote for one Terraform process (zygote.py), and ``--write-schema-cache
+PATH`` writes the serialized GetProviderSchema response the Go launcher answers launch 1 with.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,13 @@ import logging
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NoReturn
 
 from .resource import Provider
 
 if TYPE_CHECKING:
     from .server import ProviderServicer
+    from .zygote import Lifeline
 
 USAGE = """usage: {prog} [--debug | --version | --help]
 
@@ -21,7 +27,19 @@ A Terraform provider plugin. Terraform starts it; people do not.
 """
 
 
-def run(load_provider: Callable[[], type[Provider]], *, source_address: str, version: str, argv: list[str] | None = None) -> int:
+def run(
+    load_provider: Callable[[], type[Provider]],
+    *,
+    source_address: str,
+    version: str,
+    argv: list[str] | None = None,
+    module: str | None = None,
+    fast_launch_env: str | None = None,
+    preload: Callable[[], None] | None = None,
+) -> int:
+    """Serve the provider. ``module`` (run with -m) and ``fast_launch_env`` (the switch that
+    turns fast launches off) enable warm launches through a zygote where the launcher is
+    Python (the frozen release); ``preload`` imports what a launch will need, in the zygote."""
     args = sys.argv[1:] if argv is None else argv
     prog = source_address.rsplit("/", 1)[-1]
     if any(a in ("-h", "--help") for a in args):
@@ -30,6 +48,10 @@ def run(load_provider: Callable[[], type[Provider]], *, source_address: str, ver
     if "--version" in args:
         print(f"terraform-provider-{prog} {version}")
         return 0
+    if args[:1] == ["--zygote"] and len(args) == 4 and args[2].isdigit():
+        return _zygote(load_provider, preload, prog, source_address, name=args[1], terraform_pid=int(args[2]), launcher=args[3])
+    if args[:1] == ["--write-schema-cache"] and len(args) == 2:
+        return _write_schema_cache(load_provider, args[1])
     unknown = [a for a in args if a != "--debug"]
     if unknown:
         print(f"unknown argument {unknown[0]!r}\n" + USAGE.format(prog=f"terraform-provider-{prog}"), file=sys.stderr)
@@ -42,9 +64,23 @@ def run(load_provider: Callable[[], type[Provider]], *, source_address: str, ver
     if problem:
         print(problem, file=sys.stderr)
         return 1
+    if not debug and module and fast_launch_env and getattr(sys, "frozen", False):
+        from . import warm  # the Go launcher does this itself; a frozen provider is its own launcher
 
-    from . import logs
+        code = warm.attempt(argv=args, module=module, switch_env=fast_launch_env)
+        if code is not None:
+            os._exit(code)
+    _launch(load_provider, prog, source_address, debug)
 
+
+def _launch(load_provider: Callable[[], type[Provider]], prog: str, source_address: str, debug: bool, watch: "Lifeline | None" = None) -> NoReturn:
+    """One launch, cold or in a zygote's child; exits the process when Terraform is done."""
+    from . import handshake, logs
+
+    problem = handshake.check_launch(debug)  # again: a zygote child has the launcher's environment
+    if problem:
+        print(problem, file=sys.stderr, flush=True)
+        os._exit(1)
     logs.setup(prog)
 
     def make_servicer(cancelled: threading.Event) -> "ProviderServicer":
@@ -52,10 +88,56 @@ def run(load_provider: Callable[[], type[Provider]], *, source_address: str, ver
 
         return ProviderServicer(load_provider()(), cancelled)
 
-    code = handshake.serve(make_servicer, source_address=source_address, debug=debug)
+    code = handshake.serve(make_servicer, source_address=source_address, debug=debug, watch=watch)
     # Everything is cleaned up by now. Skip the interpreter's shutdown, which joins gRPC's
     # worker threads: Terraform waits for the process to exit, three launches per plan.
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _zygote(
+    load_provider: Callable[[], type[Provider]],
+    preload: Callable[[], None] | None,
+    prog: str,
+    source_address: str,
+    *,
+    name: str,
+    terraform_pid: int,
+    launcher: str,
+) -> int:
+    from . import handshake, zygote
+
+    if handshake.check_launch(False):
+        return 1  # only a launcher Terraform started may start a zygote
+
+    def load_everything() -> None:
+        import grpc  # noqa: F401  # what every launch imports, once, before any fork
+        from concurrent import futures  # noqa: F401
+
+        from . import logs, mtls, server, services, tls  # noqa: F401
+
+        tls.preload()
+        load_provider()
+        if preload is not None:
+            preload()
+
+    def launch(watch: "Lifeline") -> int:
+        _launch(load_provider, prog, source_address, False, watch=watch)
+
+    return zygote.serve(name, terraform_pid, launcher, preload=load_everything, launch=launch)
+
+
+def _write_schema_cache(load_provider: Callable[[], type[Provider]], path: str) -> int:
+    """Write the serialized GetProviderSchema response to PATH (atomically)."""
+    from .proto import tfplugin6_pb2 as pb
+    from .server import ProviderServicer
+
+    servicer = ProviderServicer(load_provider()(), threading.Event())
+    data = servicer.GetProviderSchema(pb.GetProviderSchema.Request(), None).SerializeToString()
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return 0

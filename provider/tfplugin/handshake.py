@@ -139,16 +139,26 @@ def _remove_stale_socket_dirs(tmp: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _watch_parent(stop: threading.Event) -> None:
+def _watch_parent(stop: threading.Event, orphaned: threading.Event) -> None:
     """Exit when Terraform goes away without telling us (killed, crashed)."""
     parent = os.getppid()
-    while not stop.wait(0.5):
+    while not stop.wait(0.2):
         if os.getppid() != parent:
+            orphaned.set()
             stop.set()
 
 
-def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: str, debug: bool = False) -> int:
-    """Serve until told to stop; returns the exit code."""
+def serve(
+    make_servicer: Callable[[threading.Event], Any],
+    *,
+    source_address: str,
+    debug: bool = False,
+    watch: Callable[[threading.Event, threading.Event], None] | None = None,
+) -> int:
+    """Serve until told to stop; returns the exit code. ``watch(stop, orphaned)`` sets both
+    when the launch's owner is gone (default: the parent process changed; a zygote's child is
+    told by its launcher's connection closing); nobody is left to answer then, so the server
+    stops without a grace period."""
     problem = check_launch(debug)
     if problem:
         print(problem, file=sys.stderr)
@@ -168,6 +178,7 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
     from . import services
 
     stop = threading.Event()
+    orphaned = threading.Event()
     cancelled = threading.Event()
     # Before the directory exists: a SIGTERM arriving as soon as the handshake is read must
     # still clean up, not kill the process with the directory left behind.
@@ -220,7 +231,7 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
             # Ctrl-C reaches the whole process group; Terraform itself decides what to stop
             # (StopProvider, then Shutdown), as go-plugin servers do.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
+            threading.Thread(target=watch or _watch_parent, args=(stop, orphaned), daemon=True).start()
             sys.stdout.write(handshake_line(socket_path, cert_b64) + "\n")
             sys.stdout.flush()
         while not stop.wait(0.5):  # a timed wait lets signal handlers run promptly
@@ -228,7 +239,7 @@ def serve(make_servicer: Callable[[threading.Event], Any], *, source_address: st
         cancelled.set()
         if listener is not None:
             listener.close()
-        server.stop(grace=1).wait(2)
+        server.stop(grace=0 if orphaned.is_set() else 1).wait(2)
         return 0
     finally:
         shutil.rmtree(socket_dir, ignore_errors=True)

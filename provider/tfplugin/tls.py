@@ -63,13 +63,33 @@ def make_certificate(password: bytes | None = None) -> Certificate:
     return key_pem, cert_pem, base64.b64encode(der).decode().rstrip("=")
 
 
+_preloaded = False
+
+
+def preload() -> None:
+    """Import what ``make_certificate`` needs (the fast-launch zygote does, once, for all its
+    children; they then make their certificates in-process)."""
+    global _preloaded
+    from cryptography import x509  # noqa: F401
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: F401
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: F401
+
+    _preloaded = True
+
+
 def start_certificate(password: bytes | None = None) -> Callable[[], Certificate]:
     """Start making the certificate in a forked child; the returned function waits for it.
+
+    After ``preload`` (a zygote's child) the certificate costs about a millisecond: it is made
+    here, without a fork.
 
     Call before any thread exists (fork copies only the calling thread). The key travels
     through a pipe, never a file. If the child cannot be forked or fails, the certificate is
     made in this process instead: slower, never wrong.
     """
+    if _preloaded:
+        made = make_certificate(password)
+        return lambda: made
     try:
         read_fd, write_fd = os.pipe()
     except OSError:

@@ -1,0 +1,379 @@
+"""The fast-launch zygote, driven through the Python launcher (warm.py) as the frozen release does.
+
+The pytest process plays Terraform (the zygote binds to its PID) except where Terraform is
+killed: there tests/support/fake_terraform.py plays it. Every launch is a real process that
+prints a real handshake line, and every RPC goes over the real socket.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from provider.tfplugin import handshake, warm, zygote
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fast launch is Linux only (abstract sockets, pidfd)")
+
+SUPPORT = Path(__file__).resolve().parent.parent / "support"
+CLIENT = str(SUPPORT / "warm_client.py")
+FAKE_TERRAFORM = str(SUPPORT / "fake_terraform.py")
+PY = sys.executable
+SWITCH = "TF_SPARKPOST_FAST_LAUNCH"
+
+
+def launch_env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
+    env.update(TF_PLUGIN_MAGIC_COOKIE=handshake.COOKIE_VALUE, PLUGIN_PROTOCOL_VERSIONS="6", TMPDIR=str(tmp))
+    env.update(extra)
+    return env
+
+
+def zygote_name(terraform_pid: int | None = None) -> str:
+    name = zygote.socket_name(terraform_pid or os.getpid(), warm.launcher_id(PY))
+    assert name
+    return name
+
+
+def zygote_pid(name: str) -> int | None:
+    """The PID of the zygote bound to NAME (from SO_PEERCRED), or None when there is none."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect("\0" + name)
+        return zygote.peer_credentials(sock)[0]
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def wait_ready(name: str, timeout: float = 60.0) -> int:
+    """Wait until the zygote has finished importing (it accepts, and drops us: we are not a
+    launcher); returns its PID."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect("\0" + name)
+            pid = zygote.peer_credentials(sock)[0]
+            sock.settimeout(timeout)
+            assert sock.recv(1) == b""  # dropped without a reply
+            return pid
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+        finally:
+            sock.close()
+    raise AssertionError("no zygote came up")
+
+
+def alive(pid: int) -> bool:
+    fields = zygote.proc_stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def gone_within(pids: list[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not any(alive(p) for p in pids):
+            return True
+        time.sleep(0.02)
+    return not any(alive(p) for p in pids)
+
+
+def kill_zygote(name: str) -> None:
+    pid = zygote_pid(name)
+    if pid:
+        os.kill(pid, signal.SIGKILL)
+        gone_within([pid], 5)
+
+
+@pytest.fixture
+def zygote_up(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """A ready zygote for this test's 'Terraform' (the pytest process), started the way a
+    launcher starts it: by a first launch that found none and went cold."""
+    name = zygote_name()
+    kill_zygote(name)  # one left by an earlier test of this process
+    first = subprocess.run([PY, CLIENT], env=launch_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert first.returncode == 99 and first.stdout.strip() == "COLD", first.stderr
+    pid = wait_ready(name)
+    yield name, pid
+    kill_zygote(name)
+
+
+class Launch:
+    """One warm launch: the launcher process, its handshake line and the serving child."""
+
+    def __init__(self, tmp: Path, cwd: Path | None = None, umask: int = 0o022, **env: str) -> None:
+        self.proc = subprocess.Popen(
+            [PY, CLIENT], env=launch_env(tmp, **env), cwd=cwd, umask=umask,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stdout is not None
+        self.line = self.proc.stdout.readline().strip()
+        assert self.line.startswith("1|6|unix|"), (self.line, self.proc.stderr.read() if self.proc.poll() is not None else "")
+        self.socket_path = self.line.split("|")[3]
+        self.socket_dir = os.path.dirname(self.socket_path)
+        tag = os.path.basename(self.socket_dir)[len("tfprovider-"):].split("-")[0]
+        self.child = int(tag, 36)  # the socket directory is named after the serving process
+
+    def channel(self) -> Any:
+        import grpc
+
+        return grpc.insecure_channel(f"unix:{self.socket_path}")
+
+    def schema(self) -> Any:
+        from provider.tfplugin.proto import tfplugin6_pb2 as pb
+        from provider.tfplugin.proto import tfplugin6_pb2_grpc as pb_grpc
+
+        with self.channel() as ch:
+            return pb_grpc.ProviderStub(ch).GetProviderSchema(pb.GetProviderSchema.Request(), timeout=30)
+
+    def shutdown(self) -> int:
+        from provider.tfplugin.proto import grpc_controller_pb2, grpc_controller_pb2_grpc
+
+        with self.channel() as ch:
+            grpc_controller_pb2_grpc.GRPCControllerStub(ch).Shutdown(grpc_controller_pb2.Empty(), timeout=30)
+        return self.proc.wait(timeout=30)
+
+    def stderr(self) -> str:
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def test_a_warm_launch_serves_terraform_and_relays_the_exit_code(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    name, zpid = zygote_up
+    launch = Launch(tmp_path)
+    try:
+        assert launch.child not in (launch.proc.pid, zpid)  # served by a child of the zygote
+        assert zygote.parent_of(launch.child) == zpid
+        schema = launch.schema()
+        assert "sparkpost_subaccount" in schema.resource_schemas
+        assert schema.server_capabilities.get_provider_schema_optional
+        assert launch.shutdown() == 0
+        assert not os.path.exists(launch.socket_dir)
+        assert gone_within([launch.child], 2)
+        assert alive(zpid)  # ready for the next launch
+    finally:
+        launch.kill()
+
+
+def test_each_launch_runs_with_its_own_environment_directory_and_umask(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b, a / "work", b / "work"):
+        d.mkdir(exist_ok=True)
+    from provider.tfplugin.tls import make_certificate
+
+    client_cert = make_certificate()[1].decode()
+    plain = Launch(a, cwd=a / "work", umask=0o022)
+    tls = Launch(b, cwd=b / "work", umask=0o077, PLUGIN_CLIENT_CERT=client_cert)  # concurrently with the first
+    try:
+        assert plain.child != tls.child
+        assert plain.socket_path.startswith(str(a) + "/") and tls.socket_path.startswith(str(b) + "/")  # TMPDIR
+        assert len(plain.line.split("|")) == 5 and len(tls.line.split("|")) == 6  # AutoMTLS only where asked
+        assert os.readlink(f"/proc/{plain.child}/cwd") == str(a / "work")
+        assert os.readlink(f"/proc/{tls.child}/cwd") == str(b / "work")
+        umasks = {}
+        for launch in (plain, tls):
+            status = Path(f"/proc/{launch.child}/status").read_text()
+            umasks[launch.child] = int(next(x for x in status.splitlines() if x.startswith("Umask:")).split()[1], 8)
+        assert umasks == {plain.child: 0o022, tls.child: 0o077}
+        assert "sparkpost_subaccount" in plain.schema().resource_schemas
+        assert plain.shutdown() == 0
+        tls.proc.send_signal(signal.SIGTERM)
+        assert tls.proc.wait(timeout=10) == 0
+    finally:
+        plain.kill()
+        tls.kill()
+
+
+def test_sigterm_reaches_the_provider_and_sigint_does_not(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    launch = Launch(tmp_path)
+    try:
+        launch.proc.send_signal(signal.SIGINT)  # Ctrl-C: Terraform stops providers by RPC
+        time.sleep(0.3)
+        assert launch.proc.poll() is None
+        launch.schema()
+        launch.proc.send_signal(signal.SIGTERM)
+        assert launch.proc.wait(timeout=10) == 0  # forwarded; the provider's clean way out
+        assert not os.path.exists(launch.socket_dir)
+        assert gone_within([launch.child], 2)
+    finally:
+        launch.kill()
+
+
+def test_a_killed_launcher_ends_its_provider_within_a_second(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    _, zpid = zygote_up
+    launch = Launch(tmp_path)
+    try:
+        launch.proc.kill()
+        assert gone_within([launch.child], 1.0)
+        assert not os.path.exists(launch.socket_dir)
+        assert alive(zpid)
+    finally:
+        launch.kill()
+
+
+def test_terraform_killed_leaves_nothing_of_ours_after_a_second(tmp_path: Path) -> None:
+    fake = subprocess.Popen([PY, FAKE_TERRAFORM, "2"], env=launch_env(tmp_path), stdout=subprocess.PIPE, text=True)
+    try:
+        assert fake.stdout is not None
+        first = fake.stdout.readline().split(" ", 2)
+        assert first[2].strip() == "COLD"
+        second = fake.stdout.readline().split(" ", 2)
+        launcher, line = int(second[1]), second[2].strip()
+        assert line.startswith("1|6|unix|"), line
+        socket_dir = os.path.dirname(line.split("|")[3])
+        child = int(os.path.basename(socket_dir)[len("tfprovider-"):].split("-")[0], 36)
+        zpid = zygote_pid(zygote_name(fake.pid))
+        assert zpid and alive(launcher) and alive(child)
+        fake.kill()  # kill -9 Terraform
+        fake.wait()
+        assert gone_within([launcher, child, zpid], 1.0), [p for p in (launcher, child, zpid) if alive(p)]
+        assert not os.path.exists(socket_dir)
+    finally:
+        if fake.poll() is None:
+            fake.kill()
+
+
+def test_the_switch_turns_the_fast_launch_off(tmp_path: Path) -> None:
+    name = zygote_name()
+    kill_zygote(name)
+    for value in ("0", "off", "FALSE", "no"):
+        run = subprocess.run([PY, CLIENT], env=launch_env(tmp_path, **{SWITCH: value}), capture_output=True, text=True, timeout=60)
+        assert run.returncode == 99
+    time.sleep(0.5)
+    assert zygote_pid(name) is None  # none was started
+
+
+def test_the_switch_off_goes_cold_even_with_a_zygote_up(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    run = subprocess.run([PY, CLIENT], env=launch_env(tmp_path, **{SWITCH: "off"}), capture_output=True, text=True, timeout=60)
+    assert run.returncode == 99 and run.stdout.strip() == "COLD"
+
+
+def test_a_launch_without_the_cookie_is_refused_by_the_child(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    env = launch_env(tmp_path)
+    del env["TF_PLUGIN_MAGIC_COOKIE"]
+    run = subprocess.run([PY, CLIENT], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "not a program to run by hand" in run.stderr
+    assert "1|6|" not in run.stdout
+
+
+RAW_CLIENT = r"""
+import json, os, socket, struct, sys
+name, mode = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("\0" + name)
+payload = json.dumps({"v": 1, "argv": [], "env": ["A=B"], "cwd": "/", "umask": 18}).encode()
+if mode == "bad-json":
+    payload = b"{nope"
+if mode == "bad-cwd":
+    payload = json.dumps({"v": 1, "argv": [], "env": ["A=B"], "cwd": "relative", "umask": 18}).encode()
+data = struct.pack(">I", len(payload)) + payload
+if mode == "huge":
+    data = struct.pack(">I", 1 << 30)
+fds = [0, 1] if mode == "two-fds" else [0, 1, 2]
+try:
+    socket.send_fds(s, [data], fds)
+    s.settimeout(10)
+    print(s.recv(4096).decode().strip() or "CLOSED")
+except (BrokenPipeError, ConnectionResetError):
+    print("CLOSED")  # dropped before it could even send
+"""
+
+
+@pytest.mark.parametrize("mode", ["bad-json", "bad-cwd", "huge", "two-fds"])
+def test_a_malformed_request_is_answered_with_an_error_and_the_zygote_keeps_serving(zygote_up: tuple[str, int], tmp_path: Path, mode: str) -> None:
+    name, zpid = zygote_up
+    run = subprocess.run([PY, "-c", RAW_CLIENT, name, mode], capture_output=True, text=True, timeout=30)
+    reply = json.loads(run.stdout)
+    assert "error" in reply and "pid" not in reply
+    assert alive(zpid)
+    launch = Launch(tmp_path)
+    try:
+        assert launch.shutdown() == 0
+    finally:
+        launch.kill()
+
+
+def test_a_process_that_terraform_did_not_start_is_not_served(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    """A grandchild of 'Terraform' (its parent is a shell, not Terraform) is dropped unanswered."""
+    name, zpid = zygote_up
+    run = subprocess.run(["/bin/sh", "-c", f'"{PY}" -c "$0" "$1" ok; true', RAW_CLIENT, name], capture_output=True, text=True, timeout=30)
+    assert run.stdout.strip() == "CLOSED", run.stderr
+    assert alive(zpid)
+
+
+def test_a_second_zygote_for_the_same_terraform_exits_at_once(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    name, zpid = zygote_up
+    run = subprocess.run([PY, "-m", "provider", "--zygote", name, str(os.getpid()), PY], env=launch_env(tmp_path), capture_output=True, timeout=30)
+    assert run.returncode == 0
+    assert zygote_pid(name) == zpid
+
+
+def test_a_zygote_for_a_reused_pid_or_a_malformed_name_does_not_serve(tmp_path: Path) -> None:
+    fields = zygote_name().split(".")
+    stale = ".".join(fields[:3] + [str(int(fields[3]) + 1)] + fields[4:])  # another start time
+    run = subprocess.run([PY, "-m", "provider", "--zygote", stale, str(os.getpid()), PY], env=launch_env(tmp_path), capture_output=True, timeout=30)
+    assert run.returncode == 0 and zygote_pid(stale) is None
+    run = subprocess.run([PY, "-m", "provider", "--zygote", "x.y", str(os.getpid()), PY], env=launch_env(tmp_path), capture_output=True, timeout=30)
+    assert run.returncode == 2
+    env = launch_env(tmp_path)
+    del env["TF_PLUGIN_MAGIC_COOKIE"]
+    run = subprocess.run([PY, "-m", "provider", "--zygote", zygote_name(), str(os.getpid()), PY], env=env, capture_output=True, timeout=30)
+    assert run.returncode == 1  # only a launch Terraform started may start one
+
+
+@pytest.mark.parametrize(
+    "payload, problem",
+    [
+        (b"[]", "version 1"),
+        (b'{"v": 2}', "version 1"),
+        (b'{"v": 1, "argv": [1], "env": [], "cwd": "/", "umask": 0}', "argv"),
+        (b'{"v": 1, "argv": [], "env": ["NOEQUALS"], "cwd": "/", "umask": 0}', "env"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 4096}', "umask"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": true}', "umask"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/a\\u0000b", "umask": 0}', "cwd"),
+    ],
+)
+def test_parse_request_refuses_what_is_not_a_launch(payload: bytes, problem: str) -> None:
+    with pytest.raises(zygote.BadRequest, match=problem):
+        zygote.parse_request(payload)
+
+
+def test_parse_request_keeps_values_with_equals_signs() -> None:
+    request = zygote.parse_request(json.dumps({"v": 1, "argv": [], "env": ["A=b=c", "EMPTY="], "cwd": "/x", "umask": 0o027}).encode())
+    assert request.env == {"A": "b=c", "EMPTY": ""} and request.umask == 0o027 and request.cwd == "/x"
+
+
+def test_the_request_length_prefix_and_fds_travel_in_one_message() -> None:
+    """read_request against a socketpair: a payload longer than the first message still arrives."""
+    left, right = socket.socketpair()
+    payload = json.dumps({"v": 1, "argv": [], "env": [f"K{i}=" + "v" * 100 for i in range(2000)], "cwd": "/", "umask": 18}).encode()
+    data = struct.pack(">I", len(payload)) + payload
+    sent = socket.send_fds(left, [data[:4096]], [0, 1, 2])
+    import threading
+
+    threading.Thread(target=left.sendall, args=(data[sent:],), daemon=True).start()
+    fds, request = zygote.read_request(right)
+    try:
+        assert len(fds) == 3 and len(request.env) == 2000
+    finally:
+        for fd in fds:
+            os.close(fd)
+        left.close()
+        right.close()
