@@ -208,7 +208,7 @@ def test_signals_forwarded_sigint_ignored(fake_launcher: Path, procs: list[Any],
         p.send_signal(signal.SIGINT)
         for sig in (signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM):
             p.send_signal(sig)
-        assert wait_until(lambda: signals.read_text().split() == ["SIGHUP", "SIGQUIT", "SIGTERM"]), signals.read_text()
+        assert wait_until(lambda: sorted(signals.read_text().split()) == ["SIGHUP", "SIGQUIT", "SIGTERM"]), signals.read_text()
         assert p.poll() is None  # SIGINT (and the forwarded ones) did not end the launcher
         released.set()
         assert p.wait(10) == 143
@@ -364,12 +364,3 @@ def test_switch_off_and_arguments_go_cold_without_zygote(fake_launcher: Path, pr
         z.close()
     assert z.connections == 0 and not record.exists()
 
-
-def test_todays_provider_rejects_zygote_quietly(fake_launcher: Path) -> None:
-    """Until the provider knows --zygote, the spawn fails at once and silently (stdio is
-    /dev/null): the launch is cold, as before."""
-    r = subprocess.run([sys.executable, "-s", "-P", "-m", "tests.support.testprovider", "--zygote", "n", "1", "/x"],
-                       cwd=ROOT, env=launcher_env(PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=30)
-    if r.returncode == 0:
-        pytest.skip("the provider knows --zygote now; the zygote's own tests cover it")
-    assert r.returncode == 2 and "unknown argument '--zygote'" in r.stderr
