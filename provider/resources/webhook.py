@@ -12,7 +12,7 @@ from ..sparkpost.errors import WebhookTestFailed
 from ..sparkpost.models import Webhook as WebhookModel, WebhookAuth
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
-from ..tfplugin.resource import Context, Resource
+from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
 from .common import api_errors, client_of, is_not_found, known, secrets_of
@@ -52,6 +52,19 @@ credentials are unknown to state, so the first apply sends them once (when confi
 
 **Import** by the webhook's id (`GET /api/v1/webhooks` lists them), or `SUBACCOUNT:ID` for a
 webhook of one subaccount (`0:ID` for the primary account only).
+
+**Generated configuration** (`import {}` with `terraform plan -generate-config-out`) validates
+and plans only the import, for every kind of webhook, but Terraform never writes sensitive or
+write-only values into it, so two things are left for the operator:
+
+* `custom_headers` is written as `null # sensitive`. Null keeps the headers SparkPost has, so the
+  import changes nothing; write the headers in to manage them (drift is then shown).
+* The password (`basic`) or client secret (`oauth2`) is not there: SparkPost keeps its copy as
+  long as the authentication settings stay as they are. Add `auth_secret_secret_manager` (or
+  `auth_secret_wo` with `auth_secret_version`) before the webhook must be made again (deleted
+  outside Terraform) or its `auth_*` settings change: such a plan stops with "The OAuth2 client
+  secret is needed" for `oauth2`, and warns that no password will be sent for `basic`. Adding
+  the secret to an imported webhook plans one in-place update that sends it once.
 
 **Grant.** Webhooks need the `webhooks/modify` grant (`webhooks/view` to read), which the
 operator key does not hold: SparkPost answers 403 and the error says so. Use a key with it, for
@@ -93,8 +106,12 @@ SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
     Attribute("exception_subaccounts", set_of("string"), optional=True,
               validators=[each(matches(r"[1-9][0-9]{0,9}", "a subaccount id"))],
               description="Subaccounts whose events are left out (at most 10; only when subaccount_id is unset)."),
-    Attribute("custom_headers", map_of("string"), optional=True, sensitive=True,
-              description="Extra HTTP headers SparkPost sends with each batch (sensitive: they often carry a token). Null: none."),
+    Attribute("custom_headers", map_of("string"), optional=True, computed=True, sensitive=True,
+              plan_modifiers=[UseStateForUnknown()],
+              description=("Extra HTTP headers SparkPost sends with each batch (sensitive: they often carry a token). "
+                           "`{}` removes them all. Null: keep the headers the webhook has (none for a new one); "
+                           "that is what generated configuration holds, since Terraform never writes sensitive "
+                           "values there, and headers changed outside Terraform then show no drift.")),
     Attribute("auth_type", "string", optional=True, computed=True, default="none",
               validators=[one_of("none", "basic", "oauth2")],
               description="How SparkPost authenticates to the target: `none` (default), `basic` or `oauth2`."),
@@ -168,10 +185,6 @@ class Webhook(Resource):
         if auth == "none" and secret_given:
             diags.error("No secret is needed", "auth_type is none: SparkPost sends no credentials to the target.",
                         [secret_given[0]])
-        if auth == "oauth2" and not secret_given:
-            diags.error("The OAuth2 client secret is missing",
-                        "auth_type = oauth2 needs the client secret in auth_secret_wo or auth_secret_secret_manager.",
-                        ["auth_secret_wo"])
         ex = config.get("exception_subaccounts")
         if known(ex) and ex:
             if config.get("subaccount_id") is not None:
@@ -181,6 +194,34 @@ class Webhook(Resource):
             elif len(ex) > 10:
                 diags.error("Too many exception_subaccounts", f"SparkPost takes at most 10; got {len(ex)}.",
                             ["exception_subaccounts"])
+
+    def modify_plan(self, plan: PlanContext) -> None:
+        planned, prior, config = plan.planned, plan.prior, plan.config
+        creating = prior is None or bool(plan.requires_replace)
+        if prior is None and config.get("custom_headers") is None:
+            planned["custom_headers"] = None  # kept when null: a new webhook has none
+        auth = planned.get("auth_type")
+        if auth not in ("basic", "oauth2"):
+            return
+        if prior is not None and not creating and all(planned.get(n) == prior.get(n) for n in _AUTH_FIELDS):
+            return  # SparkPost keeps the credentials it has: nothing is sent
+        if any(config.get(n) is not None for n in ("auth_secret_wo", "auth_secret_secret_manager")):
+            return
+        why = "creates the webhook" if creating else "changes its authentication settings"
+        if auth == "oauth2":
+            plan.diagnostics.error(
+                "The OAuth2 client secret is needed",
+                f"This plan {why}, which sends SparkPost the OAuth2 settings with the client secret, and the "
+                "configuration has none (imported and generated configurations leave it out: SparkPost keeps its "
+                "copy while the settings stay as they are). Add auth_secret_secret_manager, or auth_secret_wo "
+                "with auth_secret_version.", ["auth_secret_wo"])
+        else:
+            plan.diagnostics.warning(
+                "No password will be sent",
+                f"This plan {why}, which sends SparkPost the basic-authentication settings, and the configuration "
+                "has no password: SparkPost will hold none, and a receiver that checks it refuses SparkPost's "
+                "batches (a new webhook is then refused: SparkPost's test batch gets no 200). Add "
+                "auth_secret_secret_manager, or auth_secret_wo with auth_secret_version.", ["auth_secret_wo"])
 
     # -- helpers
     def _auth(self, ctx: Context, config: dict[str, Any]) -> WebhookAuth:
