@@ -10,7 +10,7 @@ from ..tfplugin.schema import Attribute, Block, Schema
 from ..tfplugin.values import Unknown
 from ..tfplugin.validators import matches, plain_text
 from .common import api_errors, client_of
-from .subaccount import subaccount_state
+from .subaccount_state import subaccount_state
 
 _FIELDS = [
     Attribute("ip_pool", "string", computed=True, description="The IP pool the subaccount sends from, if any."),
@@ -43,7 +43,7 @@ class SubaccountData(DataSource):
         client = client_of(ctx)
         if config.get("id") is not None:
             with api_errors(f"read subaccount {config['id']}", ("id",)):
-                return subaccount_state(client.get_subaccount(int(config["id"])))
+                return dict(subaccount_state(client.get_subaccount(int(config["id"]))))
         name = config["name"]
         with api_errors("list subaccounts"):
             # SparkPost's name filter is a substring match: compare exactly here.
@@ -53,4 +53,4 @@ class SubaccountData(DataSource):
         if len(found) > 1:
             ids = ", ".join(str(s.id) for s in found)
             raise ResourceError("Ambiguous subaccount name", f"{len(found)} subaccounts are named {name!r} (ids {ids}); look it up by id.", ["name"])
-        return subaccount_state(found[0])
+        return dict(subaccount_state(found[0]))

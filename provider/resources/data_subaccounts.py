@@ -8,7 +8,7 @@ from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.validators import one_of
 from .common import api_errors, client_of
-from .subaccount import subaccount_state
+from .subaccount_state import subaccount_state
 
 
 class SubaccountsData(DataSource):
