@@ -300,6 +300,7 @@ def serve(name: str, terraform_pid: int, launcher: str, *, preload: Callable[[],
     if start_time(terraform_pid) != fields[3]:
         return 0  # the PID was reused: the Terraform process we were started for is gone
     listener.listen(64)  # launches queue here while the imports run
+    os.chdir("/")  # pin no directory of the user's; each child enters its launch's own
     preload()
     return Zygote(listener, terraform_pid, terraform_fd, os.path.realpath(launcher), launch).run()
 

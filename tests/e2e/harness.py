@@ -202,17 +202,24 @@ def changes(plan: dict[str, Any] | None) -> dict[str, list[str]]:
 
 
 def _processes_in(workdir: Path) -> list[str]:
-    """Processes whose working directory is this test's: the providers Terraform started."""
+    """Processes whose working directory is this test's (the providers Terraform started), and
+    fast-launch zygotes started from it (a zygote works in /, so it is told by its TMPDIR)."""
     found = []
     target = str(workdir)
+    tmpdir = f"TMPDIR={workdir.parent / 'tmp'}".encode()
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            if os.readlink(f"/proc/{pid}/cwd") != target:
-                continue
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+                raw = f.read()
+            if os.readlink(f"/proc/{pid}/cwd") != target:
+                if b"\0--zygote\0" not in raw:
+                    continue
+                with open(f"/proc/{pid}/environ", "rb") as f:
+                    if tmpdir not in f.read().split(b"\0"):
+                        continue
+            cmd = raw.replace(b"\0", b" ").decode(errors="replace")
             with open(f"/proc/{pid}/stat") as f:
                 if f.read().split(") ", 1)[1].startswith("Z"):
                     continue  # a zombie already exited; its parent just has not reaped it

@@ -1,0 +1,231 @@
+"""The fast launch (docs/fast-launch.md) with the real terraform and the installed Go launcher.
+
+Lifetime: Terraform killed with SIGKILL mid-apply, and nothing of ours left after a second.
+Isolation: two concurrent Terraform runs against two emulators with different credentials.
+Fallback: a zygote killed or frozen mid-run, and the run still succeeds, cold.
+The switch: TF_SPARKPOST_FAST_LAUNCH=0, and no zygote ever exists.
+Every test's harness also checks that no provider process, zygote or socket directory outlives
+any terraform command (harness.assert_nothing_left_behind).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from .harness import Terraform, changes
+from .sparkpost_world import SparkPostWorld, make_world
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fast launch is Linux only")
+
+SWITCH = "TF_SPARKPOST_FAST_LAUNCH"
+
+
+def subaccounts(n: int, prefix: str = "inst") -> str:
+    return "".join(f'resource "sparkpost_subaccount" "s{i}" {{\n  name = "{prefix}-{i}"\n}}\n' for i in range(n))
+
+
+def zygotes_of(tf: Terraform) -> list[int]:
+    """PIDs of the zygotes started from this world's Terraform runs (told by their TMPDIR)."""
+    mark = f"TMPDIR={tf.tmpdir}".encode()
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"\0--zygote\0" not in f.read():
+                    continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                if mark in f.read().split(b"\0"):
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def ours(tf: Terraform) -> list[int]:
+    """Every live process of ours for this world: launchers and providers (they work in the
+    world's directory) and zygotes."""
+    pids = set(zygotes_of(tf))
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.readlink(f"/proc/{pid}/cwd") == str(tf.workdir):
+                    with open(f"/proc/{pid}/stat") as f:
+                        if not f.read().rpartition(")")[2].split()[0] == "Z":
+                            pids.add(int(pid))
+            except OSError:
+                continue
+    return sorted(pids)
+
+
+def launches_from_log(log: str) -> tuple[int, int]:
+    """(launches, warm launches) in a Terraform trace log: go-plugin logs each process it
+    starts, and the Go launcher says on stderr (which Terraform logs) when a zygote serves it."""
+    started = len(re.findall(r"plugin started: path=\S*terraform-provider-sparkpost", log))
+    warm = len(re.findall(r"terraform-provider launcher: \[?\w*\]? ?warm launch: zygote child \d+", log))
+    return started, warm
+
+
+def log_since(tf: Terraform, offset: int) -> str:
+    with open(tf.env_extra["TF_LOG_PATH"], "rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace")
+
+
+def test_a_plan_is_served_by_warm_launches_after_the_first(sp: SparkPostWorld) -> None:
+    sp.write(subaccounts(2))
+    sp.tf.init()
+    sp.tf.apply()
+    offset = Path(sp.tf.env_extra["TF_LOG_PATH"]).stat().st_size
+    result = sp.tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode")
+    assert result.returncode == 0
+    launches, warm = launches_from_log(log_since(sp.tf, offset))
+    assert launches == 3, launches
+    # The first launch of a terraform command starts the zygote; the later ones are its children
+    # (the second may still find it importing and go cold after waiting).
+    assert warm >= 1
+    assert not zygotes_of(sp.tf)  # ended with terraform
+
+
+def test_the_switch_turns_every_fast_path_off(sp: SparkPostWorld) -> None:
+    sp.write(subaccounts(2))
+    sp.tf.init()
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            seen.extend(zygotes_of(sp.tf))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        sp.tf.apply(env={SWITCH: "0"})
+        result = sp.tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode", env={SWITCH: "off"})
+    finally:
+        stop.set()
+        watcher.join()
+    assert result.returncode == 0
+    assert not seen
+    launches, warm = launches_from_log(log_since(sp.tf, 0))
+    assert launches == 7 and warm == 0  # apply 4, plan 3: every one cold
+
+
+def test_two_concurrent_runs_with_different_credentials_never_share(make_tf: Callable[..., Terraform], request: pytest.FixtureRequest) -> None:
+    a, close_a = make_world(make_tf)
+    b, close_b = make_world(make_tf)
+    try:
+        a.write(subaccounts(4, "alpha"))
+        b.write(subaccounts(4, "beta"))
+        a.tf.init()
+        b.tf.init()
+        for _ in range(2):  # apply, then a refreshing plan that must be empty, both concurrently
+            errors: list[BaseException] = []
+
+            def run(world: SparkPostWorld) -> None:
+                try:
+                    world.tf.apply()
+                    result, plan = world.tf.plan()
+                    assert result.returncode == 0 and not changes(plan)
+                except BaseException as exc:  # re-raised in the test's thread
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run, args=(w,)) for w in (a, b)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert not errors, errors
+        names_a = sorted(s["name"] for s in a.api("GET", "/subaccounts").json()["results"])
+        names_b = sorted(s["name"] for s in b.api("GET", "/subaccounts").json()["results"])
+        assert names_a == [f"alpha-{i}" for i in range(4)]
+        assert names_b == [f"beta-{i}" for i in range(4)]
+        # Each emulator knows only its own operator key: one request with the other's would be a 401.
+        for world in (a, b):
+            log = world.emulator.request_log()["log"]
+            assert log and all(e["status"] != 401 for e in log)
+    finally:
+        close_a()
+        close_b()
+
+
+def test_terraform_killed_mid_apply_leaves_nothing_of_ours_after_a_second(sp: SparkPostWorld) -> None:
+    sp.write(subaccounts(6))
+    sp.tf.init()
+    sp.emulator.set_faults(latency_ms=1500)  # every request is slow: the apply is mid-flight for seconds
+    proc = subprocess.Popen([sp.tf.binary, "apply", "-auto-approve", "-input=false", "-no-color"],
+                            cwd=sp.tf.workdir, env=sp.tf.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (zygotes_of(sp.tf) and sp.emulator.request_log()["total"] >= 2):
+            time.sleep(0.05)
+        assert zygotes_of(sp.tf), "no zygote came up"
+        time.sleep(0.5)
+        before = ours(sp.tf)
+        assert len(before) >= 3, before  # a zygote, a launcher, its provider
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed_at = time.monotonic()
+        while ours(sp.tf) and time.monotonic() - killed_at < 5:
+            time.sleep(0.02)
+        took = time.monotonic() - killed_at
+        assert not ours(sp.tf), ours(sp.tf)
+        assert took <= 1.0, f"our processes outlived Terraform by {took:.2f} s"
+        deadline = time.monotonic() + 2
+        while list(sp.tf.tmpdir.glob("tfprovider-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not list(sp.tf.tmpdir.glob("tfprovider-*"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sp.emulator.set_faults(latency_ms=0)
+
+
+@pytest.mark.parametrize("how", ["killed", "frozen"])
+def test_a_broken_zygote_falls_back_to_cold_launches(sp: SparkPostWorld, how: str) -> None:
+    sp.write(subaccounts(2))
+    sp.tf.init()
+    stop = threading.Event()
+    hit: dict[int, float] = {}
+
+    def sabotage() -> None:
+        """Kill each zygote as soon as it is up, or freeze it (it accepts and never answers: the
+        launcher waits 3 s, then goes cold) and kill it 4 s later, so that no frozen zygote
+        outlives a command (the harness checks that after each one)."""
+        while not stop.is_set():
+            for pid in zygotes_of(sp.tf):
+                if pid not in hit:
+                    os.kill(pid, signal.SIGKILL if how == "killed" else signal.SIGSTOP)
+                    hit[pid] = time.monotonic()
+                elif time.monotonic() - hit[pid] > 4:
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+
+    saboteur = threading.Thread(target=sabotage, daemon=True)
+    saboteur.start()
+    try:
+        sp.tf.apply()
+        result, plan = sp.tf.plan()
+    finally:
+        stop.set()
+        saboteur.join()
+        for pid in hit:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    assert hit, "no zygote to sabotage"
+    assert result.returncode == 0 and not changes(plan)
+    assert len(sp.api("GET", "/subaccounts").json()["results"]) == 2
