@@ -112,21 +112,25 @@ def _zygote(
     if handshake.check_launch(False):
         return 1  # only a launcher Terraform started may start a zygote
 
-    def load_everything() -> None:
+    def load_server() -> None:
         import grpc  # noqa: F401  # what every launch imports, once, before any fork
         from concurrent import futures  # noqa: F401
 
-        from . import logs, mtls, server, services, tls  # noqa: F401
+        from . import logs, mtls, server, services  # noqa: F401
+
+    def load_certificates() -> None:
+        from . import tls
 
         tls.preload()
-        load_provider()
-        if preload is not None:
-            preload()
+
+    stages: list[Callable[[], object]] = [load_server, load_provider, load_certificates]
+    if preload is not None:
+        stages.append(preload)
 
     def launch(watch: "Lifeline") -> int:
         _launch(load_provider, prog, source_address, False, watch=watch)
 
-    return zygote.serve(name, terraform_pid, launcher, preload=load_everything, launch=launch)
+    return zygote.serve(name, terraform_pid, launcher, preload=stages, launch=launch)
 
 
 def _write_schema_cache(load_provider: Callable[[], type[Provider]], path: str) -> int:

@@ -74,6 +74,7 @@ def preload() -> None:
     from cryptography.hazmat.primitives import hashes, serialization  # noqa: F401
     from cryptography.hazmat.primitives.asymmetric import ec  # noqa: F401
 
+    make_certificate(os.urandom(16))  # the first certificate of a process costs ~4 ms more: not in each child's
     _preloaded = True
 
 

@@ -27,7 +27,7 @@ import struct
 import sys
 import threading
 import time
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 NAME_PREFIX = "tfprovider-zygote"
 MAX_REQUEST = 1 << 20  # an environment of a megabyte is already absurd
@@ -165,6 +165,12 @@ class Zygote:
         self.launch = launch
         self.children: dict[int, tuple[int, socket.socket]] = {}  # pid -> (pidfd, connection)
 
+    def serve_pending(self) -> None:
+        """Between preload stages: fork for launches already waiting (their child imports what
+        is not loaded yet, on the other core, while this process goes on loading)."""
+        while select.select([self.listener.fileno()], [], [], 0)[0]:
+            self._accept()
+
     def run(self) -> int:
         while True:
             watched = [self.listener.fileno(), self.terraform_fd] + [fd for fd, _ in self.children.values()]
@@ -274,7 +280,7 @@ def _reply(conn: socket.socket, message: dict[str, object]) -> bool:
         return False
 
 
-def serve(name: str, terraform_pid: int, launcher: str, *, preload: Callable[[], None], launch: Callable[[Lifeline], int]) -> int:
+def serve(name: str, terraform_pid: int, launcher: str, *, preload: Sequence[Callable[[], object]], launch: Callable[[Lifeline], int]) -> int:
     """Run the zygote for one Terraform process; returns the exit code (0 also when not needed)."""
     if not sys.platform.startswith("linux"):
         return 0
@@ -301,8 +307,11 @@ def serve(name: str, terraform_pid: int, launcher: str, *, preload: Callable[[],
         return 0  # the PID was reused: the Terraform process we were started for is gone
     listener.listen(64)  # launches queue here while the imports run
     os.chdir("/")  # pin no directory of the user's; each child enters its launch's own
-    preload()
-    return Zygote(listener, terraform_pid, terraform_fd, os.path.realpath(launcher), launch).run()
+    zygote = Zygote(listener, terraform_pid, terraform_fd, os.path.realpath(launcher), launch)
+    for stage in preload:
+        stage()
+        zygote.serve_pending()
+    return zygote.run()
 
 
 # ---------------------------------------------------------------- the child: one launch

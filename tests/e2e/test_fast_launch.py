@@ -131,17 +131,17 @@ def test_two_concurrent_runs_with_different_credentials_never_share(make_tf: Cal
         b.write(subaccounts(4, "beta"))
         a.tf.init()
         b.tf.init()
+        errors: list[BaseException] = []
+
+        def run(world: SparkPostWorld) -> None:
+            try:
+                world.tf.apply()
+                result, plan = world.tf.plan()
+                assert result.returncode == 0 and not changes(plan)
+            except BaseException as exc:  # re-raised in the test's thread
+                errors.append(exc)
+
         for _ in range(2):  # apply, then a refreshing plan that must be empty, both concurrently
-            errors: list[BaseException] = []
-
-            def run(world: SparkPostWorld) -> None:
-                try:
-                    world.tf.apply()
-                    result, plan = world.tf.plan()
-                    assert result.returncode == 0 and not changes(plan)
-                except BaseException as exc:  # re-raised in the test's thread
-                    errors.append(exc)
-
             threads = [threading.Thread(target=run, args=(w,)) for w in (a, b)]
             for t in threads:
                 t.start()
