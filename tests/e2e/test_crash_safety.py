@@ -80,9 +80,10 @@ def test_sigkill_mid_apply_then_apply_converges_and_orphans_are_reported(sp: Spa
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     wait_until(lambda: not _processes_in(sp.tf.workdir), "processes of the killed apply to go")
-    # The providers died with the group, so nothing removed their socket directories; the next
-    # launch does (provider/tfplugin/handshake.py), which the harness checks after every command.
-    assert list(sp.tf.tmpdir.glob("tfprovider-*"))
+    # A cold provider dies with the group and leaves its socket directory, which the next launch
+    # sweeps (provider/tfplugin/handshake.py; the harness checks after every command). A warm
+    # one (a zygote's child, in the zygote's session) outlives the group by its lifeline's
+    # grace, removing its own directory: either way nothing of the killed apply is left.
     # Requests in flight at the kill still complete inside SparkPost (the emulator sleeps the
     # latency, then acts): wait for the log to settle before judging.
     settle(sp)

@@ -69,10 +69,16 @@ def test_ten_concurrent_plans_against_one_emulator(sp: SparkPostWorld, make_tf: 
 
 
 def provider_pids(workdir: Path) -> list[int]:
+    """The processes serving Terraform: a cold launch's interpreter, or a zygote's child (the
+    launcher Terraform started is the Go binary; the zygote itself works in /)."""
     pids = []
     for line in _processes_in(workdir):
         pid, _, cmd = line.partition(": ")
-        if "-m provider" in cmd:
+        try:
+            here = os.readlink(f"/proc/{pid}/cwd") == str(workdir)
+        except OSError:
+            continue
+        if "-m provider" in cmd and here:
             pids.append(int(pid))
     return pids
 
