@@ -24,7 +24,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable
 
 from .sp_faults import parse_settings
-from .sp_model import KEY_RE, SeedError, parse_dns_records
+from .sp_model import KEY_RE, SeedError
+from .sp_seed import parse_dns_records
 from .sp_validate import is_int, is_str_list, is_valid_ip_entry
 
 if TYPE_CHECKING:

@@ -86,7 +86,8 @@ from typing import Any, Iterable, cast
 from .sp_app import App
 from .sp_control import Control, parse_records, state_dump
 from .sp_faults import FaultInjector, FaultSettings, parse_settings
-from .sp_model import KEY_RE, SeedError, Store, add_metrics, apply_seed, parse_options
+from .sp_model import KEY_RE, SeedError, Store, parse_options
+from .sp_seed import add_metrics, apply_seed
 from .sp_reqlog import RequestLog
 from .sp_server import EmulatorServer
 from .sp_validate import is_valid_ip_entry

@@ -1,5 +1,6 @@
 """sparkpost_sending_domain: a SparkPost sending domain, its DKIM key, the DNS records to
-publish for it, and (when asked) its verification.
+publish for it, and (when asked) its verification. This module holds the schema and CRUD; the
+configuration checks and the plan are in domain_plan.py.
 
 Design notes (see also the descriptions below, which become the docs):
 - `dkim` is optional *and computed*: left out, SparkPost generates the key and `dkim` records it;
@@ -13,7 +14,6 @@ Design notes (see also the descriptions below, which become the docs):
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ..sparkpost.errors import Conflict, DkimRejected, Forbidden, NotFound, SparkPostError
@@ -23,25 +23,25 @@ from ..tfplugin.planmodifiers import ReplaceRequest, RequiresReplace, RequiresRe
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.validators import duration_between
-from ..tfplugin.values import UNKNOWN, Unknown, equal
+from ..tfplugin.values import Unknown
 from . import domain_messages as msg
+from . import domain_plan
 from .common import api_errors, client_of, is_not_found, known, meta_of
 from .dkim_keys import (
     DEFAULT_DKIM_KEY_LENGTH,
     dkim_key_length,
     dkim_selector,
-    key_bits,
-    key_der,
-    key_pair_problem,
     key_text,
     normalise_key,
 )
-from .dns_records import BOUNCE_CNAME_TARGET, dns_records_attribute, planned_dns_records
-from .domain_ids import import_id
+from .dns_records import dns_records_attribute
+from .domain_ids import import_id, subaccount_of
+from .domain_plan import owner_status
 from .import_ids import parse_domain
-from .domain_state import bounce_ready, domain_state, status_attribute
-from .domain_verify import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, finish, verify_settings
+from .domain_state import domain_state, status_attribute
+from .domain_verify import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, finish
 from .validators import sending_domain_name, subaccount_id_text
+
 
 def _not_case_only(r: ReplaceRequest) -> bool:
     """The domain is compared without regard to case: a change of case only is recorded."""
@@ -221,28 +221,6 @@ SCHEMA = Schema(
     )
 )
 
-def _region_for_plan(meta: Any) -> str | None:
-    """The region, when the provider configuration is known (else records stay unknown)."""
-    if getattr(meta, "client", None) is not None:
-        return str(meta.region)
-    return None
-
-
-def _sub(value: Any) -> int | None:
-    return int(value) if value is not None else None
-
-
-def _owner_status(client: Any, sub: int | None) -> str | None:
-    """The status of the subaccount owning a domain (after SparkPost refused a change with 403,
-    or when a plan moves a domain away from it); None when not known."""
-    if sub is None or client is None:
-        return None
-    try:
-        return str(client.get_subaccount(sub).status)
-    except SparkPostError:
-        return None
-
-
 def _dkim_key(brought: dict[str, Any]) -> DkimKey:
     return DkimKey(
         selector=brought.get("selector") or "",
@@ -258,170 +236,17 @@ class SendingDomain(Resource):
     # ------------------------------------------------------------ validation and plan
 
     def validate(self, config: dict[str, Any], diags: Diagnostics) -> None:
-        dkim = config.get("dkim")
-        length = config.get("dkim_key_length")
-        if isinstance(dkim, dict) and known(length):
-            # With a private key, dkim brings a key and there is nothing to generate. Without one, dkim
-            # only describes the current key (as `terraform plan -generate-config-out` writes it), and
-            # dkim_key_length may describe it too, as long as the two agree.
-            public = dkim.get("public_key")
-            bits = key_bits(public) if isinstance(public, str) and key_der(public) else None
-            if dkim.get("private_key") is not None:
-                diags.error(
-                    "Conflicting DKIM settings",
-                    "dkim_key_length sets the length of a key SparkPost generates; with your own key in dkim there is "
-                    "nothing to generate. Remove one of them.",
-                    ["dkim_key_length"],
-                )
-            elif bits is not None and bits != length:
-                diags.error(
-                    "Conflicting DKIM settings",
-                    f"dkim_key_length is {int(length)}, but the public key in dkim is {bits} bits long. Remove "
-                    "dkim_key_length (it reports the key's length), or make it match.",
-                    ["dkim_key_length"],
-                )
-        if config.get("shared_with_subaccounts") is True and config.get("subaccount_id") is not None:
-            diags.error(
-                "shared_with_subaccounts is for primary-account domains",
-                "SparkPost shares only domains of the primary account with subaccounts; this domain belongs to "
-                "subaccount_id. Remove shared_with_subaccounts, or subaccount_id.",
-                ["shared_with_subaccounts"],
-            )
-        verify = config.get("verify")
-        if isinstance(verify, dict) and verify.get("dkim") is False and verify.get("cname") is False:
-            diags.error(
-                "Nothing to verify",
-                "verify has both dkim and cname set to false. Enable one of them, or remove the verify block.",
-                ["verify"],
-            )
-        if isinstance(dkim, dict):
-            private, public = dkim.get("private_key"), dkim.get("public_key")
-            if isinstance(private, str) and isinstance(public, str) and key_der(private) and key_der(public):
-                problem = key_pair_problem(private, public)
-                if problem:
-                    diags.error("Invalid DKIM key pair", f"{problem} SparkPost would refuse it.", ["dkim"])
+        domain_plan.validate(config, diags)
 
     def modify_plan(self, p: PlanContext) -> None:
-        cfg, planned, prior = p.config, p.planned, p.prior
-        domain, sub = planned.get("domain"), planned.get("subaccount_id")
-        region = _region_for_plan(p.meta)
-
-        if known(domain) and not isinstance(sub, Unknown):
-            planned["id"] = import_id(_sub(sub), domain.lower())
-        else:
-            planned["id"] = UNKNOWN
-
-        if prior is not None and prior.get("subaccount_id") is not None and planned.get("subaccount_id") != prior["subaccount_id"]:
-            self._check_owner_not_terminated(p, prior)
-
-        brought = cfg.get("dkim")
-        if brought is None and prior is not None:
-            planned["dkim"] = copy.deepcopy(prior.get("dkim"))  # left out: keep the current key
-        elif isinstance(brought, dict) and brought.get("private_key") is None:
-            self._check_described_key(p, brought)
-        self._plan_key_length(p, brought)
-
-        dkim = planned.get("dkim")
-        if isinstance(dkim, dict) and known(dkim.get("selector")) and known(dkim.get("public_key")):
-            planned["dkim_selector"] = dkim["selector"]
-            planned["dkim_public_key"] = normalise_key(dkim["public_key"])
-            signing = prior.get("dkim_signing_domain") if prior is not None else None
-            planned["dkim_signing_domain"] = signing or (domain.lower() if known(domain) else UNKNOWN)
-        elif dkim is None and prior is not None:
-            planned["dkim_selector"] = planned["dkim_public_key"] = planned["dkim_signing_domain"] = None
-        else:
-            planned["dkim_selector"] = planned["dkim_public_key"] = planned["dkim_signing_domain"] = UNKNOWN
-
-        if region is not None and known(domain):
-            # Ids, types and the CNAME are known even before a generated key exists, so that
-            # `for_each` over the records has known keys on the first apply.
-            has_dkim = planned.get("dkim") is not None
-            planned["dns_records"] = planned_dns_records(
-                domain, region, has_dkim,
-                planned["dkim_selector"], planned["dkim_public_key"], planned["dkim_signing_domain"],
-            )
-        else:
-            planned["dns_records"] = UNKNOWN
-
-        if prior is not None:
-            planned["status"] = prior.get("status")
-            if not equal(planned, prior, self.schema.cty_type):
-                planned["status"] = UNKNOWN  # an update may verify, and status is read back after it
-        self._plan_warnings(p, brought)
-
-    @staticmethod
-    def _check_owner_not_terminated(p: PlanContext, prior: dict[str, Any]) -> None:
-        """A plan that moves a domain to another subaccount (because its subaccount is being
-        re-created, say) cannot work when the old one is terminated: SparkPost will neither delete
-        the domain there nor register its name again. One GET, only for such plans."""
-        client = getattr(p.meta, "client", None)  # None while the provider configuration is unknown
-        owner = _sub(prior["subaccount_id"])
-        if client is None or owner is None:
-            return
-        name = str(prior.get("domain", "")).lower()
-        domain = p.planned.get("domain")
-        if known(domain) and domain.lower() != name:
-            return  # another name: the old domain stays behind (the delete says so), the new one is free
-        if _owner_status(client, owner) != "terminated":
-            return
-        p.diagnostics.error(*msg.cannot_follow_terminated_owner(name, owner), ["domain"])
-
-    @staticmethod
-    def _check_described_key(p: PlanContext, brought: dict[str, Any]) -> None:
-        """dkim without private_key only describes the domain's current key (after an import, or as
-        generated config writes it): it can neither make a domain nor change its key."""
-        prior = p.prior or {}
-        current = prior.get("dkim") or {}
-        if isinstance(brought.get("selector"), Unknown) or isinstance(brought.get("public_key"), Unknown):
-            return
-        same = (
-            p.prior is not None
-            and brought.get("selector") == current.get("selector")
-            and known(brought.get("public_key")) and known(current.get("public_key"))
-            and normalise_key(brought["public_key"]) == normalise_key(current["public_key"])
-        )
-        if not same:
-            p.diagnostics.error(*msg.private_key_needed(creating=p.prior is None), ["dkim"])
-
-    def _plan_key_length(self, p: PlanContext, brought: Any) -> None:
-        planned, prior = p.planned, p.prior
-        configured = p.config.get("dkim_key_length")
-        prior_len = prior.get("dkim_key_length") if prior is not None else None
-        if brought is not None:
-            public = brought.get("public_key") if isinstance(brought, dict) else UNKNOWN
-            if known(public):
-                planned["dkim_key_length"] = key_bits(public) or prior_len or DEFAULT_DKIM_KEY_LENGTH
-            else:
-                planned["dkim_key_length"] = UNKNOWN
-        elif configured is None:
-            planned["dkim_key_length"] = prior_len if prior_len is not None else DEFAULT_DKIM_KEY_LENGTH
-
-    def _plan_warnings(self, p: PlanContext, brought: Any) -> None:
-        planned, prior = p.planned, p.prior
-        settings = verify_settings(planned) if not isinstance(planned.get("verify"), Unknown) else None
-        prior_status = prior.get("status") if prior is not None else None
-        domain = planned.get("domain")
-        name = domain.lower() if known(domain) else "the domain"
-        region = _region_for_plan(p.meta) or "us"
-
-        wants_bounce = planned.get("is_default_bounce_domain") is True and not (
-            prior is not None and prior.get("is_default_bounce_domain") is True
-        )
-        if wants_bounce and not bounce_ready(prior_status):
-            waits = settings is not None and settings.wait and "cname" in settings.checks
-            summary, detail = msg.bounce_not_verified_warning(
-                name, prior_status, BOUNCE_CNAME_TARGET[region], settings.timeout_text if waits and settings else None)
-            p.diagnostics.warning(summary, detail, ["is_default_bounce_domain"])
-
-        if prior is None and brought is None and settings is not None and settings.wait and "dkim" in settings.checks:
-            p.diagnostics.warning(*msg.DKIM_WAIT_AT_CREATE, ["verify", "wait"])
+        domain_plan.modify_plan(p, self.schema.cty_type)
 
     # ------------------------------------------------------------ CRUD
 
     def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)
         name = planned["domain"].lower()
-        sub = _sub(planned.get("subaccount_id"))
+        sub = subaccount_of(planned.get("subaccount_id"))
         brought = config.get("dkim")
         key = _dkim_key(brought) if isinstance(brought, dict) else None
 
@@ -459,7 +284,7 @@ class SendingDomain(Resource):
         name = state["domain"].lower()
         try:
             with api_errors(f"read sending domain {name}"):
-                got = client_of(ctx).get_sending_domain(name, subaccount=_sub(state.get("subaccount_id")))
+                got = client_of(ctx).get_sending_domain(name, subaccount=subaccount_of(state.get("subaccount_id")))
         except ResourceError as err:
             if is_not_found(err):
                 return None  # deleted outside Terraform (or expired unverified): plan re-creates it
@@ -471,7 +296,7 @@ class SendingDomain(Resource):
     ) -> dict[str, Any]:
         client = client_of(ctx)
         name = planned["domain"].lower()
-        sub = _sub(planned.get("subaccount_id"))
+        sub = subaccount_of(planned.get("subaccount_id"))
         new_td, old_td = planned.get("tracking_domain"), prior.get("tracking_domain")
         tracking = (new_td or "") if (new_td or "").lower() != (old_td or "").lower() else None
         shared = bool(planned.get("shared_with_subaccounts"))
@@ -495,7 +320,7 @@ class SendingDomain(Resource):
             except DkimRejected as err:
                 raise msg.dkim_update_refused(planned, err) from err
             except Forbidden as err:
-                status = _owner_status(client, sub)
+                status = owner_status(client, sub)
                 if sub is not None and status in ("suspended", "terminated"):
                     raise msg.inactive_owner_refused_update(name, sub, status, err) from err
                 with api_errors(f"update sending domain {name}"):
@@ -516,14 +341,14 @@ class SendingDomain(Resource):
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:
         client = client_of(ctx)
         name = state["domain"].lower()
-        sub = _sub(state.get("subaccount_id"))
+        sub = subaccount_of(state.get("subaccount_id"))
         try:
             with api_errors(f"delete sending domain {name}"):
                 client.delete_sending_domain(name, subaccount=sub)
         except ResourceError as err:
             if is_not_found(err):  # already gone is what we wanted
                 return
-            status = _owner_status(client, sub) if isinstance(err.__cause__, Forbidden) else None
+            status = owner_status(client, sub) if isinstance(err.__cause__, Forbidden) else None
             if sub is None or status not in ("suspended", "terminated"):
                 raise
             # SparkPost refuses everyone any change to an inactive subaccount's domains: the domain
@@ -551,12 +376,12 @@ class SendingDomain(Resource):
         """GET the domain into a state; `keep` is what state holds if the GET fails."""
         name = base["domain"].lower()
         with api_errors(action, state=keep):
-            got = client_of(ctx).get_sending_domain(name, subaccount=_sub(base.get("subaccount_id")))
+            got = client_of(ctx).get_sending_domain(name, subaccount=subaccount_of(base.get("subaccount_id")))
         return self._state_from(ctx, got, base)
 
     def _state_from(self, ctx: Context, got: SendingDomainModel, base: dict[str, Any]) -> dict[str, Any]:
         """State from a GET; `base` (prior state or plan) gives what SparkPost does not return."""
-        out = domain_state(got, domain=base["domain"], subaccount_id=_sub(base.get("subaccount_id")),
+        out = domain_state(got, domain=base["domain"], subaccount_id=subaccount_of(base.get("subaccount_id")),
                            region=meta_of(ctx).region)
         public = out["dkim_public_key"]
         dkim = None
@@ -592,7 +417,7 @@ class SendingDomain(Resource):
         except SparkPostError:
             pass
         if owner is not None:
-            status = _owner_status(client_of(ctx), owner)
+            status = owner_status(client_of(ctx), owner)
             if status in ("suspended", "terminated"):
                 return msg.registered_to_inactive_owner(name, owner, status)
         return msg.already_exists(name, sub, err, found, owner)

@@ -7,13 +7,12 @@ This module is imported by the plugin layer at start-up (to name the exception t
 must stay light: stdlib only, and no ``requests`` (reference: "nothing heavy at import time").
 
 SparkPost's error bodies come in several shapes (reference section 1.5); ``parse_error_response``
-turns every one of them, and bodies that are not JSON at all (proxy HTML pages, empty bodies,
-huge bodies), into one exception with the same fields.
+(in ``error_bodies``) turns every one of them, and bodies that are not JSON at all (proxy HTML
+pages, empty bodies, huge bodies), into one exception with the same fields.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from typing import Any, TypeVar
@@ -34,7 +33,6 @@ __all__ = [
     "DkimRejected",
     "WebhookTestFailed",
     "error_class_for_status",
-    "parse_error_response",
 ]
 
 # What we keep from a server body is bounded: an error from a misbehaving proxy could be megabytes
@@ -51,30 +49,30 @@ MAX_ENTRIES_IN_MESSAGE = 3
 _REDACTED = "[REDACTED]"
 
 
-def _clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+def clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
     text = " ".join(text.split())  # collapse newlines/tabs: diagnostics are one-liners
     if len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + "…"
 
 
-def _as_opt_str(value: Any) -> str | None:
+def as_opt_str(value: Any) -> str | None:
     """SparkPost sends ``code`` as a string ("1600") but also as an int (webhooks: 400)."""
     if value is None:
         return None
     if isinstance(value, bool):  # bool is an int subclass; a boolean code is nonsense, keep text
         return str(value).lower()
     if isinstance(value, (str, int, float)):
-        text = _clip(str(value))
+        text = clip(str(value))
         return text or None
     # Nested objects (e.g. webhooks' "response") are not a message; keep a compact JSON excerpt.
     try:
-        return _clip(json.dumps(value, sort_keys=True, default=str))
+        return clip(json.dumps(value, sort_keys=True, default=str))
     except (TypeError, ValueError):
-        return _clip(repr(value))
+        return clip(repr(value))
 
 
-def _ensure_period(text: str) -> str:
+def ensure_period(text: str) -> str:
     text = text.rstrip()
     if not text or text[-1] in ".!?…":
         return text
@@ -160,9 +158,9 @@ class SparkPostError(Exception):
             if self.status is not None and isinstance(self, (RateLimited, ServerError)):
                 label = f"{label} ({self.status})"
             detail = f"{self.gave_up}: {label}: {detail}"
-        text = _ensure_period(f"{self._headline()}: {detail}")
+        text = ensure_period(f"{self._headline()}: {detail}")
         if self.hint:
-            text += " " + _ensure_period(self.hint)
+            text += " " + ensure_period(self.hint)
         return text
 
     def _refresh(self) -> None:
@@ -223,7 +221,7 @@ def _describe_entry(entry: dict[str, Any]) -> str:
     description = entry.get("description")
     text = message
     if description and description != message:
-        text = f"{_ensure_period(message)} {description}" if message else description
+        text = f"{ensure_period(message)} {description}" if message else description
     extras = []
     if entry.get("param"):
         extras.append(f"param {entry['param']}")
@@ -336,179 +334,6 @@ def error_class_for_status(status: int) -> type[SparkPostError]:
     if 500 <= status <= 599:
         return ServerError
     return _STATUS_CLASSES.get(status, SparkPostError)
-
-
-# -- body parsing --------------------------------------------------------------------------
-
-_TAG_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
-
-
-def _text_excerpt(body: str, content_type: str | None) -> str:
-    """A readable, bounded excerpt of a non-JSON body (HTML tags stripped)."""
-    text = body
-    looks_html = "html" in (content_type or "").lower() or text.lstrip()[:1] == "<"
-    if looks_html:
-        text = html.unescape(_TAG_RE.sub(" ", text))
-    return _clip(text, MAX_EXCERPT_CHARS)
-
-
-def _entry(raw: Any) -> dict[str, Any] | None:
-    """Normalise one element of ``errors`` into {message, description, code, param, value}."""
-    if isinstance(raw, str):
-        return {"message": _clip(raw)} if raw.strip() else None
-    if not isinstance(raw, dict):
-        text = _as_opt_str(raw)
-        return {"message": text} if text else None
-    entry: dict[str, Any] = {}
-    message = _as_opt_str(raw.get("message")) or _as_opt_str(raw.get("error"))
-    description = _as_opt_str(raw.get("description"))
-    if message:
-        entry["message"] = message
-    if description:
-        entry["description"] = description
-    code = _as_opt_str(raw.get("code"))
-    if code:
-        entry["code"] = code
-    param = _as_opt_str(raw.get("param"))
-    if param:
-        entry["param"] = param
-    if "value" in raw:
-        entry["value"] = _as_opt_str(raw.get("value"))
-    # Extra fields (template "part"/"line", data-privacy "recipient", webhook "response"):
-    # kept, bounded, for whoever wants them.
-    for key, value in raw.items():
-        if key not in ("message", "error", "description", "code", "param", "value") and \
-                len(entry) < 12:
-            entry[str(key)[:50]] = _as_opt_str(value)
-    if "message" not in entry:
-        if description:
-            entry["message"] = description
-            del entry["description"]
-        else:
-            # e.g. {"field": "name", "reason": "too long"}: say something useful anyway
-            fields = ", ".join(f"{k}={v}" for k, v in entry.items() if v)
-            if not fields:
-                return None
-            entry["message"] = _clip(fields)
-    return entry
-
-
-def _entries_from_json(doc: Any) -> list[dict[str, Any]]:
-    """Every shape seen in the wild, reduced to a list of entries (possibly empty)."""
-    if isinstance(doc, dict):
-        errors = doc.get("errors", doc.get("error"))
-        if isinstance(errors, list):
-            raw_items: list[Any] = errors
-        elif isinstance(errors, dict):
-            if any(k in errors for k in ("message", "description", "code")):
-                raw_items = [errors]  # a single error object instead of a list
-            else:
-                # {"errors": {"name": ["is too long"], "ip_pool": "bad"}}: field -> messages
-                raw_items = []
-                for field, value in errors.items():
-                    values = value if isinstance(value, list) else [value]
-                    for v in values:
-                        msg = _as_opt_str(v.get("message") if isinstance(v, dict) else v)
-                        raw_items.append({"message": f"{field}: {msg}" if msg else str(field),
-                                          "param": field})
-        elif errors is not None:
-            raw_items = [errors]
-        elif any(k in doc for k in ("message", "description", "code")):
-            raw_items = [doc]  # a bare top-level error object
-        else:
-            raw_items = []
-    elif isinstance(doc, list):
-        raw_items = doc
-    elif isinstance(doc, str):
-        raw_items = [doc]
-    else:
-        raw_items = []
-    entries = []
-    for raw in raw_items[:MAX_ERROR_ENTRIES]:
-        entry = _entry(raw)
-        if entry:
-            entries.append(entry)
-    return entries
-
-
-def parse_error_response(
-    status: int,
-    body: str,
-    content_type: str | None = None,
-    *,
-    method: str,
-    path: str,
-    reason: str | None = None,
-    retry_after: float | None = None,
-) -> SparkPostError:
-    """Build the typed exception for a non-2xx response, whatever its body looks like."""
-    cls = error_class_for_status(status)
-    entries: list[dict[str, Any]] = []
-    excerpt: str | None = None
-    stripped = body.strip()
-    is_json = False
-    if stripped:
-        parsed: Any = None
-        if len(stripped) <= MAX_PARSE_CHARS:
-            try:
-                parsed = json.loads(stripped)
-                is_json = True
-            except ValueError:
-                is_json = False
-        if is_json:
-            entries = _entries_from_json(parsed)
-            if not entries:
-                excerpt = _clip(stripped, MAX_EXCERPT_CHARS)
-        else:
-            excerpt = _text_excerpt(stripped, content_type)
-
-    if entries:
-        first = entries[0]
-        message = first["message"]
-        kwargs: dict[str, Any] = {
-            "code": first.get("code"),
-            "description": first.get("description"),
-            "param": first.get("param"),
-        }
-    else:
-        phrase = reason or _DEFAULT_REASONS.get(status) or "error"
-        if excerpt:
-            if is_json:
-                kind = "Unrecognised JSON"
-            elif len(stripped) > MAX_PARSE_CHARS:
-                kind = "Oversized"
-            else:
-                kind = "Non-JSON"
-            ctype = f" ({content_type.split(';')[0].strip()})" if content_type else ""
-            message = _ensure_period(phrase)
-            description: str | None = f"{kind} response body{ctype}: {excerpt}"
-        else:
-            message = _ensure_period(phrase)
-            description = "Empty response body" if not stripped else None
-        kwargs = {"code": None, "description": description, "param": None}
-        entries = []
-    return cls(message, method=method, path=path, status=status, errors=entries,
-               body_excerpt=excerpt, retry_after=retry_after, **kwargs)
-
-
-# Used when a response has no usable body; SparkPost's own wording where it has one.
-_DEFAULT_REASONS: dict[int, str] = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Request Entity Too Large",
-    415: "Unsupported Media Type",
-    420: "Sending limit exceeded",
-    422: "Unprocessable Entity",
-    429: "Too many requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
 
 
 class WebhookTestFailed(BadRequest):

@@ -22,12 +22,12 @@ from requests import exceptions as rexc
 from requests.auth import AuthBase
 
 from ..version import VERSION
+from .error_bodies import parse_error_response
 from .errors import (
     Cancelled,
     InvalidResponse,
     SparkPostError,
     TransportError,
-    parse_error_response,
 )
 from .models import (
     Fields,

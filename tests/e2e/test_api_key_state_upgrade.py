@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from provider.emulator.sp_model import apply_seed
+from provider.emulator.sp_seed import apply_seed
 
 from .harness import ROOT, changes
 from .module_world import assert_mail_works, outputs

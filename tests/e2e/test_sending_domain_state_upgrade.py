@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from provider.emulator.sp_model import apply_seed
+from provider.emulator.sp_seed import apply_seed
 
 from .harness import ROOT, changes
 from .sparkpost_world import SparkPostWorld

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from provider.sparkpost import errors as E
-from provider.sparkpost.errors import parse_error_response
+from provider.sparkpost.error_bodies import parse_error_response
 from tests.sparkpost.sparkpost_stub import API_KEY, Reply, ok
 
 CASES: list[tuple[str, Reply, type[E.SparkPostError], dict[str, Any], str]] = [
