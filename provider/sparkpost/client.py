@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .deliverability import CHECK_METRICS, SubaccountCounts
-from .http import DEFAULT_USER_AGENT, REGION_BASE_URLS, SparkPostHttp, _segment
+from .http import DEFAULT_USER_AGENT, REGION_BASE_URLS, SparkPostHttp
+from .urls import segment
 from .errors import (
     BadRequest,
     DkimRejected,
@@ -92,7 +93,7 @@ class SparkPostClient(SparkPostHttp):
                          idempotency_check=idempotency_check)
 
     def get_subaccount(self, id: int) -> Subaccount:
-        return self._one("GET", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}",
+        return self._one("GET", f"/subaccounts/{segment(_int_id(id), 'subaccount id')}",
                          Subaccount.parse)
 
     def iter_subaccounts(self, *, per_page: int = SUBACCOUNT_PAGE_SIZE,
@@ -118,7 +119,7 @@ class SparkPostClient(SparkPostHttp):
         """PUT /subaccounts/{id} with only the given fields; ``ip_pool=""`` unassigns the pool."""
         body = {k: v for k, v in (("name", name), ("status", status), ("ip_pool", ip_pool))
                 if v is not None}
-        self._call("PUT", f"/subaccounts/{_segment(_int_id(id), 'subaccount id')}", json=body,
+        self._call("PUT", f"/subaccounts/{segment(_int_id(id), 'subaccount id')}", json=body,
                    expect=(dict,))
 
     # -- API keys ------------------------------------------------------------------------
@@ -167,7 +168,7 @@ class SparkPostClient(SparkPostHttp):
         return None
 
     def get_api_key(self, id: str, *, subaccount: int | None = None) -> ApiKey:
-        return self._one("GET", f"/api-keys/{_segment(id, 'API key id')}", ApiKey.parse,
+        return self._one("GET", f"/api-keys/{segment(id, 'API key id')}", ApiKey.parse,
                          subaccount=subaccount)
 
     def list_api_keys(self, *, subaccount: int | None = None,
@@ -183,11 +184,11 @@ class SparkPostClient(SparkPostHttp):
         body: dict[str, Any] = {"label": label, "grants": list(grants)}
         if valid_ips is not None:
             body["valid_ips"] = list(valid_ips)
-        self._call("PUT", f"/api-keys/{_segment(id, 'API key id')}", json=body,
+        self._call("PUT", f"/api-keys/{segment(id, 'API key id')}", json=body,
                    subaccount=subaccount, expect=(dict, list), lenient=True)
 
     def delete_api_key(self, id: str, *, subaccount: int | None = None) -> None:
-        self._call("DELETE", f"/api-keys/{_segment(id, 'API key id')}", subaccount=subaccount,
+        self._call("DELETE", f"/api-keys/{segment(id, 'API key id')}", subaccount=subaccount,
                    lenient=True)
 
     # -- sending domains -----------------------------------------------------------------
@@ -205,7 +206,7 @@ class SparkPostClient(SparkPostHttp):
         """POST /sending-domains, with the user's DKIM key (``dkim``) or asking SparkPost to
         generate one of ``generate_dkim_length`` bits. Raises ``DkimRejected`` when SparkPost
         refuses the key."""
-        _segment(domain, "domain")  # same validation as the other domain calls
+        segment(domain, "domain")  # same validation as the other domain calls
         body: dict[str, Any] = {"domain": domain}
         if tracking_domain:
             body["tracking_domain"] = tracking_domain
@@ -222,7 +223,7 @@ class SparkPostClient(SparkPostHttp):
 
     def get_sending_domain(self, domain: str, *, subaccount: int | None = None) -> SendingDomain:
         """GET /sending-domains/{domain}; SparkPost omits ``domain`` from this object."""
-        return self._one("GET", f"/sending-domains/{_segment(domain, 'domain')}",
+        return self._one("GET", f"/sending-domains/{segment(domain, 'domain')}",
                          SendingDomain.parse, subaccount=subaccount)
 
     def list_sending_domains(self, *, subaccount: int | None = None,
@@ -253,11 +254,11 @@ class SparkPostClient(SparkPostHttp):
         if is_default_bounce_domain is not None:
             body["is_default_bounce_domain"] = is_default_bounce_domain
         with _dkim_refusals(dkim is not None):
-            self._call("PUT", f"/sending-domains/{_segment(domain, 'domain')}", json=body,
+            self._call("PUT", f"/sending-domains/{segment(domain, 'domain')}", json=body,
                        subaccount=subaccount, expect=(dict,))
 
     def delete_sending_domain(self, domain: str, *, subaccount: int | None = None) -> None:
-        self._call("DELETE", f"/sending-domains/{_segment(domain, 'domain')}",
+        self._call("DELETE", f"/sending-domains/{segment(domain, 'domain')}",
                    subaccount=subaccount)
 
     def verify_sending_domain(self, domain: str, *, subaccount: int | None = None,
@@ -269,7 +270,7 @@ class SparkPostClient(SparkPostHttp):
         (mailbox verifications, which send email, are deliberately not offered here).
         """
         body = {"dkim_verify": bool(dkim_verify), "cname_verify": bool(cname_verify)}
-        return self._one("POST", f"/sending-domains/{_segment(domain, 'domain')}/verify",
+        return self._one("POST", f"/sending-domains/{segment(domain, 'domain')}/verify",
                          Verification.parse, json=body, subaccount=subaccount, idempotent=True)
 
     # -- account and lookups -------------------------------------------------------------
@@ -294,7 +295,7 @@ class SparkPostClient(SparkPostHttp):
 
     # -- IP pools (ip-pools.apib; the ip_pools/view|manage grants, primary account only) -----
     def get_ip_pool(self, pool_id: str) -> IpPool:
-        return self._one("GET", f"/ip-pools/{_segment(pool_id, 'IP pool id')}", IpPool.parse)
+        return self._one("GET", f"/ip-pools/{segment(pool_id, 'IP pool id')}", IpPool.parse)
 
     def create_ip_pool(self, name: str, *, signing_domain: str | None = None,
                        fbl_signing_domain: str | None = None,
@@ -318,11 +319,11 @@ class SparkPostClient(SparkPostHttp):
         body = {"name": name, "signing_domain": signing_domain or "",
                 "fbl_signing_domain": fbl_signing_domain or "",
                 "auto_warmup_overflow_pool": auto_warmup_overflow_pool or ""}
-        self._call("PUT", f"/ip-pools/{_segment(pool_id, 'IP pool id')}", json=body,
+        self._call("PUT", f"/ip-pools/{segment(pool_id, 'IP pool id')}", json=body,
                    expect=(dict,))
 
     def delete_ip_pool(self, pool_id: str) -> None:
-        self._call("DELETE", f"/ip-pools/{_segment(pool_id, 'IP pool id')}")
+        self._call("DELETE", f"/ip-pools/{segment(pool_id, 'IP pool id')}")
 
     # -- webhooks (webhooks.apib; the webhooks/view|modify grants) ---------------------------
     # ``subaccount`` is the event source as X-MSYS-SUBACCOUNT gives it: None = the primary
@@ -345,7 +346,7 @@ class SparkPostClient(SparkPostHttp):
                              subaccount=subaccount).id
 
     def get_webhook(self, webhook_id: str, *, subaccount: int | None = None) -> Webhook:
-        return self._one("GET", f"/webhooks/{_segment(webhook_id, 'webhook id')}", Webhook.parse,
+        return self._one("GET", f"/webhooks/{segment(webhook_id, 'webhook id')}", Webhook.parse,
                          subaccount=subaccount)
 
     def list_webhooks(self, *, subaccount: int | None = None) -> list[Webhook]:
@@ -369,11 +370,11 @@ class SparkPostClient(SparkPostHttp):
         if auth is not None:
             body.update(_webhook_auth_body(auth))
         with _webhook_test_failures():
-            self._call("PUT", f"/webhooks/{_segment(webhook_id, 'webhook id')}", json=body,
+            self._call("PUT", f"/webhooks/{segment(webhook_id, 'webhook id')}", json=body,
                        subaccount=subaccount, expect=(dict,))
 
     def delete_webhook(self, webhook_id: str, *, subaccount: int | None = None) -> None:
-        self._call("DELETE", f"/webhooks/{_segment(webhook_id, 'webhook id')}",
+        self._call("DELETE", f"/webhooks/{segment(webhook_id, 'webhook id')}",
                    subaccount=subaccount)
 
     # -- metrics (read-only: the operator key's metrics/view grant) ------------------------

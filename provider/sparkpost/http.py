@@ -1,6 +1,7 @@
-"""HTTP to SparkPost: base URLs, headers (``Authorization``, ``User-Agent``,
-``X-MSYS-SUBACCOUNT``), deadlines and size caps (``transport.py``), retries (``retry.py``),
-cancellation, pagination, error bodies (``errors.py``) and the ``results`` envelope.
+"""HTTP to SparkPost: base URLs and headers (``Authorization``, ``User-Agent``,
+``X-MSYS-SUBACCOUNT``; built in ``urls.py``), deadlines and size caps (``transport.py``),
+retries (``retry.py``), failures (``failures.py``), cancellation, pagination, error bodies
+(``error_bodies.py``, ``errors.py``) and the ``results`` envelope.
 ``client.py`` builds SparkPost's endpoints on it.
 
 Importing this module imports ``requests``; the plugin layer therefore imports it lazily
@@ -15,11 +16,10 @@ import random
 import threading
 import time
 from typing import Any, Callable, Iterator, Mapping, TypeVar
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests import exceptions as rexc
-from requests.auth import AuthBase
 
 from ..version import VERSION
 from .error_bodies import parse_error_response
@@ -29,6 +29,7 @@ from .errors import (
     SparkPostError,
     TransportError,
 )
+from .failures import transport_error
 from .models import (
     Fields,
     Where,
@@ -44,6 +45,7 @@ from .transport import (
     bounded_exchange,
     make_session,
 )
+from .urls import API_PREFIX, KeyAuth, normalise_base_url, query_params, redact_headers, subaccount_header
 
 __all__ = ["SparkPostHttp", "REGION_BASE_URLS", "DEFAULT_USER_AGENT"]
 
@@ -55,7 +57,6 @@ REGION_BASE_URLS: dict[str, str] = {
     "us": "https://api.sparkpost.com/api/v1",
     "eu": "https://api.eu.sparkpost.com/api/v1",
 }
-API_PREFIX = "/api/v1"
 DEFAULT_USER_AGENT = f"terraform-provider-sparkpost/{VERSION}"
 
 # A dead host should fail fast (and be retried); a slow SparkPost response may legitimately
@@ -68,153 +69,6 @@ READ_TIMEOUT_SLACK = 1.0
 UNREACHABLE_MEMORY_SECONDS = 30.0
 # How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
 CANCEL_POLL_SECONDS = 0.1
-
-_SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
-
-
-def _redact_headers(headers: Mapping[str, str | bytes]) -> dict[str, str | bytes]:
-    """Headers safe to log: credentials replaced by a marker."""
-    return {k: ("[REDACTED]" if k.lower() in _SENSITIVE_HEADERS else v) for k, v in headers.items()}
-
-
-class _KeyAuth(AuthBase):
-    """Sets ``Authorization: <raw key>`` (SparkPost uses no "Bearer" prefix).
-
-    Being a requests auth object (rather than a session header) also stops requests from
-    replacing the header with credentials from ~/.netrc, and its repr never shows the key.
-    """
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = self._key
-        return r
-
-    def __repr__(self) -> str:
-        return "<SparkPost API key [REDACTED]>"
-
-
-def _normalise_base_url(base_url: str) -> str:
-    """Accept ``https://host``, ``https://host/``, ``https://host/api/v1[/]`` (or a proxy path).
-
-    No path means the public API layout, so ``/api/v1`` is appended; any other path is used as
-    given (minus the trailing slash), which also lets a reverse proxy prefix work.
-    """
-    parts = urlsplit(base_url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(
-            f"base_url must be an absolute http(s) URL such as "
-            f"'https://api.sparkpost.com/api/v1', got {base_url!r}")
-    if parts.query or parts.fragment:
-        raise ValueError(f"base_url must not contain a query or fragment: {base_url!r}")
-    if "@" in parts.netloc:
-        # Credentials in the URL would end up in logs and error texts.
-        raise ValueError("base_url must not contain credentials; use the api_key argument")
-    path = parts.path.rstrip("/")
-    if not path:
-        path = API_PREFIX
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def _check_subaccount(subaccount: int | None) -> str | None:
-    """The X-MSYS-SUBACCOUNT header value; SparkPost requires a number there."""
-    if subaccount is None:
-        return None
-    if isinstance(subaccount, bool) or not isinstance(subaccount, int) or subaccount < 0:
-        raise ValueError(f"subaccount must be a non-negative integer or None, got {subaccount!r}")
-    return str(subaccount)
-
-
-def _segment(value: str | int, what: str) -> str:
-    """One URL path segment, percent-encoded (a domain or id can never change the route)."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a string or integer, got {value!r}")
-    text = str(value)
-    if not text or text.strip() != text or text in (".", ".."):
-        raise ValueError(f"invalid {what}: {value!r}")
-    return quote(text, safe="")
-
-
-def _query_params(params: Mapping[str, Any] | None) -> dict[str, str] | None:
-    """Query values as SparkPost expects them: booleans lower-case, lists comma-joined."""
-    if not params:
-        return None
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, (list, tuple, set, frozenset)):
-            out[key] = ",".join(str(v) for v in value)
-        else:
-            out[key] = str(value)
-    return out or None
-
-
-def _short_reason(exc: BaseException) -> str:
-    """The useful tail of a requests/urllib3 exception text ("[Errno 111] Connection refused")."""
-    inner: BaseException | None = exc
-    # requests wraps urllib3's MaxRetryError, which wraps the real cause in .reason
-    while inner is not None:
-        reason = getattr(inner, "reason", None)
-        if isinstance(reason, BaseException):
-            inner = reason
-            continue
-        if inner.args and isinstance(inner.args[0], BaseException):
-            inner = inner.args[0]
-            continue
-        break
-    text = str(inner) if inner is not None else str(exc)
-    for marker in ("Failed to establish a new connection: ", "Caused by "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
-    if text.startswith(("HTTPConnection", "HTTPSConnection")) and "): " in text:
-        text = text.split("): ", 1)[1]
-    text = " ".join(text.split())
-    return text[:200] or type(exc).__name__
-
-
-def _transport_error(exc: rexc.RequestException, method: str, path: str,
-                     read_timeout: float) -> TransportError:
-    """Classify a requests failure: was the request possibly received by SparkPost?"""
-    reason = _short_reason(exc)
-    sent = True
-    retryable = True
-    label = "connection error"
-    if isinstance(exc, rexc.ConnectTimeout):
-        sent, label = False, "connect timeout"
-        text = f"timed out connecting to SparkPost ({reason})"
-    elif isinstance(exc, rexc.SSLError):
-        sent, retryable, label = False, False, "TLS error"
-        text = f"TLS error talking to SparkPost: {reason}"
-    elif isinstance(exc, rexc.ProxyError):
-        sent = False
-        text = f"could not connect through the HTTP proxy: {reason}"
-    elif isinstance(exc, rexc.ConnectionError):
-        from urllib3.exceptions import ConnectTimeoutError, MaxRetryError  # requests' own dep
-
-        cause = exc.args[0] if exc.args else None
-        if isinstance(cause, MaxRetryError) and isinstance(cause.reason, ConnectTimeoutError):
-            # NewConnectionError (refused, DNS) subclasses ConnectTimeoutError in urllib3 2.
-            sent = False
-            text = f"could not connect to SparkPost: {reason}"
-        else:
-            text = f"connection lost before a response arrived: {reason}"
-    elif isinstance(exc, rexc.ReadTimeout):
-        label = "read timeout"
-        text = f"no response within {read_timeout:g} s (read timeout)"
-    elif isinstance(exc, (rexc.InvalidURL, rexc.InvalidHeader, rexc.MissingSchema,
-                          rexc.InvalidSchema, rexc.URLRequired)):
-        sent, retryable, label = False, False, "invalid request"
-        text = f"invalid request: {reason}"
-    else:  # ChunkedEncodingError, ContentDecodingError, ...: the response broke mid-way
-        text = f"response interrupted: {reason}"
-    err = TransportError(text, request_sent=sent, retryable=retryable, method=method, path=path)
-    err.kind_label = label
-    return err
-
 
 class SparkPostHttp:
     """A thread-safe client for SparkPost's REST API (one per configured provider).
@@ -255,7 +109,7 @@ class SparkPostHttp:
 
         self._api_key = key
         self.region = region
-        self.base_url = _normalise_base_url(base_url) if base_url else REGION_BASE_URLS[region]
+        self.base_url = normalise_base_url(base_url) if base_url else REGION_BASE_URLS[region]
         self.timeout = float(timeout)
         self.user_agent = DEFAULT_USER_AGENT + (f" {user_agent.strip()}" if user_agent else "")
         self.cancel_event = cancel_event or threading.Event()
@@ -277,7 +131,7 @@ class SparkPostHttp:
         self._unreachable_lock = threading.Lock()
 
         session = make_session(self.base_url)
-        session.auth = _KeyAuth(key)
+        session.auth = KeyAuth(key)
         session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
         self._session = session
 
@@ -345,14 +199,14 @@ class SparkPostHttp:
                                  f"{path!r}")
             url = self.base_url + path
         headers: dict[str, str] = {}
-        sub = _check_subaccount(subaccount)
+        sub = subaccount_header(subaccount)
         if sub is not None:
             headers["X-MSYS-SUBACCOUNT"] = sub
         body: bytes | None = None
         if json is not None:
             body = jsonlib.dumps(json, separators=(",", ":")).encode("utf-8")
             headers["Content-Type"] = "application/json"
-        query = _query_params(params)
+        query = query_params(params)
         err_path = path.split("?", 1)[0]
         abandonable = idempotent if idempotent is not None else method in IDEMPOTENT_METHODS
 
@@ -394,8 +248,8 @@ class SparkPostHttp:
                  auth_key: str | None = None) -> Any:
         """One HTTP exchange: the parsed result, or a typed error (redacted) raised."""
         if log.isEnabledFor(logging.DEBUG):
-            # The key is added by _KeyAuth later; show that the header is sent, never its value.
-            shown = _redact_headers({**self._session.headers, **headers, "Authorization": ""})
+            # The key is added by KeyAuth later; show that the header is sent, never its value.
+            shown = redact_headers({**self._session.headers, **headers, "Authorization": ""})
             log.debug("SparkPost request %s %s params=%s headers=%s", method, path, query, shown)
         started = time.monotonic()
         exchange = Exchange()
@@ -405,14 +259,14 @@ class SparkPostHttp:
                 self._session, self._watchdog, self.timeout, self.max_response_bytes,
                 lambda session: session.request(method, url, params=query, data=body, headers=headers,
                                                 timeout=self._timeouts, allow_redirects=False,
-                                                auth=_KeyAuth(auth_key) if auth_key else None,
+                                                auth=KeyAuth(auth_key) if auth_key else None,
                                                 stream=True),
                 exchange)
 
         try:
             resp, raw = self._send_abandonable(send, exchange, method, path) if abandonable else send()
         except rexc.RequestException as exc:
-            err = _transport_error(exc, method, path, self.timeout)
+            err = transport_error(exc, method, path, self.timeout)
             log.debug("SparkPost %s %s failed after %.0f ms: %s", method, path,
                       (time.monotonic() - started) * 1000, err.kind_label)
             raise err.redact(self._api_key) from exc
