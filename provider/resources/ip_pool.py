@@ -38,6 +38,11 @@ A dedicated IP pool. SparkPost derives the pool's `id` from its name when it is 
 Renaming keeps the id. Destroying the pool moves its IPs to the `default` pool, which itself
 cannot be created, changed or deleted.
 
+A setting changed outside Terraform shows in the next plan as an in-place update. A pool deleted
+outside Terraform is planned for creation; SparkPost gives it the same id (from the name), and
+subaccounts and pools that referenced it by `sparkpost_ip_pool.NAME.id` get it back in the same
+apply.
+
 {CAVEAT}
 
 {GRANT_NOTE}
@@ -113,6 +118,11 @@ class IpPool(Resource):
         if known(name) and isinstance(name, str) and _pool_id_for(name) == "default":
             diags.error("Reserved IP pool name", "SparkPost reserves the pool id `default` (every account has it); "
                         "choose another name.", ["name"])
+        elif known(name) and isinstance(name, str) and not _pool_id_for(name).strip("_"):
+            diags.error("IP pool name without a letter or digit",
+                        f"SparkPost derives the pool's id from its name (letters and digits, other characters "
+                        f"becoming underscores), and {name!r} has none to derive it from: give the name an ASCII letter "
+                        "or digit.", ["name"])
 
     def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)

@@ -4,11 +4,12 @@ Credentials for the receiver never reach state: write-only, or read from Secret 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..sparkpost.errors import WebhookTestFailed
+from ..sparkpost.errors import NotFound, WebhookTestFailed
 from ..sparkpost.models import Webhook as WebhookModel, WebhookAuth
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
@@ -46,9 +47,20 @@ primary account only; a subaccount id: that subaccount only (SparkPost's `X-MSYS
 the client secret, come from `auth_secret_wo` (write-only, Terraform 1.11 or later; it can be an
 ephemeral value) or from the Secret Manager version named in `auth_secret_secret_manager`
 (read at apply). Write-only values are invisible to plans, so to send a new secret change
-`auth_secret_version`. SparkPost returns credentials on read, but the provider drops them:
-a password changed outside Terraform does not show as drift. After `terraform import` the
-credentials are unknown to state, so the first apply sends them once (when configured).
+`auth_secret_version`. After `terraform import` the credentials are unknown to state, so the
+first apply sends them once (when configured).
+
+**Changes outside Terraform.** Every setting SparkPost returns (name, target, events, active,
+headers, exceptions, authentication type, user name, token URL, client id) shows as drift in the
+next plan, and one apply puts it back. The secret itself never enters state: with
+`auth_secret_secret_manager`, each refresh reads that version (one Secret Manager read, so the
+identity running `terraform plan` needs `secretmanager.versions.access` on it) and compares it
+with what SparkPost holds; a secret changed by hand shows as an update that sends it again (a
+failed read is a warning, and the check is skipped). A write-only `auth_secret_wo` is not known
+after its apply, so a change of it in SparkPost cannot be seen: change `auth_secret_version` to
+send it again. A webhook moved to another scope by hand (a PUT with `subaccount_id`) is planned
+for replacement, with a warning: the moved webhook is deleted and a new one is made in the
+configured scope. A webhook deleted by hand is planned for creation.
 
 **Import** by the webhook's id (`GET /api/v1/webhooks` lists them), or `SUBACCOUNT:ID` for a
 webhook of one subaccount (`0:ID` for the primary account only).
@@ -83,6 +95,10 @@ def _target(v: str) -> str | None:
     return None
 
 
+def _some_event(v: list[Any]) -> str | None:
+    return None if v else "must hold at least one event type (SparkPost refuses a webhook with none), such as \"bounce\"."
+
+
 def _scope(value: Any) -> int | None:
     """The X-MSYS-SUBACCOUNT value for a subaccount_id attribute (None = every account)."""
     return None if value is None else int(value)
@@ -95,7 +111,7 @@ SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
     Attribute("target", "string", required=True, validators=[_target],
               description=("The URL SparkPost POSTs event batches to (port 80 or 443). Changing it makes SparkPost "
                            "test the new target first.")),
-    Attribute("events", set_of("string"), required=True, validators=[each(one_of(*EVENT_TYPES))],
+    Attribute("events", set_of("string"), required=True, validators=[_some_event, each(one_of(*EVENT_TYPES))],
               description="The event types to send, e.g. `bounce`, `spam_complaint`, `policy_rejection`."),
     Attribute("active", "bool", optional=True, computed=True, default=True,
               description="Whether batches are sent (default true). False pauses the webhook."),
@@ -273,14 +289,14 @@ class Webhook(Resource):
         return self._state(planned, hook_id)
 
     def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
+        new = dict(state)
         try:
             with api_errors(f"read webhook {state.get('id')}", grant="webhooks/view"):
-                hook = client_of(ctx).get_webhook(state["id"], subaccount=_scope(state.get("subaccount_id")))
+                hook = self._get(ctx, state, new)
         except ResourceError as err:
             if is_not_found(err):
                 return None
             raise
-        new = dict(state)
         new.update(webhook_state(hook))
         # SparkPost returns no header values we did not send: keep the configured null/{} choice.
         if not new["custom_headers"] and state.get("custom_headers") == {}:
@@ -288,7 +304,78 @@ class Webhook(Resource):
         if not new["exception_subaccounts"] and state.get("exception_subaccounts") == []:
             new["exception_subaccounts"] = []
         new["auth_secret_wo"] = None
+        self._check_secret(ctx, hook, new)
         return new
+
+    @staticmethod
+    def _get(ctx: Context, state: dict[str, Any], new: dict[str, Any]) -> WebhookModel:
+        """GET the webhook in the scope state records. A webhook moved to another scope outside
+        Terraform (a PUT with subaccount_id) is not found there but is without the header: state
+        then records the scope it was found in, so that the plan replaces it (the moved webhook is
+        deleted, one is made in the configured scope) instead of making a second webhook."""
+        client = client_of(ctx)
+        scope = _scope(state.get("subaccount_id"))
+        try:
+            return client.get_webhook(state["id"], subaccount=scope)
+        except NotFound:
+            if scope is None:
+                raise
+            moved = Webhook._find_moved(client, state["id"], scope)
+            if moved is None:
+                raise
+        hook, recorded = moved
+        new["subaccount_id"] = recorded
+        where = "the primary account only" if recorded == "0" else "every account, or another subaccount"
+        ctx.diagnostics.warning(
+            "Webhook moved outside Terraform",
+            f"Webhook {state['id']} no longer takes the events of subaccount {scope}: it was moved outside "
+            f"Terraform and now takes those of {where}. A plan with subaccount_id = \"{scope}\" replaces it: "
+            "the moved webhook is deleted and a new one is made for the subaccount (SparkPost tests the "
+            "target again).", ["subaccount_id"])
+        return hook
+
+    @staticmethod
+    def _find_moved(client: Any, hook_id: str, scope: int) -> tuple[WebhookModel, str | None] | None:
+        """The webhook and the scope to record: primary only ("0"), or (not found there) every
+        account or another subaccount, which SparkPost's GET does not tell apart (without the
+        header any scope is seen, and a delete without it reaches the webhook)."""
+        for probe, recorded in ((0, "0"), (None, None)):
+            if probe == scope:
+                continue
+            try:
+                return client.get_webhook(hook_id, subaccount=probe), recorded
+            except NotFound:
+                continue
+        return None
+
+    @staticmethod
+    def _check_secret(ctx: Context, hook: WebhookModel, new: dict[str, Any]) -> None:
+        """With the secret in Secret Manager: whether SparkPost holds that one (one Secret Manager
+        read per refresh). If not (changed outside Terraform), state forgets the version, as after
+        an import, so that the plan shows an update that sends it again. A write-only secret is
+        never known after its apply: its changes outside Terraform cannot be seen."""
+        version = new.get("auth_secret_secret_manager")
+        if not version or hook.auth_type not in ("basic", "oauth2"):
+            return
+        from ..secrets import SecretManagerError
+
+        try:
+            secret = secrets_of(ctx).read(version).strip()
+        except SecretManagerError as err:
+            ctx.diagnostics.warning(
+                "Could not check the webhook's secret",
+                f"{err.message}\n\nWhether SparkPost still holds the secret of {version} is not known; the "
+                "rest of the webhook was refreshed.", ["auth_secret_secret_manager"])
+            return
+        ctx.register_secret(secret)
+        if hook.secret_sha256 == hashlib.sha256(secret.encode("utf-8")).hexdigest():
+            return
+        what = "password" if hook.auth_type == "basic" else "client secret"
+        ctx.diagnostics.warning(
+            f"The webhook's {what} was changed outside Terraform",
+            f"SparkPost does not hold the {what} of {version} for webhook {new['id']} (changed or removed "
+            "outside Terraform). The plan sends it again.", ["auth_secret_secret_manager"])
+        new["auth_secret_secret_manager"] = None
 
     def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         changed = {k for k in planned if k != "auth_secret_wo" and planned.get(k) != prior.get(k)}

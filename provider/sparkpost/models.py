@@ -10,6 +10,7 @@ cited in the client. Only the fields the provider uses are modelled.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -398,7 +399,9 @@ class WebhookAuth:
 class Webhook:
     """A webhook as GET /webhooks[/{id}] returns it (webhooks.apib). Credentials SparkPost
     returns (the basic password, OAuth2 client secret and access token) are dropped here: only
-    the non-secret parts of the authentication are modelled."""
+    the non-secret parts of the authentication are modelled, and `secret_sha256`, the SHA-256 of
+    the password (basic) or client secret (oauth2) SparkPost holds, so that a secret changed
+    outside Terraform can be told from the configured one without keeping it (None: none held)."""
 
     id: str | None
     name: str
@@ -411,6 +414,7 @@ class Webhook:
     auth_username: str | None = None
     auth_token_url: str | None = None
     auth_client_id: str | None = None
+    secret_sha256: str | None = None
 
     @classmethod
     def parse(cls, f: Fields) -> "Webhook":
@@ -430,7 +434,15 @@ class Webhook:
             auth_username=creds.opt_text("username") if creds else None,
             auth_token_url=details.opt_text("url") if details else None,
             auth_client_id=body.opt_text("client_id") if body else None,
+            secret_sha256=_sha256(
+                (creds.opt_text("password") if creds else None) if f.opt_text("auth_type") == "basic"
+                else (body.opt_text("client_secret") if body else None) if f.opt_text("auth_type") == "oauth2"
+                else None),
         )
+
+
+def _sha256(secret: str | None) -> str | None:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest() if secret else None
 
 
 @dataclass(frozen=True)

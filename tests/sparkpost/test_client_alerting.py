@@ -5,6 +5,7 @@ models, malformed answers as InvalidResponse naming the field."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -79,6 +80,20 @@ def test_webhook_model_drops_credentials(stub, make_client):
     hook = make_client().get_webhook("w1")
     assert (hook.auth_type, hook.auth_username, hook.exception_subaccounts) == ("basic", "u", ["123"])
     assert "hunter2" not in repr(hook)
+    assert hook.secret_sha256 == hashlib.sha256(b"hunter2").hexdigest()  # to tell a changed one, not the secret
+
+
+@pytest.mark.parametrize("auth, expected", [
+    ({"auth_type": "oauth2", "auth_request_details": {"url": "https://t.example.com/token",
+                                                      "body": {"client_id": "c", "client_secret": "s3"}}}, "s3"),
+    ({"auth_type": "basic", "auth_credentials": {"username": "u"}}, None),  # no password held
+    ({"auth_type": "none", "auth_credentials": {"username": "u", "password": "left"}}, None),
+])
+def test_webhook_model_secret_digest(stub, make_client, auth, expected):
+    stub.script("GET", "/api/v1/webhooks/w1", ok({
+        "name": "n", "target": "https://t.example.com", "events": ["bounce"], **auth}))
+    hook = make_client().get_webhook("w1")
+    assert hook.secret_sha256 == (hashlib.sha256(expected.encode()).hexdigest() if expected else None)
 
 
 def test_metrics_query_parameters_and_bad_rows(stub, make_client):
