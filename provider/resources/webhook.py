@@ -55,8 +55,9 @@ headers, exceptions, authentication type, user name, token URL, client id) shows
 next plan, and one apply puts it back. The secret itself never enters state: with
 `auth_secret_secret_manager`, each refresh reads that version (one Secret Manager read, so the
 identity running `terraform plan` needs `secretmanager.versions.access` on it) and compares it
-with what SparkPost holds; a secret changed by hand shows as an update that sends it again (a
-failed read is a warning, and the check is skipped). A write-only `auth_secret_wo` is not known
+with the one SparkPost returns (its API reference shows webhooks read back with their password or
+client secret); a secret changed by hand shows as an update that sends it again (a failed read
+is a warning, and the check is skipped). A write-only `auth_secret_wo` is not known
 after its apply, so a change of it in SparkPost cannot be seen: change `auth_secret_version` to
 send it again. A webhook moved to another scope by hand (a PUT with `subaccount_id`) is planned
 for replacement, with a warning: the moved webhook is deleted and a new one is made in the
@@ -355,8 +356,8 @@ class Webhook(Resource):
         an import, so that the plan shows an update that sends it again. A write-only secret is
         never known after its apply: its changes outside Terraform cannot be seen."""
         version = new.get("auth_secret_secret_manager")
-        if not version or hook.auth_type not in ("basic", "oauth2"):
-            return
+        if not version or hook.auth_type not in ("basic", "oauth2") or hook.secret_sha256 is None:
+            return  # nothing to compare with (SparkPost returned no secret)
         from ..secrets import SecretManagerError
 
         try:
@@ -373,8 +374,8 @@ class Webhook(Resource):
         what = "password" if hook.auth_type == "basic" else "client secret"
         ctx.diagnostics.warning(
             f"The webhook's {what} was changed outside Terraform",
-            f"SparkPost does not hold the {what} of {version} for webhook {new['id']} (changed or removed "
-            "outside Terraform). The plan sends it again.", ["auth_secret_secret_manager"])
+            f"SparkPost holds another {what} than {version} for webhook {new['id']} (changed outside "
+            "Terraform). The plan sends it again.", ["auth_secret_secret_manager"])
         new["auth_secret_secret_manager"] = None
 
     def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:

@@ -400,8 +400,10 @@ class Webhook:
     """A webhook as GET /webhooks[/{id}] returns it (webhooks.apib). Credentials SparkPost
     returns (the basic password, OAuth2 client secret and access token) are dropped here: only
     the non-secret parts of the authentication are modelled, and `secret_sha256`, the SHA-256 of
-    the password (basic) or client secret (oauth2) SparkPost holds, so that a secret changed
-    outside Terraform can be told from the configured one without keeping it (None: none held)."""
+    the password (basic) or client secret (oauth2) SparkPost returns, so that a secret changed
+    outside Terraform can be told from the configured one without keeping it (None: none
+    returned). webhooks.apib's samples return them: the Webhooks Object's
+    `auth_credentials.password`, and Retrieve a Webhook's `auth_request_details.body.client_secret`."""
 
     id: str | None
     name: str

@@ -69,6 +69,11 @@ CASES: list[ConfigCase] = [
     C("api-key-ip-hostname", KEY % '  valid_ips = ["example.com"]\n', "valid_ips", "IPv4"),
     C("api-key-subaccount-zero", KEY % "  subaccount_id = 0\n", "subaccount_id", "subaccount id"),
     C("api-key-subaccount-fraction", KEY % "  subaccount_id = 1.5\n", "subaccount_id", "subaccount id"),
+    # subaccount_id is a string (sparkpost_subaccount.id's type): written as SparkPost writes ids
+    C("api-key-subaccount-leading-zero", KEY % '  subaccount_id = "07"\n', "subaccount_id", "without sign or leading zeros"),
+    C("api-key-subaccount-space", KEY % '  subaccount_id = " 7"\n', "subaccount_id", "subaccount id"),
+    C("api-key-subaccount-too-big", KEY % '  subaccount_id = "2147483648"\n', "subaccount_id", "1 to 2147483647"),
+    C("api-key-subaccount-word", KEY % '  subaccount_id = "acme"\n', "subaccount_id", "subaccount id"),
     C("api-key-primary-grant-on-subaccount",
       'resource "sparkpost_api_key" "CASE" {\n  label = "ok"\n  grants = ["metrics/view"]\n  subaccount_id = 3\n}\n',
       "grants", "primary-account keys only"),
@@ -76,6 +81,12 @@ CASES: list[ConfigCase] = [
       "at least one grant"),
     C("api-key-secret-manager-bare", KEY % '  secret_manager = { secret = "my-secret" }\n', "secret_manager.secret",
       "projects/PROJECT/secrets/SECRET"),
+    # sparkpost_ip_pool and sparkpost_webhook
+    C("ip-pool-name-no-letter", 'resource "sparkpost_ip_pool" "CASE" {\n  name = "!!!"\n}\n', "name", "letter or digit"),
+    C("ip-pool-name-default", 'resource "sparkpost_ip_pool" "CASE" {\n  name = "Default"\n}\n', "name", "reserves"),
+    C("webhook-events-empty",
+      'resource "sparkpost_webhook" "CASE" {\n  name = "w"\n  target = "https://hooks.example.com/x"\n  events = []\n}\n',
+      "events", "at least one event type"),
     # sparkpost_sending_domain
     C("domain-spaces", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "not a domain"\n}\n', "domain", "host name"),
     C("domain-single-label", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "localhost"\n}\n', "domain", "domain"),

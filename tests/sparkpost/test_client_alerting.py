@@ -86,7 +86,7 @@ def test_webhook_model_drops_credentials(stub, make_client):
 @pytest.mark.parametrize("auth, expected", [
     ({"auth_type": "oauth2", "auth_request_details": {"url": "https://t.example.com/token",
                                                       "body": {"client_id": "c", "client_secret": "s3"}}}, "s3"),
-    ({"auth_type": "basic", "auth_credentials": {"username": "u"}}, None),  # no password held
+    ({"auth_type": "basic", "auth_credentials": {"username": "u"}}, None),  # no password returned: nothing to compare
     ({"auth_type": "none", "auth_credentials": {"username": "u", "password": "left"}}, None),
 ])
 def test_webhook_model_secret_digest(stub, make_client, auth, expected):
