@@ -58,6 +58,8 @@ def check_launch_counts(plan: dict, cold_only: bool) -> None:
             assert 10 < m["peak_pss_mb"] <= m["peak_vmhwm_mb"] < 1024
     if memory["warm"]["count"]:
         assert memory["zygote"]["count"] >= 1
+    # the Pss of the provider's processes alive together, summed at one sample
+    assert 10 < memory["all_at_once_pss_mb"] < 4096
 
 
 def test_bench_scale_small_run_with_profile(tmp_path: Path, terraform_bin: str) -> None:
@@ -138,10 +140,13 @@ def test_bench_startup_cold_warm_and_first_launch(tmp_path: Path) -> None:
     # a cold launch is always the exec'd process itself
     assert rows["launcher, cold, AutoMTLS"]["served"] == {"exec": 2}
     assert rows["launcher, cold, TLS disabled"]["served"] == {"exec": 2}
+    # a first launch has no zygote to fork from: Python exec'd, or the Go launcher itself (cached schema)
+    first = rows["launcher, first of a Terraform, AutoMTLS"]
+    assert set(first["served"]) <= {"exec", "go"} and sum(first["served"].values()) == 2
     go_zygote_client = doc["launcher"] == "static Go launcher" and (ROOT / "go-shim" / "zygote.go").exists()
     warm = rows["launcher, warm (zygote up), AutoMTLS"]
     if go_zygote_client:
         assert warm["served"] == {"zygote": 2} and warm["note"] is None
-        assert rows["launcher, first of a Terraform, AutoMTLS"]["note"] is None  # its zygote came up, and went
+        assert first["note"] is None  # its zygote came up, and went
     else:
         assert "no zygote came up" in warm["note"] and warm["served"] == {"exec": 2}
