@@ -7,11 +7,12 @@ PATH`` writes the serialized GetProviderSchema response the Go launcher answers 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING, Callable, NoReturn
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 from .resource import Provider
 
@@ -35,11 +36,12 @@ def run(
     argv: list[str] | None = None,
     module: str | None = None,
     fast_launch_env: str | None = None,
-    preload: Callable[[], None] | None = None,
+    preload: Sequence[str] = (),
 ) -> int:
     """Serve the provider. ``module`` (run with -m) and ``fast_launch_env`` (the switch that
     turns fast launches off) enable warm launches through a zygote where the launcher is
-    Python (the frozen release); ``preload`` imports what a launch will need, in the zygote."""
+    Python (the frozen release); ``preload`` names modules a launch will need, which the
+    zygote imports in that order."""
     args = sys.argv[1:] if argv is None else argv
     prog = source_address.rsplit("/", 1)[-1]
     if any(a in ("-h", "--help") for a in args):
@@ -99,7 +101,7 @@ def _launch(load_provider: Callable[[], type[Provider]], prog: str, source_addre
 
 def _zygote(
     load_provider: Callable[[], type[Provider]],
-    preload: Callable[[], None] | None,
+    preload: Sequence[str],
     prog: str,
     source_address: str,
     *,
@@ -123,9 +125,17 @@ def _zygote(
 
         tls.preload()
 
+    def importer(name: str) -> Callable[[], object]:
+        def load() -> None:
+            try:
+                importlib.import_module(name)
+            except Exception:  # a missing optional module: a launch that needs it says so itself
+                pass
+
+        return load
+
     stages: list[Callable[[], object]] = [load_server, load_provider, load_certificates]
-    if preload is not None:
-        stages.append(preload)
+    stages += [importer(name) for name in preload]
 
     def launch(watch: "Lifeline") -> int:
         _launch(load_provider, prog, source_address, False, watch=watch)
