@@ -35,4 +35,4 @@ class IpPoolData(DataSource):
 
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any]:
         with api_errors(f"read IP pool {config['id']}", ("id",), grant=GRANT):
-            return pool_state(client_of(ctx).get_ip_pool(config["id"]))
+            return dict(pool_state(client_of(ctx).get_ip_pool(config["id"])))

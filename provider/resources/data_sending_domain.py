@@ -78,4 +78,4 @@ class SendingDomainData(DataSource):
                     ["domain"],
                 ) from err
             raise
-        return domain_state(got, domain=domain, subaccount_id=sub, region=region)
+        return dict(domain_state(got, domain=domain, subaccount_id=sub, region=region))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from ..tfplugin.schema import Attribute, NestedType
 from ..tfplugin.values import UNKNOWN, Unknown
@@ -19,6 +19,17 @@ BOUNCE_RECORD_ID = "bounce_cname"
 
 DKIM_PURPOSE = "DKIM signing and ownership verification"
 BOUNCE_PURPOSE = "bounce (Return-Path) domain"
+
+
+class DnsRecord(TypedDict):
+    """One element of `dns_records`. In a plan, a DKIM record's name and value may be unknown
+    until the key is known."""
+
+    id: str
+    type: str
+    name: str | Unknown
+    value: str | Unknown
+    purpose: str
 
 
 def dns_records_attribute() -> Attribute:
@@ -68,10 +79,10 @@ def dkim_record_value(public: str) -> str:
 
 def dns_records(
     domain: str, region: str, selector: str | None, public: str | None, signing_domain: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[DnsRecord]:
     """The records to publish: the DKIM TXT (when the domain has a key) and the bounce CNAME."""
     domain = domain.lower()
-    out: list[dict[str, Any]] = []
+    out: list[DnsRecord] = []
     if selector and public:
         out.append({
             "id": DKIM_RECORD_ID,
@@ -92,7 +103,7 @@ def dns_records(
 
 def planned_dns_records(
     domain: str, region: str, has_dkim: bool, selector: Any, public: Any, signing_domain: Any
-) -> list[dict[str, Any]]:
+) -> list[DnsRecord]:
     """`dns_records` for a plan: the DKIM record's name and value stay unknown until the key is
     known, but its id, type and purpose (and the whole CNAME record) are known already."""
     parts = (selector, public, signing_domain)

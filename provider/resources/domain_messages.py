@@ -9,6 +9,7 @@ from ..sparkpost.errors import SparkPostError
 from ..tfplugin.diagnostics import ResourceError
 from .dns_records import BOUNCE_RECORD_ID, DKIM_RECORD_ID, record_of
 from .domain_ids import import_id
+from .domain_state import StatusValues
 
 _RECORD_OF_CHECK = {"dkim": DKIM_RECORD_ID, "cname": BOUNCE_RECORD_ID}
 
@@ -190,7 +191,7 @@ def private_key_needed(*, creating: bool) -> tuple[str, str]:
     )
 
 
-def bounce_not_verified_warning(name: str, prior_status: dict[str, Any] | None, target: str,
+def bounce_not_verified_warning(name: str, prior_status: StatusValues | None, target: str,
                                 wait_timeout: str | None) -> tuple[str, str]:
     """Plan-time warning: is_default_bounce_domain asked for before the CNAME is verified."""
     how = (

@@ -3,13 +3,33 @@ resource and the data source: the attributes both show, and the `status` object.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from ..sparkpost.models import DomainStatus, SendingDomain
 from ..tfplugin.schema import Attribute, NestedType
 from .dkim_keys import key_bits
-from .dns_records import dns_records
+from .dns_records import DnsRecord, dns_records
 from .domain_ids import import_id
+
+# The `status` object: STATUS_FIELDS' names, each a bool (ownership_verified) or a text or null.
+StatusValues = dict[str, str | bool | None]
+
+
+class DomainValues(TypedDict):
+    """What the resource and the data source both show of a domain read from SparkPost."""
+
+    id: str
+    domain: str
+    subaccount_id: str | None
+    tracking_domain: str | None
+    shared_with_subaccounts: bool
+    is_default_bounce_domain: bool
+    dkim_selector: str | None
+    dkim_public_key: str | None
+    dkim_signing_domain: str | None
+    dkim_key_length: int | None
+    status: StatusValues
+    dns_records: list[DnsRecord]
 
 STATUS_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("ownership_verified", "bool",
@@ -42,17 +62,17 @@ def status_attribute() -> Attribute:
     )
 
 
-def status_state(status: DomainStatus) -> dict[str, Any]:
+def status_state(status: DomainStatus) -> StatusValues:
     return {name: getattr(status, name) for name, _, _ in STATUS_FIELDS}
 
 
-def bounce_ready(status: dict[str, Any] | None) -> bool:
+def bounce_ready(status: StatusValues | None) -> bool:
     """A `status` value (from state or plan): may the domain be the default bounce domain?"""
     status = status or {}
     return status.get("cname_status") == "valid" or status.get("mx_status") == "valid"
 
 
-def domain_state(got: SendingDomain, *, domain: str, subaccount_id: int | None, region: str) -> dict[str, Any]:
+def domain_state(got: SendingDomain, *, domain: str, subaccount_id: int | None, region: str) -> DomainValues:
     """What the resource and the data source both show of a domain read from SparkPost.
 
     `domain` is the name as configured (SparkPost's GET omits it); `subaccount_id` the owner the

@@ -15,7 +15,8 @@ from ..tfplugin.resource import Context
 from ..tfplugin.validators import parse_duration
 from . import domain_messages as msg
 from .common import api_errors, known
-from .domain_state import bounce_ready, status_state
+from .domain_ids import subaccount_of
+from .domain_state import StatusValues, bounce_ready, status_state
 
 if TYPE_CHECKING:
     from ..sparkpost.client import SparkPostClient
@@ -56,13 +57,9 @@ def verify_settings(planned: dict[str, Any]) -> VerifySettings | None:
     )
 
 
-def check_ok(check: str, status: dict[str, Any] | None) -> bool:
+def check_ok(check: str, status: StatusValues | None) -> bool:
     status = status or {}
     return status.get("dkim_status") == "valid" if check == "dkim" else bounce_ready(status)
-
-
-def _sub(value: Any) -> int | None:
-    return int(value) if value is not None else None
 
 
 def finish(
@@ -75,7 +72,7 @@ def finish(
     a failure leaves in state, so the next plan shows the verification still to do. `reread`
     reads the domain again into a state once something changed."""
     name = state["domain"].lower()
-    sub = _sub(state.get("subaccount_id"))
+    sub = subaccount_of(state.get("subaccount_id"))
     settings = verify_settings(planned)
     wants_bounce = planned.get("is_default_bounce_domain") is True and not state["is_default_bounce_domain"]
 
@@ -121,7 +118,7 @@ def _verify(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """POST /verify for the pending checks; with `wait`, again with backoff until they pass."""
     name = state["domain"].lower()
-    sub = _sub(state.get("subaccount_id"))
+    sub = subaccount_of(state.get("subaccount_id"))
     status = state["status"]
     dns_errors: dict[str, str] = {}
     wait = bool(settings and settings.wait)

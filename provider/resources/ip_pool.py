@@ -4,7 +4,7 @@ the IPs it holds are read-only (SparkPost assigns them)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from ..sparkpost.models import IpPool as IpPoolModel
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
@@ -72,7 +72,27 @@ def _overflow(v: str) -> str | None:
     return f"must be an IP pool id (letters, digits, underscores) or {SHARED_POOL!r}; got {v!r}."
 
 
-def pool_state(pool: IpPoolModel) -> dict[str, Any]:
+class IpValues(TypedDict):
+    """One element of `ips`."""
+
+    external_ip: str
+    hostname: str | None
+    auto_warmup_enabled: bool
+    auto_warmup_stage: int | None
+
+
+class PoolValues(TypedDict):
+    """What the resource and the data source show of a pool read from SparkPost."""
+
+    id: str
+    name: str | None
+    signing_domain: str | None
+    fbl_signing_domain: str | None
+    auto_warmup_overflow_pool: str | None
+    ips: list[IpValues]
+
+
+def pool_state(pool: IpPoolModel) -> PoolValues:
     return {
         "id": pool.id,
         "name": pool.name,
@@ -141,7 +161,7 @@ class IpPool(Resource):
         pool_id = _check_pool_id(state.get("id"), ("id",))
         try:
             with api_errors(f"read IP pool {pool_id}", grant=GRANT):
-                return pool_state(client_of(ctx).get_ip_pool(pool_id))
+                return dict(pool_state(client_of(ctx).get_ip_pool(pool_id)))
         except ResourceError as err:
             if is_not_found(err):
                 return None

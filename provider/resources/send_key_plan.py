@@ -5,12 +5,13 @@ secret, and the replacement of the subaccount when its key is dead."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..tfplugin.resource import PlanContext
 from ..tfplugin.values import UNKNOWN
 from . import send_key
 from .common import client_of, known, secrets_of
+from .subaccount_state import SecretManagerValue
 
 # Private plan data: this replacement is for a dead send key (the destroy half suspends).
 REPLACING_DEAD_KEY = "replacing_dead_key"
@@ -66,14 +67,14 @@ def plan_update(plan: PlanContext, prior: dict[str, Any]) -> None:
     if not isinstance(sm.get("secret"), str):
         return
     if checking and status in send_key.DEAD:
-        _plan_dead_key(plan, sm, prior)
+        _plan_dead_key(plan, cast(SecretManagerValue, sm), prior)
     elif not prior_sm.get("version") and not prior.get("initial_api_key_secret"):
-        _plan_adoption(plan, sm, prior)
+        _plan_adoption(plan, cast(SecretManagerValue, sm), prior)
     elif prior_sm.get("version") and sm["secret"] != prior_sm.get("secret"):
         sm["version"] = UNKNOWN  # moved at apply: read from the old secret, written to the new one
 
 
-def _plan_dead_key(plan: PlanContext, sm: dict[str, Any], prior: dict[str, Any]) -> None:
+def _plan_dead_key(plan: PlanContext, sm: SecretManagerValue, prior: dict[str, Any]) -> None:
     """The recorded key is revoked or gone: adopt a live key the secret's newest version holds
     (made by hand), or replace the subaccount, the only way to a new key."""
     prior_version = (prior.get("initial_api_key_secret_manager") or {}).get("version")
@@ -101,7 +102,7 @@ def _plan_replacement(plan: PlanContext, prior: dict[str, Any], status: str, ver
         prior.get("id"), status, version, str(prior.get("on_destroy") or "terminate"), protected))
 
 
-def _plan_adoption(plan: PlanContext, sm: dict[str, Any], prior: dict[str, Any]) -> None:
+def _plan_adoption(plan: PlanContext, sm: SecretManagerValue, prior: dict[str, Any]) -> None:
     """A subaccount with no key in state (imported, or made without one): adopt the key its
     secret's newest version holds, checked with SparkPost, or say what to do."""
     secret = sm["secret"]

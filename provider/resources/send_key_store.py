@@ -11,13 +11,14 @@ from ..tfplugin.resource import Context
 from ..tfplugin.values import Unknown
 from . import send_key
 from .common import api_errors, client_of, secrets_of
+from .subaccount_state import SecretManagerValue
 
 if TYPE_CHECKING:
     from ..secrets import SecretManagerError, SecretStore
     from ..sparkpost.client import SparkPostClient
 
 
-def store_new_key(ctx: Context, sub_id: int, state: dict[str, Any], sm_cfg: dict[str, Any]) -> dict[str, Any]:
+def store_new_key(ctx: Context, sub_id: int, state: dict[str, Any], sm_cfg: SecretManagerValue) -> dict[str, Any]:
     """Write a just-made key to Secret Manager, retrying. If it cannot be written, terminate
     the new subaccount so that the key dies with it and never reaches state; only if that
     fails too, keep the key in state, and fail either way."""
@@ -48,7 +49,7 @@ def store_new_key(ctx: Context, sub_id: int, state: dict[str, Any], sm_cfg: dict
         ) from err
 
 
-def store_key_from_state(ctx: Context, state: dict[str, Any], sm_cfg: dict[str, Any]) -> dict[str, Any]:
+def store_key_from_state(ctx: Context, state: dict[str, Any], sm_cfg: SecretManagerValue) -> dict[str, Any]:
     """Move a key that sits in state (an earlier failed write) to Secret Manager."""
     from ..secrets import SecretManagerError
 
@@ -66,14 +67,14 @@ def store_key_from_state(ctx: Context, state: dict[str, Any], sm_cfg: dict[str, 
         ) from err
 
 
-def _written(ctx: Context, state: dict[str, Any], sm_cfg: dict[str, Any], key: str) -> dict[str, Any]:
+def _written(ctx: Context, state: dict[str, Any], sm_cfg: SecretManagerValue, key: str) -> dict[str, Any]:
     """The state once the key is written (retried; SecretManagerError when it still fails): the
     new version recorded, the key itself out of state."""
     version = secrets_of(ctx).write_new_key(sm_cfg["secret"], key, create=bool(sm_cfg.get("create_secret")))
     return dict(state, initial_api_key_secret_manager=dict(sm_cfg, version=version), initial_api_key_secret=None)
 
 
-def _kept(state: dict[str, Any], sm_cfg: dict[str, Any]) -> dict[str, Any]:
+def _kept(state: dict[str, Any], sm_cfg: SecretManagerValue) -> dict[str, Any]:
     """The state when the write failed: the key stays in it, and no version is recorded."""
     return dict(state, initial_api_key_secret_manager=dict(sm_cfg, version=None))
 

@@ -20,7 +20,7 @@ from . import send_key, send_key_plan, send_key_store, subaccount_create, subacc
 from .common import api_errors, client_of, is_not_found, known
 from .import_ids import parse_subaccount
 from .plan_probes import check_ip_pool
-from .subaccount_state import subaccount_state
+from .subaccount_state import InitialKeyValue, SubaccountChanges, subaccount_state
 from .validators import ipv4_or_cidr, secret_name
 
 log = logging.getLogger("provider.subaccount")
@@ -274,7 +274,7 @@ class Subaccount(Resource):
     def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         ctx.private.clear()  # a new subaccount: nothing adopted, no replacement under way
         client = client_of(ctx)
-        key_cfg = config.get("initial_api_key")
+        key_cfg: InitialKeyValue | None = config.get("initial_api_key")
         name = planned["name"]
         subaccount_create.refuse_a_second(ctx, name)
         initial_key = InitialKey(
@@ -354,10 +354,11 @@ class Subaccount(Resource):
     def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)
         sub_id = _parse_id(prior["id"])
-        changes: dict[str, Any] = {}
-        for field in ("name", "status"):
-            if planned.get(field) != prior.get(field):
-                changes[field] = planned[field]
+        changes: SubaccountChanges = {}
+        if planned.get("name") != prior.get("name"):
+            changes["name"] = planned["name"]
+        if planned.get("status") != prior.get("status"):
+            changes["status"] = planned["status"]
         if (planned.get("ip_pool") or None) != (prior.get("ip_pool") or None):
             changes["ip_pool"] = planned.get("ip_pool") or ""  # an empty string unassigns the pool
         state = dict(prior)

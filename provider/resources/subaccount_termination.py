@@ -11,11 +11,12 @@ from ..tfplugin.diagnostics import ResourceError
 from ..tfplugin.resource import Context
 from . import send_key
 from .common import api_errors, client_of, is_not_found
+from .subaccount_state import SubaccountChanges
 
 TERMINATED = "terminated"
 
 
-def destroy_request(state: dict[str, Any], replacing: bool) -> tuple[str, dict[str, Any]]:
+def destroy_request(state: dict[str, Any], replacing: bool) -> tuple[str, SubaccountChanges]:
     """What destroying the subaccount in `state` does: (on_destroy's mode, the fields to update;
     none to abandon it). Refused while deletion_protection is on, unless the plan replaces the
     subaccount for a new send key (a destroy plan of a protected subaccount is refused at plan
@@ -26,7 +27,7 @@ def destroy_request(state: dict[str, Any], replacing: bool) -> tuple[str, dict[s
         raise ResourceError(*protected_message(state))
     if protected and mode == "terminate":
         mode = "suspend"  # never irreversible while protected: suspending can be undone
-    fields: dict[str, Any] = {}
+    fields: SubaccountChanges = {}
     if mode != "abandon":
         fields["status"] = TERMINATED if mode == "terminate" else "suspended"
     if replacing and mode != "terminate" and isinstance(state.get("name"), str):
