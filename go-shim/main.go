@@ -11,7 +11,8 @@
 //     (proxy.go).
 //
 // Any failure of a fast path before the launch is handed over falls back to the cold launch.
-// Install-time values come in through -ldflags "-X main.python=... -X main.module=...".
+// Install-time values come in through -ldflags "-X main.python=... -X main.module=..."; the
+// release's launcher gets "-X main.frozen=NAME" instead (frozen.go).
 // Standard library only, so Debian's Go 1.19 builds it offline.
 package main
 
@@ -62,6 +63,9 @@ type launch struct {
 }
 
 func coldLaunch() launch {
+	if frozen != "" {
+		return frozenLaunch() // the release (frozen.go)
+	}
 	interp := python
 	overridden := false
 	if v := os.Getenv(envName); v != "" {
@@ -117,7 +121,7 @@ func fastLaunchAllowed(getenv func(string) string, args []string) bool {
 
 func execCold(l launch) {
 	signal.Reset() // a fast path that gave up may have ignored SIGINT: exec keeps ignored signals
-	if err := syscall.Exec(l.interp, l.args, l.env); err != nil {
+	if err := syscall.Exec(l.interp, l.args, coldExecEnv(l)); err != nil {
 		fail("cannot start %s: %v", l.interp, err)
 	}
 }

@@ -117,7 +117,7 @@ func dialZygote(name string) (*net.UnixConn, error) {
 // it. Its errors do not matter: the launch goes on cold and the next one tries again. A
 // provider that does not know --zygote rejects it and exits at once.
 func spawnZygote(cold launch, z zygoteAddr) {
-	cmd := exec.Command(cold.interp, "-s", "-P", "-m", module, "--zygote", z.name, strconv.Itoa(z.tfpid), z.launcherPath)
+	cmd := exec.Command(cold.interp, append(zygoteArgs(), "--zygote", z.name, strconv.Itoa(z.tfpid), z.launcherPath)...)
 	cmd.Env = cold.env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

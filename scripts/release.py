@@ -5,11 +5,16 @@
   .venv/bin/python scripts/release.py assemble  [--out DIR]   checksums, signature, manifest, mirror
   make release                                                   both, into dist/release/
 
-`build` freezes `python -m provider` with PyInstaller (one folder: the executable and its
-`_internal/` support folder, Python included) and zips it as the registry expects:
-`terraform-provider-sparkpost_VERSION_OS_ARCH.zip`, executable `terraform-provider-sparkpost_vVERSION`
-at the root. The build runs on the platform it is for: other platforms run `build` on their own
-runners and bring their zips into one DIR before `assemble`.
+`build` freezes `python -m provider` with PyInstaller (one folder: the executable
+`sparkpost-provider` and its `_internal/` support folder, Python included), builds the Go
+launcher (go-shim/, `-X main.frozen=sparkpost-provider`) beside it as
+`terraform-provider-sparkpost_vVERSION`, the file Terraform executes, and zips the folder as the
+registry expects: `terraform-provider-sparkpost_VERSION_OS_ARCH.zip`. The launcher gives the
+release the fast launch of docs/fast-launch.md without the frozen bootloader on every warm
+launch. Without Go on the build machine, the frozen executable itself is
+`terraform-provider-sparkpost_vVERSION` (its own, slower, warm client), and `build` says so.
+The build runs on the platform it is for: other platforms run `build` on their own runners and
+bring their zips into one DIR before `assemble`.
 
 `assemble` writes, from every zip of the version in DIR:
   terraform-provider-sparkpost_VERSION_manifest.json   (terraform-registry-manifest.json)
@@ -53,6 +58,11 @@ HOST = "registry.terraform.io"
 NAMESPACE = "sourcegraph"
 TYPE = "sparkpost"
 NAME = f"terraform-provider-{TYPE}"
+# The frozen provider's name beside the Go launcher. Terraform executes the first file of the
+# package, in name order, whose name is `terraform-provider-TYPE` followed by nothing, `_` or `.`
+# (hashicorp/terraform, internal/providercache/dir.go, findProviderExecutableInLocalPackage): no
+# other file at the root may start so, or Terraform could run it instead of the launcher.
+FROZEN = f"{TYPE}-provider"
 # A fixed date inside the zips: the same folder zips to the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
@@ -124,7 +134,7 @@ def sha256_file(path: Path) -> str:
 def pyinstaller_args(ver: str, work: Path) -> list[str]:
     args = [
         str(ROOT / "scripts" / "frozen_entry.py"),
-        "--name", f"{NAME}_v{ver}",
+        "--name", FROZEN,
         "--onedir",            # no self-extraction at every launch: Terraform launches it three times per plan
         "--noconfirm",
         "--clean",
@@ -162,8 +172,8 @@ def freeze(ver: str, work: Path) -> Path:
                           capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"release: PyInstaller failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
-    folder = work / "dist" / f"{NAME}_v{ver}"
-    if not (folder / f"{NAME}_v{ver}").is_file():
+    folder = work / "dist" / FROZEN
+    if not (folder / FROZEN).is_file():
         raise SystemExit(f"release: PyInstaller left no executable in {folder}")
     return folder
 
@@ -196,10 +206,29 @@ def drop_build_rpaths(folder: Path) -> int:
     return changed
 
 
+def go_launcher(dest: Path, *, quiet: bool) -> bool:
+    """Build the Go launcher for the release (static, reproducible: no paths, no VCS stamp) into
+    dest; False when Go is absent or the build fails."""
+    go = shutil.which("go")
+    if not go:
+        return False
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
+    env.setdefault("GOCACHE", str(Path(tempfile.gettempdir()) / "tfprovider-gocache"))
+    result = subprocess.run([go, "build", "-trimpath", "-buildvcs=false", "-ldflags", f"-s -w -X main.frozen={FROZEN}",
+                             "-o", str(dest), "."], cwd=ROOT / "go-shim", env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        if not quiet:
+            print(f"release: go build failed:\n{result.stderr.strip()[-3000:]}", file=sys.stderr)
+        return False
+    return True
+
+
 def smoke_test(executable: Path, tmp: Path) -> None:
-    """Launch the frozen provider as Terraform does, with nothing of the build environment, and
-    read its handshake: the interpreter, gRPC's native core and the certificate child all work."""
+    """Launch the provider as Terraform does, with nothing of the build environment, and read its
+    handshake: the launcher, the interpreter, gRPC's native core and the certificate child all
+    work. Cold: a zygote would outlive the launch, bound to this build's process."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "TMPDIR": str(tmp), COOKIE[0]: COOKIE[1],
+           f"TF_{TYPE.upper()}_FAST_LAUNCH": "0",
            "PLUGIN_PROTOCOL_VERSIONS": "6", "PLUGIN_MIN_PORT": "10000", "PLUGIN_MAX_PORT": "25000",
            "PLUGIN_CLIENT_CERT": _throwaway_client_cert()}
     proc = subprocess.Popen([str(executable)], cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -275,6 +304,11 @@ def build(out: Path, *, work: Path | None = None, quiet: bool = False) -> Path:
         folder = freeze(ver, work)
         t_freeze = time.monotonic() - t0
         drop_build_rpaths(folder)
+        launcher = go_launcher(folder / f"{NAME}_v{ver}", quiet=quiet)
+        if not launcher:  # today's layout: the frozen provider is its own launcher
+            (folder / FROZEN).rename(folder / f"{NAME}_v{ver}")
+            print("release: Go not found (Debian: golang-go) or its build failed: the frozen provider is the "
+                  "executable Terraform runs, and every warm launch pays its bootloader (~60-80 ms more)", file=sys.stderr)
         smoke = work / "smoke"
         smoke.mkdir(exist_ok=True)
         smoke_test(folder / f"{NAME}_v{ver}", smoke)
@@ -284,7 +318,8 @@ def build(out: Path, *, work: Path | None = None, quiet: bool = False) -> Path:
         nfiles = sum(1 for p in folder.rglob("*") if p.is_file())
         glibc = glibc_needed(folder)
     if not quiet:
-        print(f"built {dest.name} in {time.monotonic() - t0:.0f} s (PyInstaller {t_freeze:.0f} s)\n"
+        print(f"built {dest.name} in {time.monotonic() - t0:.0f} s (PyInstaller {t_freeze:.0f} s)"
+              + (f", Go launcher beside {FROZEN}" if launcher else ", no Go launcher") + "\n"
               f"  zip {dest.stat().st_size / 1e6:.1f} MB; unpacked {unpacked / 1e6:.1f} MB in {nfiles} files"
               + (f"\n  runs on {plat} with glibc {glibc} or newer (the build machine's glibc)" if glibc else ""))
     return dest

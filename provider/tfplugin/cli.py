@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .server import ProviderServicer
     from .zygote import Lifeline
 
+# Set by the Go launcher on a cold exec of a frozen provider: it has tried the zygote already.
+GO_LAUNCHER_ENV = "TFPLUGIN_GO_LAUNCHER"
+
 USAGE = """usage: {prog} [--debug | --version | --help]
 
 A Terraform provider plugin. Terraform starts it; people do not.
@@ -42,6 +45,7 @@ def run(
     turns fast launches off) enable warm launches through a zygote where the launcher is
     Python (the frozen release); ``preload`` names modules a launch will need, which the
     zygote imports in that order."""
+    go_launched = os.environ.pop(GO_LAUNCHER_ENV, None) == "1"  # first: never seen by a launch
     args = sys.argv[1:] if argv is None else argv
     prog = source_address.rsplit("/", 1)[-1]
     if any(a in ("-h", "--help") for a in args):
@@ -66,7 +70,7 @@ def run(
     if problem:
         print(problem, file=sys.stderr)
         return 1
-    if not debug and module and fast_launch_env and getattr(sys, "frozen", False):
+    if not debug and module and fast_launch_env and getattr(sys, "frozen", False) and not go_launched:
         from . import warm  # the Go launcher does this itself; a frozen provider is its own launcher
 
         code = warm.attempt(argv=args, module=module, switch_env=fast_launch_env)

@@ -1,4 +1,5 @@
-"""The release, as a team consumes it: `scripts/release.py` builds the frozen provider, signs the
+"""The release, as a team consumes it: `scripts/release.py` builds the frozen provider and the Go
+launcher that Terraform executes (fast launch: docs/fast-launch.md), signs the
 checksums and writes a Provider Network Mirror; a local HTTPS server with a throwaway CA serves
 that mirror; `terraform init` installs the provider from it, in a clean HOME with no virtualenv,
 no PYTHONPATH and no checkout on the way, and the provider then applies against the emulator,
@@ -25,7 +26,9 @@ import shutil
 import ssl
 import subprocess
 import sys
+import signal
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,13 +42,16 @@ from provider.emulator.sparkpost import Emulator
 
 from .harness import ROOT, Terraform
 from .sparkpost_world import OPERATOR_GRANTS, PROVIDER_BLOCK
+from .test_fast_launch import SWITCH, launches_from_log, ours, subaccounts, zygotes_of
 
 RELEASE = ROOT / "scripts" / "release.py"
 VERSION = re.search(r'VERSION = "([^"]+)"', (ROOT / "provider" / "version.py").read_text()).group(1)
 NAME = "terraform-provider-sparkpost"
 PLATFORM = "linux_amd64"
 ZIP = f"{NAME}_{VERSION}_{PLATFORM}.zip"
-EXE = f"{NAME}_v{VERSION}"
+EXE = f"{NAME}_v{VERSION}"  # the Go launcher: the file Terraform executes
+FROZEN = "sparkpost-provider"  # the frozen provider beside it (PyInstaller's executable)
+GO = shutil.which("go")  # the release falls back to the frozen provider as EXE without it
 MIRROR_PATH = "registry.terraform.io/sourcegraph/sparkpost"
 CACHE = ROOT / "build" / "release-cache"
 
@@ -70,7 +76,8 @@ def source_key() -> str:
     h = hashlib.sha256(sys.version.encode())
     files = sorted([*ROOT.joinpath("provider").rglob("*.py"), *ROOT.joinpath("provider").rglob("*.proto"), RELEASE,
                     ROOT / "scripts" / "frozen_entry.py", ROOT / "scripts" / "install_provider.py",
-                    ROOT / "pyproject.toml"])
+                    ROOT / "pyproject.toml", *ROOT.joinpath("go-shim").glob("*.go"), ROOT / "go-shim" / "go.mod"])
+    h.update(f"go={GO}".encode())
     for path in files:
         h.update(f"{path.relative_to(ROOT)}\0".encode() + path.read_bytes())
     for dist in sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()):
@@ -293,6 +300,15 @@ def world(tmp_path: Path, terraform_bin: str, release: Release) -> Iterator[tupl
         fake.stop()
 
 
+def needs_go_launcher() -> None:
+    if not GO:
+        pytest.skip("Go is not installed (Debian: golang-go; .ci/run installs it): the release was built without its Go launcher")
+
+
+def installed_launcher(tf: Terraform) -> Path:
+    return (tf.workdir / ".terraform" / "providers" / MIRROR_PATH / VERSION / PLATFORM / EXE).resolve()
+
+
 def lock_hashes(lock_text: str, source: str = "registry.terraform.io/sourcegraph/sparkpost") -> tuple[str, list[str]]:
     block = re.search(rf'provider "{re.escape(source)}" \{{(.*?)\n\}}', lock_text, re.S)
     assert block, lock_text
@@ -303,13 +319,24 @@ def lock_hashes(lock_text: str, source: str = "registry.terraform.io/sourcegraph
 # ---------------------------------------------------------------- tests
 
 
-def test_zip_holds_the_frozen_provider_at_its_root(built_zip: Path) -> None:
+def test_zip_holds_the_go_launcher_and_the_frozen_provider_at_its_root(built_zip: Path) -> None:
     with zipfile.ZipFile(built_zip) as zf:
         infos = zf.infolist()
+        launcher = zf.read(EXE)
     names = [i.filename for i in infos]
-    exe = next(i for i in infos if i.filename == EXE)
-    assert (exe.external_attr >> 16) & 0o777 == 0o755
-    assert all(n == EXE or n.startswith("_internal/") for n in names), [n for n in names if n != EXE][:5]
+    root = sorted(n for n in names if "/" not in n)
+    for i in infos:
+        if i.filename in root:
+            assert (i.external_attr >> 16) & 0o777 == 0o755, i.filename
+    assert all("/" not in n or n.startswith("_internal/") for n in names)
+    # Terraform executes the first root file, in name order, named `terraform-provider-TYPE`
+    # followed by nothing, "_" or "." (internal/providercache/dir.go): the launcher must be the only one.
+    assert [n for n in root if n.startswith(f"{NAME}")] == [EXE]
+    if GO:
+        assert root == [FROZEN, EXE]
+        assert b"\xff Go buildinf:" in launcher  # the Go launcher, not the frozen bootloader
+    else:
+        assert root == [EXE]
     # No directory entries: Terraform hashes the unpacked folder's files and the zip's entries
     # alike (h1:), so the two agree only when the zip holds files alone.
     assert not [n for n in names if n.endswith("/")]
@@ -345,16 +372,18 @@ def test_no_library_path_of_the_build_machine(built_zip: Path, tmp_path: Path) -
 
 
 def test_the_frozen_provider_runs_with_an_empty_environment(built_zip: Path, tmp_path: Path) -> None:
-    """No PATH, no HOME, nothing: the executable needs only its own folder."""
+    """No PATH, no HOME, nothing: the executable needs only its own folder; through the launcher
+    too, reached through a symbolic link (it finds the provider beside its real path)."""
     with zipfile.ZipFile(built_zip) as zf:
         for info in zf.infolist():
-            Path(zf.extract(info, tmp_path)).chmod((info.external_attr >> 16) & 0o777)
-    exe = str(tmp_path / EXE)
-    version = subprocess.run([exe, "--version"], env={}, cwd="/", capture_output=True, text=True, timeout=60)
-    assert (version.returncode, version.stdout.strip()) == (0, f"{NAME} {VERSION}"), version.stderr
-    by_hand = subprocess.run([exe], env={}, cwd="/", capture_output=True, text=True, timeout=60)
-    assert by_hand.returncode == 1 and "not a program to run by hand" in by_hand.stderr
-    assert "Traceback" not in by_hand.stderr
+            Path(zf.extract(info, tmp_path / "pkg")).chmod((info.external_attr >> 16) & 0o777)
+    (tmp_path / "link").symlink_to(tmp_path / "pkg" / EXE)
+    for exe in (str(tmp_path / "pkg" / EXE), str(tmp_path / "link"), *([str(tmp_path / "pkg" / FROZEN)] if GO else [])):
+        version = subprocess.run([exe, "--version"], env={}, cwd="/", capture_output=True, text=True, timeout=60)
+        assert (version.returncode, version.stdout.strip()) == (0, f"{NAME} {VERSION}"), version.stderr
+        by_hand = subprocess.run([exe], env={}, cwd="/", capture_output=True, text=True, timeout=60)
+        assert by_hand.returncode == 1 and "not a program to run by hand" in by_hand.stderr
+        assert "Traceback" not in by_hand.stderr
 
 
 def test_checksums_signature_and_manifest(release: Release) -> None:
@@ -477,7 +506,7 @@ resource "sparkpost_subaccount" "s" {{
     assert version == VERSION
     assert [h for h in hashes if h.startswith("h1:")] == [h for h in announced if h.startswith("h1:")]
     installed = list((tf.workdir / ".terraform" / "providers" / MIRROR_PATH / VERSION / PLATFORM).iterdir())
-    assert sorted(p.name for p in installed) == ["_internal", EXE]
+    assert sorted(p.name for p in installed) == ["_internal", *([FROZEN] if GO else []), EXE]
 
     # The frozen provider applies: AutoMTLS (the certificate child), gRPC, msgpack, HTTPS to
     # SparkPost through requests, and the lazily imported Secret Manager client.
@@ -506,7 +535,8 @@ def test_providers_lock_records_the_h1_hash_of_each_platform_asked(world, releas
 
 def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: Path) -> None:
     """Under strace, a whole plan and apply: no file of the checkout, of its virtualenv or of any
-    Python installation is opened, stat'ed or executed by the provider or its children."""
+    Python installation is opened, stat'ed or executed by the provider or its children (the
+    launcher, the zygote and the zygote's children included)."""
     strace = shutil.which("strace")
     if not strace:
         pytest.skip("strace is not installed (Debian: strace; .ci/run installs it): the file-access check needs it")
@@ -527,6 +557,9 @@ def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: P
         tf.binary = traced
     text = log.read_text()
     assert EXE in text  # the provider really ran under the trace
+    if GO:  # the launcher ran the frozen provider, cold and as the zygote, both under the trace
+        assert re.search(rf'execve\("[^"]*/{FROZEN}", \[[^\]]*\]', text)
+        assert re.search(rf'execve\("[^"]*/{FROZEN}", \[[^\]]*"--zygote"', text)
     forbidden = {str(ROOT), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), "/usr/lib/python3",
                  "/usr/local/lib/python3"}
     touched = sorted({m for m in re.findall(r'"(/[^"]*)"', text) if any(m.startswith(f) for f in forbidden)})
@@ -559,3 +592,125 @@ def test_terraform_installs_the_release_from_a_static_registry_with_its_signatur
         tf.run("validate", "-no-color")  # the installed provider runs (its schema)
     finally:
         server.close()
+
+
+# ---------------------------------------------------------------- the fast launch, released
+
+
+def watch_zygotes(tf: Terraform) -> tuple[dict[int, list[str]], threading.Event, threading.Thread]:
+    """Every zygote of this world seen while the watch runs: its command line."""
+    seen: dict[int, list[str]] = {}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            for pid in zygotes_of(tf):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        seen.setdefault(pid, [a.decode() for a in f.read().split(b"\0")[:-1]])
+                except OSError:
+                    pass
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return seen, stop, thread
+
+
+def exe_name(pid: int) -> str:
+    try:
+        return Path(os.readlink(f"/proc/{pid}/exe")).name
+    except OSError:
+        return "?"
+
+
+def traced(tf: Terraform, tmp_path: Path) -> Path:
+    log = tmp_path / "terraform-trace.log"
+    tf.env_extra.update(TF_LOG="trace", TF_LOG_PATH=str(log))
+    return log
+
+
+def test_a_plan_with_the_release_is_served_by_warm_launches(world, tmp_path: Path) -> None:
+    """The Go launcher serves the release's launches from a zygote of the frozen provider; the
+    frozen provider never starts a zygote of its own (its Python warm client stays out)."""
+    needs_go_launcher()
+    tf, *_ = world
+    tf.write(PROVIDER_BLOCK, "versions.tf")
+    tf.write(subaccounts(2))
+    tf.init()
+    tf.apply()
+    log = traced(tf, tmp_path)
+    seen, stop, watcher = watch_zygotes(tf)
+    try:
+        result = tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode", check=False)
+    finally:
+        stop.set()
+        watcher.join()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    launches, warm = launches_from_log(log.read_text(errors="replace"))
+    assert launches == 3, launches
+    assert warm >= 1  # the first launch starts the zygote; the second may find it still importing
+    # One zygote (its forked children share its command line): the frozen provider, started by the
+    # Go launcher and bound to it (LAUNCHER is the launcher's real path; a zygote of the frozen
+    # provider's own Python client would name the frozen provider).
+    commands = {tuple(argv) for argv in seen.values()}
+    assert len(commands) == 1, commands
+    [argv] = commands
+    assert Path(argv[0]).name == FROZEN and argv[1] == "--zygote" and argv[-1] == str(installed_launcher(tf)), argv
+    assert not zygotes_of(tf)  # ended with terraform
+
+
+def test_the_switch_makes_every_launch_of_the_release_cold(world, tmp_path: Path) -> None:
+    needs_go_launcher()
+    tf, *_ = world
+    tf.write(PROVIDER_BLOCK, "versions.tf")
+    tf.write(subaccounts(2))
+    tf.init()
+    log = traced(tf, tmp_path)
+    seen, stop, watcher = watch_zygotes(tf)
+    try:
+        tf.apply(env={SWITCH: "0"})
+        result = tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode", env={SWITCH: "off"}, check=False)
+    finally:
+        stop.set()
+        watcher.join()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not seen
+    launches, warm = launches_from_log(log.read_text(errors="replace"))
+    assert launches == 7 and warm == 0  # apply 4, plan 3: every one cold
+
+
+def test_terraform_killed_mid_apply_leaves_nothing_of_the_release_after_a_second(world) -> None:
+    needs_go_launcher()
+    tf, server, emulator, *_ = world
+    tf.write(PROVIDER_BLOCK, "versions.tf")
+    tf.write(subaccounts(6))
+    tf.init()
+    emulator.set_faults(latency_ms=1500)  # every request is slow: the apply is mid-flight for seconds
+    proc = subprocess.Popen([tf.binary, "apply", "-auto-approve", "-input=false", "-no-color"], cwd=tf.workdir,
+                            env=tf.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (zygotes_of(tf) and emulator.request_log()["total"] >= 2):
+            time.sleep(0.05)
+        assert zygotes_of(tf), "no zygote came up"
+        time.sleep(0.5)
+        before = ours(tf)
+        names = {exe_name(pid) for pid in before}
+        assert len(before) >= 3 and {EXE, FROZEN} <= names, (before, names)  # launcher, zygote, its child
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed_at = time.monotonic()
+        while ours(tf) and time.monotonic() - killed_at < 5:
+            time.sleep(0.02)
+        took = time.monotonic() - killed_at
+        assert not ours(tf), ours(tf)
+        assert took <= 1.0, f"the release's processes outlived Terraform by {took:.2f} s"
+        deadline = time.monotonic() + 2
+        while list(tf.tmpdir.glob("tfprovider-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not list(tf.tmpdir.glob("tfprovider-*"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        emulator.set_faults(latency_ms=0)
