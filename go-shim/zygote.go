@@ -27,6 +27,9 @@ const (
 	zygotePayload = 1                      // the protocol version ("v")
 )
 
+// zygoteBindWait bounds the wait for a zygote that is starting to bind its name.
+const zygoteBindWait = 2 * time.Second
+
 var replyTimeout = 3 * time.Second // the zygote answers {"pid": N} within this, or we go cold (a var for tests)
 
 // zygoteAddr names the zygote of this launch's Terraform process.
@@ -113,18 +116,61 @@ func dialZygote(name string) (*net.UnixConn, error) {
 	return c.(*net.UnixConn), nil
 }
 
+// startingName marks a zygote that was started and has not bound its name yet: the launcher
+// that starts it binds this name and hands the socket to the zygote (fd 3), which holds it,
+// unknowingly, for its life. Terraform's next launch often comes sooner than the interpreter
+// binds: it then waits for the zygote instead of taking itself for the first launch.
+func startingName(name string) string {
+	return strings.Replace(name, "tfprovider-zygote.", "tfprovider-zygote-starting.", 1)
+}
+
 // spawnZygote starts the zygote detached (own session, /dev/null stdio) and does not wait for
-// it. Its errors do not matter: the launch goes on cold and the next one tries again. A
-// provider that does not know --zygote rejects it and exits at once.
+// it. Its errors do not matter: the launch goes on and the next one tries again. A provider
+// that does not know --zygote rejects it and exits at once (and so frees the marker).
 func spawnZygote(cold launch, z zygoteAddr) {
+	marker, err := net.ListenUnix("unix", &net.UnixAddr{Name: "@" + startingName(z.name), Net: "unix"})
+	if err != nil {
+		debugf("a zygote is being started already: %v", err)
+		return
+	}
+	defer marker.Close()
+	markerFile, err := marker.File()
+	if err != nil {
+		return
+	}
+	defer markerFile.Close()
 	cmd := exec.Command(cold.interp, append(zygoteArgs(), "--zygote", z.name, strconv.Itoa(z.tfpid), z.launcherPath)...)
 	cmd.Env = cold.env
+	cmd.ExtraFiles = []*os.File{markerFile}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		debugf("cannot start the zygote: %v", err)
 		return
 	}
 	_ = cmd.Process.Release()
+}
+
+// zygoteStarting: a launcher started the zygote, which has not bound its name yet.
+func zygoteStarting(name string) bool {
+	c, err := net.DialTimeout("unix", "@"+startingName(name), 100*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// awaitZygote connects to a zygote that is starting, within the time it takes an interpreter
+// to start; it gives up as soon as the zygote is gone (its marker freed).
+func awaitZygote(name string, within time.Duration) (*net.UnixConn, error) {
+	deadline := time.Now().Add(within)
+	for i := 1; ; i++ {
+		time.Sleep(5 * time.Millisecond)
+		c, err := dialZygote(name)
+		if err == nil || !zygoteAbsent(err) || time.Now().After(deadline) || (i%10 == 0 && !zygoteStarting(name)) {
+			return c, err
+		}
+	}
 }
 
 type launchRequest struct {
@@ -301,6 +347,9 @@ func fastLaunch(cold launch) {
 		return
 	}
 	c, err := dialZygote(z.name)
+	if err != nil && zygoteAbsent(err) && zygoteStarting(z.name) {
+		c, err = awaitZygote(z.name, zygoteBindWait)
+	}
 	if err == nil {
 		warmLaunch(c, cold, z)
 		c.Close()
@@ -311,4 +360,5 @@ func fastLaunch(cold launch) {
 		return
 	}
 	spawnZygote(cold, z)
+	serveFromCache(cold, z)
 }

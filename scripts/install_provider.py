@@ -8,11 +8,17 @@ so configurations say `source = "sourcegraph/sparkpost"` exactly as for a publis
 
 The launcher is a static Go program (go-shim/) that execs this interpreter on `-m provider`;
 where Go is absent a POSIX shell launcher with the same exec semantics is written instead.
+With the Go launcher, the provider's serialized schema is cached (`--schema-cache`) for the
+first launch of each Terraform command, which the launcher answers without Python. The cache
+lives outside the provider's package directory: Terraform's lock-file hash covers every file
+in that directory, and the cache changes whenever the provider's sources do.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import os
 import platform
 import shlex
@@ -40,13 +46,15 @@ def target_platform() -> str:
     return f"{sys.platform if sys.platform != 'linux' else 'linux'}_{arch}"
 
 
-def build_go_launcher(out: Path, *, python: str, module: str, pkg_file: str, pythonpath: str, env_name: str) -> bool:
+def build_go_launcher(out: Path, *, python: str, module: str, pkg_file: str, pythonpath: str, env_name: str,
+                      schema_cache: str = "") -> bool:
     go = shutil.which("go")
     if not go:
         return False
     ldflags = " ".join(
         f"-X {shlex.quote(f'main.{k}={v}')}"
-        for k, v in (("python", python), ("module", module), ("pkgFile", pkg_file), ("pythonPath", pythonpath), ("envName", env_name))
+        for k, v in (("python", python), ("module", module), ("pkgFile", pkg_file), ("pythonPath", pythonpath), ("envName", env_name),
+                     ("schemaCache", schema_cache))
     )
     env = dict(os.environ, CGO_ENABLED="0")
     env.setdefault("GOCACHE", str(Path(tempfile.gettempdir()) / "tfprovider-gocache"))
@@ -62,6 +70,69 @@ def build_go_launcher(out: Path, *, python: str, module: str, pkg_file: str, pyt
         print(f"go build failed, falling back to the shell launcher:\n{result.stderr.strip()}", file=sys.stderr)
         return False
     return True
+
+
+# Run by the provider's interpreter: the provider writes its serialized GetProviderSchema
+# response (`--write-schema-cache`), then the sources it was made from are stamped (size, mtime
+# in ns): the module's top-level package and, when it is not installed in site-packages (an
+# editable install, or a test provider on --pythonpath), every top-level package loaded from the
+# same directory. The interpreter is stamped too (a rebuilt virtualenv is another provider).
+SCHEMA_SNIPPET = r"""
+import json, os, runpy, site, sys
+module, out = sys.argv[1], sys.argv[2]
+sys.argv = [module, "--write-schema-cache", out]
+try:
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+except SystemExit as e:
+    if e.code not in (0, None):
+        raise
+top = module.split(".")[0]
+root = os.path.dirname(os.path.dirname(os.path.abspath(sys.modules[top].__file__)))
+site_dirs = {os.path.abspath(d) for d in site.getsitepackages() + [site.getusersitepackages()]}
+tops = {top}
+if root not in site_dirs:
+    for name, mod in list(sys.modules.items()):
+        f = getattr(mod, "__file__", None)
+        if "." not in name and f and os.path.basename(f) == "__init__.py" and os.path.dirname(os.path.dirname(os.path.abspath(f))) == root:
+            tops.add(name)
+paths = [sys.executable]
+for name in sorted(tops):
+    for d, dirs, files in os.walk(os.path.dirname(os.path.abspath(sys.modules[name].__file__))):
+        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+        paths += [os.path.join(d, f) for f in sorted(files) if f.endswith(".py")]
+stamps = []
+for p in paths:
+    st = os.stat(p)
+    stamps.append({"path": p, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+print(json.dumps(stamps))
+"""
+
+
+def write_schema_cache(path: Path, *, python: str, module: str, pythonpath: str) -> str | None:
+    """Write the schema cache the Go launcher serves launch 1 from; the reason when it cannot."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = path.with_name(f".{path.name}.schema.tmp")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    try:
+        result = subprocess.run([python, "-s", "-P", "-c", SCHEMA_SNIPPET, module, str(raw)], capture_output=True, text=True,
+                                env=env, cwd=tempfile.gettempdir(), timeout=120)
+        if result.returncode != 0:
+            return f"the provider could not write its schema: {result.stderr.strip()[-500:]}"
+        stamps = json.loads(result.stdout.strip().splitlines()[-1])
+        # The interpreter's path as the launcher was given it (it compares the path, not the real path).
+        stamps[0]["path"] = python
+        cache = {"v": 1, "python": python, "module": module, "pythonpath": pythonpath, "files": stamps,
+                 "methods": {"/tfplugin6.Provider/GetProviderSchema": base64.b64encode(raw.read_bytes()).decode()}}
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as e:
+        return f"the schema cache could not be made: {e}"
+    finally:
+        raw.unlink(missing_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(cache))
+    os.replace(tmp, path)
+    return None
 
 
 def write_shell_launcher(out: Path, *, python: str, module: str, pkg_file: str, pythonpath: str, env_name: str) -> None:
@@ -98,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default=None, help="provider version (default: provider.version.VERSION)")
     parser.add_argument("--pythonpath", default="", help="extra import path for the launcher (tests only)")
     parser.add_argument("--no-go", action="store_true", help="write the POSIX shell launcher even if Go is present")
+    parser.add_argument("--schema-cache", metavar="PATH",
+                        help="where the Go launcher's schema cache goes (default: PLUGINS_DIR/../provider-schema-cache/...)")
+    parser.add_argument("--no-schema-cache", action="store_true", help="no schema cache: every first launch starts Python")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
@@ -122,14 +196,27 @@ def main(argv: list[str] | None = None) -> int:
     tmp = dest_dir / f".{binary}.tmp"
     opts = dict(python=python, module=args.module, pkg_file=pkg_file, pythonpath=args.pythonpath,
                 env_name=f"TF_{args.ptype.upper()}_PYTHON")
+    cache = None
+    if not args.no_schema_cache:
+        cache = Path(args.schema_cache).resolve() if args.schema_cache else (
+            Path(args.plugins_dir).resolve().parent / "provider-schema-cache" / f"{HOST}-{args.namespace}-{args.ptype}-{version}-{plat}.json")
     kind = "static Go launcher"
-    if args.no_go or not build_go_launcher(tmp, **opts):
+    if args.no_go or not build_go_launcher(tmp, **opts, schema_cache=str(cache or "")):
         write_shell_launcher(tmp, **opts)
         kind = "POSIX shell launcher (Go not found: install golang-go for the static one)"
+        cache = None
+    if cache:
+        problem = write_schema_cache(cache, python=python, module=args.module, pythonpath=args.pythonpath)
+        if problem:
+            print(f"schema cache not written (the first launch of each command starts Python): {problem}", file=sys.stderr)
+            cache.unlink(missing_ok=True)  # an older one must not outlive the install it described
+            cache = None
     tmp.chmod(0o755)
     os.replace(tmp, dest)  # atomic: a running terraform never sees half a file
     if not args.quiet:
         print(f"installed {args.namespace}/{args.ptype} {version} ({kind})\n  {dest}\n  runs {python} -m {args.module}")
+        if cache:
+            print(f"  schema cache for the first launch: {cache}")
 
     if args.packed:
         zdir = Path(args.packed) / HOST / args.namespace / args.ptype

@@ -364,3 +364,33 @@ def test_switch_off_and_arguments_go_cold_without_zygote(fake_launcher: Path, pr
         z.close()
     assert z.connections == 0 and not record.exists()
 
+
+
+TWO_LAUNCHES = """
+import os, subprocess, sys
+for mark in ("first", "second"):  # back to back, as Terraform launches
+    subprocess.run([sys.argv[1]], env=dict(os.environ, FAKE_MARK=mark))
+"""
+
+
+def test_a_launch_waits_for_a_zygote_that_is_starting(fake_launcher: Path, tmp_path: Path) -> None:
+    """Terraform's second launch often comes before the zygote the first one started has bound
+    its name: it finds the starting marker (the socket the zygote inherited) and waits for the
+    zygote instead of starting another or taking itself for the first launch."""
+    record = tmp_path / "record.jsonl"
+    r = subprocess.run([sys.executable, "-c", TWO_LAUNCHES, str(fake_launcher)], capture_output=True, text=True, timeout=60,
+                       env=launcher_env(FAKE_RECORD=str(record), FAKE_ZYGOTE_SERVE="0.5"))
+    assert r.stdout == "COLD first\nCOLD second\n", r.stderr
+    seen = [json.loads(line) for line in record.read_text().splitlines()]
+    spawned = [s for s in seen if "argv" in s]
+    assert len(spawned) == 1  # the second launch started no zygote of its own
+    assert spawned[0]["fd3"].startswith("socket:")  # the marker, held by the zygote
+    assert {"served": "second"} in seen  # the second launch waited for it and asked it
+
+
+def test_a_zygote_that_dies_while_starting_is_not_waited_for(fake_launcher: Path, tmp_path: Path) -> None:
+    record = tmp_path / "record.jsonl"
+    r = subprocess.run([sys.executable, "-c", TWO_LAUNCHES, str(fake_launcher)], capture_output=True, text=True, timeout=60,
+                       env=launcher_env(FAKE_RECORD=str(record)))  # the "zygote" exits at once
+    assert r.stdout == "COLD first\nCOLD second\n", r.stderr
+    assert len(record.read_text().splitlines()) == 2  # so the second launch started one again
