@@ -1,0 +1,163 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOffersProtocol6(t *testing.T) {
+	for v, want := range map[string]bool{"": true, "6": true, "5,6": true, " 5 , 6 ": true, "5": false, "4,5": false, "16": false} {
+		if got := offersProtocol6(v); got != want {
+			t.Errorf("%q: %v", v, got)
+		}
+	}
+}
+
+func TestSocketDirIsNamedForTheSweepAndPrivate(t *testing.T) {
+	tmp := t.TempDir()
+	old := syscallUmask(0o077)
+	defer syscallUmask(old)
+	seen := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		d, err := makeSocketDir(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(d)
+		if !regexp.MustCompile(`^tfprovider-` + strconv.FormatInt(int64(os.Getpid()), 36) + `-[0-9a-z]{2}$`).MatchString(name) {
+			t.Fatalf("name %q", name)
+		}
+		st, _ := os.Stat(d)
+		if st.Mode().Perm() != 0o700 {
+			t.Fatalf("mode %o", st.Mode().Perm())
+		}
+		if seen[name] {
+			t.Fatalf("reused %q", name)
+		}
+		seen[name] = true
+	}
+}
+
+func writeCache(t *testing.T, c schemaCacheFile) string {
+	path := filepath.Join(t.TempDir(), "cache.json")
+	b, _ := json.Marshal(c)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSchemaCacheFreshness(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "mod.py")
+	os.WriteFile(src, []byte("x = 1\n"), 0o600)
+	st, _ := os.Stat(src)
+	stamp := fileStamp{Path: src, Size: st.Size(), MtimeNs: st.ModTime().UnixNano()}
+	good := schemaCacheFile{V: 1, Python: "/py", Module: module, PythonPath: pythonPath, Files: []fileStamp{stamp},
+		Methods: map[string][]byte{methodSchema: []byte("schema")}}
+	c, err := loadSchemaCache(writeCache(t, good), "/py")
+	if err != nil || string(c.Methods[methodSchema]) != "schema" {
+		t.Fatalf("fresh cache refused: %v", err)
+	}
+	if _, err := loadSchemaCache(writeCache(t, good), "/other/py"); err == nil {
+		t.Fatal("a cache for another interpreter was served")
+	}
+	stale := good
+	stale.Files = []fileStamp{{Path: src, Size: stamp.Size, MtimeNs: stamp.MtimeNs + 1}}
+	if _, err := loadSchemaCache(writeCache(t, stale), "/py"); err == nil || !strings.Contains(err.Error(), "stale") {
+		t.Fatalf("stale cache: %v", err)
+	}
+	gone := good
+	gone.Files = []fileStamp{stamp, {Path: src + ".deleted", Size: 1, MtimeNs: 1}}
+	if _, err := loadSchemaCache(writeCache(t, gone), "/py"); err == nil {
+		t.Fatal("a cache naming a deleted file was served")
+	}
+	empty := good
+	empty.Methods = map[string][]byte{}
+	if _, err := loadSchemaCache(writeCache(t, empty), "/py"); err == nil {
+		t.Fatal("a cache without the schema was served")
+	}
+	future := good
+	future.V = 2
+	if _, err := loadSchemaCache(writeCache(t, future), "/py"); err == nil {
+		t.Fatal("a cache of another format was served")
+	}
+	if _, err := loadSchemaCache("", "/py"); err == nil {
+		t.Fatal("no cache path must be an error")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte("{"), 0o600)
+	if _, err := loadSchemaCache(bad, "/py"); err == nil {
+		t.Fatal("garbage was served")
+	}
+}
+
+func TestFrame(t *testing.T) {
+	got := frame([]byte{8, 1})
+	if string(got) != "\x00\x00\x00\x00\x02\x08\x01" {
+		t.Fatalf("%q", got)
+	}
+	if string(frame(nil)) != "\x00\x00\x00\x00\x00" {
+		t.Fatal("empty message")
+	}
+}
+
+func TestReplaceEnv(t *testing.T) {
+	got := replaceEnv([]string{"A=1", "PLUGIN_CLIENT_CERT=theirs", "B=2"}, "PLUGIN_CLIENT_CERT", "ours")
+	if strings.Join(got, " ") != "A=1 B=2 PLUGIN_CLIENT_CERT=ours" {
+		t.Fatalf("%v", got)
+	}
+}
+
+func TestCertificateIsShapedLikeTheProviders(t *testing.T) {
+	padded := 0
+	for i := 0; i < 30; i++ {
+		c, err := newCertificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := c.handshakeText()
+		if strings.ContainsAny(text, "=\n|") {
+			t.Fatalf("handshake text %q", text)
+		}
+		der, err := base64.RawStdEncoding.DecodeString(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(der)%3 != 0 {
+			padded++
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cert.Subject.CommonName != "localhost" || len(cert.DNSNames) != 1 || cert.DNSNames[0] != "localhost" || !cert.IsCA {
+			t.Fatalf("subject %v names %v ca %v", cert.Subject, cert.DNSNames, cert.IsCA)
+		}
+		if _, ok := cert.PublicKey.(*ecdsa.PublicKey); !ok || cert.SignatureAlgorithm != x509.ECDSAWithSHA256 {
+			t.Fatalf("key %T alg %v", cert.PublicKey, cert.SignatureAlgorithm)
+		}
+		if cert.NotAfter.Sub(time.Now()) > 25*time.Hour || time.Now().Before(cert.NotBefore) {
+			t.Fatalf("validity %v - %v", cert.NotBefore, cert.NotAfter)
+		}
+		roots := x509.NewCertPool()
+		roots.AddCert(cert)
+		if _, err := cert.Verify(x509.VerifyOptions{DNSName: "localhost", Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+			t.Fatalf("go-plugin's check (the handshake's certificate as the only root) fails: %v", err)
+		}
+		if !strings.HasPrefix(c.pem(), "-----BEGIN CERTIFICATE-----\n") {
+			t.Fatal("pem")
+		}
+	}
+	if padded == 0 {
+		t.Fatal("no certificate length needed padding: the unpadded check above proved nothing")
+	}
+}
