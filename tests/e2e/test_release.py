@@ -386,6 +386,35 @@ def test_the_frozen_provider_runs_with_an_empty_environment(built_zip: Path, tmp
         assert "Traceback" not in by_hand.stderr
 
 
+def test_without_go_the_frozen_provider_is_the_executable_and_the_build_says_so(
+        built_zip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A build machine without Go: `build` ships today's layout (the frozen provider is the file
+    Terraform executes, its own launcher) and says so. PyInstaller's output is taken from the
+    built zip, less its launcher; the rest of `build` runs, its smoke test of the executable too."""
+    needs_go_launcher()
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("release_script", RELEASE)
+    assert spec and spec.loader
+    release_script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release_script)
+    frozen = tmp_path / "dist" / FROZEN
+    with zipfile.ZipFile(built_zip) as zf:
+        for info in zf.infolist():
+            if info.filename != EXE:
+                Path(zf.extract(info, frozen)).chmod((info.external_attr >> 16) & 0o777)
+    real_which = shutil.which
+    monkeypatch.setattr(release_script.shutil, "which", lambda name, **kw: None if name == "go" else real_which(name, **kw))
+    monkeypatch.setattr(release_script, "freeze", lambda ver, work: frozen)
+    dest = release_script.build(tmp_path / "out", work=tmp_path / "work")
+    assert "Go not found" in capsys.readouterr().err
+    with zipfile.ZipFile(dest) as zf:
+        root = sorted(n for n in zf.namelist() if "/" not in n)
+        executable = zf.read(EXE)
+    assert root == [EXE]
+    assert b"\xff Go buildinf:" not in executable and executable == (frozen / EXE).read_bytes()
+
+
 def test_checksums_signature_and_manifest(release: Release) -> None:
     sums = release.out / f"{NAME}_{VERSION}_SHA256SUMS"
     lines = sums.read_text().splitlines()
