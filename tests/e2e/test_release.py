@@ -591,7 +591,7 @@ def test_the_frozen_provider_touches_no_python_outside_itself(world, tmp_path: P
         assert re.search(rf'execve\("[^"]*/{FROZEN}", \[[^\]]*"--zygote"', text)
     forbidden = {str(ROOT), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), "/usr/lib/python3",
                  "/usr/local/lib/python3"}
-    touched = sorted({m for m in re.findall(r'"(/[^"]*)"', text) if any(m.startswith(f) for f in forbidden)})
+    touched = sorted({m for m in re.findall(r'"(/[^"]*)"', text) if any(m == f or m.startswith(f.rstrip("/") + "/") for f in forbidden)})
     assert not touched, touched[:20]
 
 
