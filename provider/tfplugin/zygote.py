@@ -305,6 +305,7 @@ def serve(name: str, terraform_pid: int, launcher: str, *, preload: Sequence[Cal
         return 0  # gone already (or a kernel older than 5.3: no fast path there)
     if start_time(terraform_pid) != fields[3]:
         return 0  # the PID was reused: the Terraform process we were started for is gone
+    release_start_marker(name)
     listener.listen(64)  # launches queue here while the imports run
     os.chdir("/")  # pin no directory of the user's; each child enters its launch's own
     zygote = Zygote(listener, terraform_pid, terraform_fd, os.path.realpath(launcher), launch)
@@ -312,6 +313,24 @@ def serve(name: str, terraform_pid: int, launcher: str, *, preload: Sequence[Cal
         stage()
         zygote.serve_pending()
     return zygote.run()
+
+
+def release_start_marker(name: str) -> None:
+    """Close the Go launcher's "starting" marker (an abstract socket it hands over as fd 3) now
+    that NAME is bound: neither this zygote nor its children should keep telling launchers that
+    a zygote is on its way (they would wait for one that died)."""
+    marker = b"\0" + name.replace(NAME_PREFIX + ".", NAME_PREFIX + "-starting.", 1).encode()
+    try:
+        sock = socket.socket(fileno=3)
+    except OSError:
+        return  # no fd 3, or not a socket: started by another launcher
+    try:
+        if sock.family == socket.AF_UNIX and sock.getsockname() == marker:
+            sock.close()
+            return
+    except OSError:
+        pass
+    sock.detach()  # not ours to close
 
 
 # ---------------------------------------------------------------- the child: one launch

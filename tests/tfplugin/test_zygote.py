@@ -377,3 +377,35 @@ def test_the_request_length_prefix_and_fds_travel_in_one_message() -> None:
             os.close(fd)
         left.close()
         right.close()
+
+
+MARKER_CHECK = r"""
+import os, socket, sys
+from provider.tfplugin import zygote
+name = "tfprovider-zygote.0.1.2.abc"
+results = []
+for kind in ("marker", "other-socket", "pipe"):
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 3)  # keep fd 3 taken while the socket is made
+    if kind == "pipe":
+        r, w = os.pipe()
+        os.dup2(r, 3)
+    else:
+        s = socket.socket(socket.AF_UNIX)
+        s.bind("\0" + (name.replace("zygote.", "zygote-starting.", 1) if kind == "marker" else "someone-else-%d" % os.getpid()))
+        s.listen(1)
+        os.dup2(s.fileno(), 3)
+        s.close()
+    zygote.release_start_marker(name)
+    try:
+        os.fstat(3)
+        results.append(kind + ":open")
+    except OSError:
+        results.append(kind + ":closed")
+print(" ".join(results))
+"""
+
+
+def test_the_go_launchers_starting_marker_is_closed_once_the_name_is_bound() -> None:
+    """Only the marker for this zygote's own name goes; any other fd 3 is left alone."""
+    run = subprocess.run([PY, "-c", MARKER_CHECK], capture_output=True, text=True, timeout=30)
+    assert run.stdout.split() == ["marker:closed", "other-socket:open", "pipe:open"], run.stderr
