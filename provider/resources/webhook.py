@@ -46,7 +46,7 @@ primary account only; a subaccount id: that subaccount only (SparkPost's `X-MSYS
 **Credentials never enter state.** With `auth_type = "basic"` the password, and with `"oauth2"`
 the client secret, come from `auth_secret_wo` (write-only, Terraform 1.11 or later; it can be an
 ephemeral value) or from the Secret Manager version named in `auth_secret_secret_manager`
-(read at apply). Write-only values are invisible to plans, so to send a new secret change
+(read at apply, and at each refresh to check SparkPost's copy). Write-only values are invisible to plans, so to send a new secret change
 `auth_secret_version`. After `terraform import` the credentials are unknown to state, so the
 first apply sends them once (when configured).
 
@@ -143,7 +143,8 @@ SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
                            "in state or plan (Terraform 1.11 or later). Change auth_secret_version to send a new one. Null: no secret sent (or auth_secret_secret_manager).")),
     Attribute("auth_secret_secret_manager", "string", optional=True, validators=[secret_version_name],
               description=("Instead of auth_secret_wo: the Secret Manager version holding the password or client "
-                           "secret (`projects/P/secrets/S/versions/N`), read at apply. Null: auth_secret_wo, or no secret.")),
+                           "secret (`projects/P/secrets/S/versions/N`), read at apply, and at each refresh to check that "
+                           "SparkPost still holds it (a change shows as drift). Null: auth_secret_wo, or no secret.")),
     Attribute("auth_secret_version", "string", optional=True,
               description="Any value; changing it sends the credentials again (the write-only secret is invisible to plans). Null: never resent."),
 ]))
