@@ -121,8 +121,11 @@ def write_schema_cache(path: Path, *, python: str, module: str, pythonpath: str)
         if result.returncode != 0:
             return f"the provider could not write its schema: {result.stderr.strip()[-500:]}"
         stamps = json.loads(result.stdout.strip().splitlines()[-1])
-        # The interpreter's path as the launcher was given it (it compares the path, not the real path).
-        stamps[0]["path"] = python
+        # The interpreter's path as the launcher was given it (it compares the path, not the real path),
+        # stamped as the launcher will stat it: the same file for a virtualenv's python, and the
+        # wrapper's own stamp for an interpreter that is a wrapper script (scripts/bench-scale's).
+        st = os.stat(python)
+        stamps[0].update(path=python, size=st.st_size, mtime_ns=st.st_mtime_ns)
         cache = {"v": 1, "python": python, "module": module, "pythonpath": pythonpath, "files": stamps,
                  "methods": {"/tfplugin6.Provider/GetProviderSchema": base64.b64encode(raw.read_bytes()).decode()}}
     except (OSError, ValueError, IndexError, subprocess.TimeoutExpired) as e:
