@@ -44,6 +44,12 @@ func loadSchemaCache(path, interp string) (*schemaCacheFile, error) {
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("unreadable schema cache: %v", err)
 	}
+	if frozen != "" { // the release's own cache (frozen.go)
+		if err := checkReleaseCache(&c); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
 	if c.V != schemaCacheVersion || c.Python != interp || c.Module != module || c.PythonPath != pythonPath {
 		return nil, errors.New("the schema cache was made for another interpreter or module")
 	}

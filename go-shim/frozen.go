@@ -5,9 +5,11 @@ package main
 // (PyInstaller's one-folder executable) sits beside it as NAME, next to its _internal/ folder. A
 // cold launch then execs NAME (no interpreter, no -m), and the zygote is NAME --zygote ...: the
 // fast paths are the same as in a virtualenv install, without the frozen bootloader's 60-80 ms
-// on every warm launch.
+// on every warm launch. The first launch answers GetProviderSchema from NAME.schema-cache.json,
+// written by the build beside NAME.
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 )
@@ -33,8 +35,24 @@ func frozenLaunch() launch {
 	if st, err := os.Stat(path); err != nil || st.IsDir() {
 		fail("the provider %s is missing beside its launcher; the package is incomplete: run 'terraform init -upgrade'.", path)
 	}
+	if cache := path + releaseCacheSuffix; schemaCache == "" {
+		schemaCache = cache // the release's schema cache, beside the provider (server.go answers launch 1 from it)
+	}
 	args := append([]string{path}, os.Args[1:]...)
 	return launch{interp: path, args: args, env: providerEnv(os.Environ())}
+}
+
+// releaseCacheSuffix: the release's schema cache is <frozen>.schema-cache.json beside it.
+const releaseCacheSuffix = ".schema-cache.json"
+
+// checkReleaseCache tells whether a release's schema cache is the one of this provider. It is
+// made by the same build and shipped in the same zip, whose hashes Terraform checks at install:
+// nothing to stamp. It names the frozen provider it describes instead of an interpreter.
+func checkReleaseCache(c *schemaCacheFile) error {
+	if c.V != schemaCacheVersion || c.Python != frozen || len(c.Methods[methodSchema]) == 0 {
+		return errors.New("the release's schema cache is not this provider's")
+	}
+	return nil
 }
 
 // zygoteArgs is what the zygote's executable is given before "--zygote NAME TFPID LAUNCHER".

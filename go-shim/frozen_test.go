@@ -8,9 +8,9 @@ import (
 )
 
 func withFrozen(t *testing.T, name string) {
-	old := frozen
-	frozen = name
-	t.Cleanup(func() { frozen = old })
+	old, oldCache := frozen, schemaCache
+	frozen, schemaCache = name, ""
+	t.Cleanup(func() { frozen, schemaCache = old, oldCache })
 }
 
 func TestFrozenLaunchRunsTheProviderBesideTheLauncher(t *testing.T) {
@@ -54,5 +54,40 @@ func TestVirtualenvLaunchIsUnchanged(t *testing.T) {
 	}
 	if got := strings.Join(zygoteArgs(), " "); got != "-s -P -m "+module {
 		t.Fatalf("zygote args %q", got)
+	}
+}
+
+func TestTheReleaseCacheIsBesideTheProviderAndNamesIt(t *testing.T) {
+	exe, _ := os.Executable()
+	exe, _ = filepath.EvalSymlinks(exe)
+	name := "frozen-provider-" + sha16(t.Name())
+	path := filepath.Join(filepath.Dir(exe), name)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
+	withFrozen(t, name)
+	l := coldLaunch()
+	if schemaCache != path+releaseCacheSuffix {
+		t.Fatalf("schema cache %q", schemaCache)
+	}
+	write := func(python string, methods string) {
+		body := `{"v": 1, "python": "` + python + `", "module": "", "pythonpath": "", "files": [], "methods": {` + methods + `}}`
+		if err := os.WriteFile(schemaCache, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer os.Remove(path + releaseCacheSuffix)
+	write(name, `"`+methodSchema+`": "AAEC"`)
+	if c, err := loadSchemaCache(schemaCache, l.interp); err != nil || string(c.Methods[methodSchema]) != "\x00\x01\x02" {
+		t.Fatalf("the release's cache must load with no file stamps: %v", err)
+	}
+	write("other-provider", `"`+methodSchema+`": "AAEC"`)
+	if _, err := loadSchemaCache(schemaCache, l.interp); err == nil {
+		t.Fatal("a cache of another provider must not be served")
+	}
+	write(name, ``)
+	if _, err := loadSchemaCache(schemaCache, l.interp); err == nil {
+		t.Fatal("a cache without the schema must not be served")
 	}
 }

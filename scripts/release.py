@@ -8,10 +8,11 @@
 `build` freezes `python -m provider` with PyInstaller (one folder: the executable
 `sparkpost-provider` and its `_internal/` support folder, Python included), builds the Go
 launcher (go-shim/, `-X main.frozen=sparkpost-provider`) beside it as
-`terraform-provider-sparkpost_vVERSION`, the file Terraform executes, and zips the folder as the
-registry expects: `terraform-provider-sparkpost_VERSION_OS_ARCH.zip`. The launcher gives the
-release the fast launch of docs/fast-launch.md without the frozen bootloader on every warm
-launch. Without Go on the build machine, the frozen executable itself is
+`terraform-provider-sparkpost_vVERSION`, the file Terraform executes, writes the schema cache
+`sparkpost-provider.schema-cache.json` the launcher answers the first launch of each command
+from, and zips the folder as the registry expects: `terraform-provider-sparkpost_VERSION_OS_ARCH.zip`.
+The launcher gives the release the fast launch of docs/fast-launch.md without the frozen
+bootloader on every warm launch. Without Go on the build machine, the frozen executable itself is
 `terraform-provider-sparkpost_vVERSION` (its own, slower, warm client), and `build` says so.
 The build runs on the platform it is for: other platforms run `build` on their own runners and
 bring their zips into one DIR before `assemble`.
@@ -63,6 +64,7 @@ NAME = f"terraform-provider-{TYPE}"
 # (hashicorp/terraform, internal/providercache/dir.go, findProviderExecutableInLocalPackage): no
 # other file at the root may start so, or Terraform could run it instead of the launcher.
 FROZEN = f"{TYPE}-provider"
+SCHEMA_CACHE_SUFFIX = ".schema-cache.json"  # beside FROZEN: the first launch's answer (go-shim/frozen.go)
 # A fixed date inside the zips: the same folder zips to the same bytes.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
@@ -223,6 +225,22 @@ def go_launcher(dest: Path, *, quiet: bool) -> bool:
     return True
 
 
+def write_schema_cache(folder: Path, tmp: Path) -> Path:
+    """The Go launcher answers the first launch of each Terraform command (it asks only for the
+    schema) from this file, without starting the frozen provider: its serialized
+    GetProviderSchema response, written by the frozen provider itself (go-shim/frozen.go)."""
+    raw = tmp / "schema.bin"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "TMPDIR": str(tmp)}
+    made = subprocess.run([str(folder / FROZEN), "--write-schema-cache", str(raw)], cwd=tmp, env=env,
+                          capture_output=True, text=True, timeout=120)
+    if made.returncode != 0 or not raw.is_file():
+        raise SystemExit(f"release: the frozen provider could not write its schema:\n{made.stderr[-4000:]}")
+    cache = folder / f"{FROZEN}{SCHEMA_CACHE_SUFFIX}"
+    write_json(cache, {"v": 1, "python": FROZEN, "module": "", "pythonpath": "", "files": [],
+                       "methods": {"/tfplugin6.Provider/GetProviderSchema": base64.b64encode(raw.read_bytes()).decode()}})
+    return cache
+
+
 def smoke_test(executable: Path, tmp: Path) -> None:
     """Launch the provider as Terraform does, with nothing of the build environment, and read its
     handshake: the launcher, the interpreter, gRPC's native core and the certificate child all
@@ -311,6 +329,8 @@ def build(out: Path, *, work: Path | None = None, quiet: bool = False) -> Path:
                   "executable Terraform runs, and every warm launch pays its bootloader (~60-80 ms more)", file=sys.stderr)
         smoke = work / "smoke"
         smoke.mkdir(exist_ok=True)
+        if launcher:
+            write_schema_cache(folder, smoke)
         smoke_test(folder / f"{NAME}_v{ver}", smoke)
         dest = out / zip_name(ver, plat)
         write_zip(folder, dest)

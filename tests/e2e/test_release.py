@@ -51,6 +51,8 @@ PLATFORM = "linux_amd64"
 ZIP = f"{NAME}_{VERSION}_{PLATFORM}.zip"
 EXE = f"{NAME}_v{VERSION}"  # the Go launcher: the file Terraform executes
 FROZEN = "sparkpost-provider"  # the frozen provider beside it (PyInstaller's executable)
+SCHEMA_CACHE = f"{FROZEN}.schema-cache.json"  # the launcher answers the first launch from it
+SERVED_FROM_CACHE = "GetProviderSchema served from the schema cache"
 GO = shutil.which("go")  # the release falls back to the frozen provider as EXE without it
 MIRROR_PATH = "registry.terraform.io/sourcegraph/sparkpost"
 CACHE = ROOT / "build" / "release-cache"
@@ -327,14 +329,17 @@ def test_zip_holds_the_go_launcher_and_the_frozen_provider_at_its_root(built_zip
     root = sorted(n for n in names if "/" not in n)
     for i in infos:
         if i.filename in root:
-            assert (i.external_attr >> 16) & 0o777 == 0o755, i.filename
+            assert (i.external_attr >> 16) & 0o777 == (0o644 if i.filename == SCHEMA_CACHE else 0o755), i.filename
     assert all("/" not in n or n.startswith("_internal/") for n in names)
     # Terraform executes the first root file, in name order, named `terraform-provider-TYPE`
     # followed by nothing, "_" or "." (internal/providercache/dir.go): the launcher must be the only one.
     assert [n for n in root if n.startswith(f"{NAME}")] == [EXE]
     if GO:
-        assert root == [FROZEN, EXE]
+        assert root == [FROZEN, SCHEMA_CACHE, EXE]
         assert b"\xff Go buildinf:" in launcher  # the Go launcher, not the frozen bootloader
+        with zipfile.ZipFile(built_zip) as zf:
+            cache = json.loads(zf.read(SCHEMA_CACHE))
+        assert cache["python"] == FROZEN and cache["methods"]["/tfplugin6.Provider/GetProviderSchema"]
     else:
         assert root == [EXE]
     # No directory entries: Terraform hashes the unpacked folder's files and the zip's entries
@@ -401,7 +406,7 @@ def test_without_go_the_frozen_provider_is_the_executable_and_the_build_says_so(
     frozen = tmp_path / "dist" / FROZEN
     with zipfile.ZipFile(built_zip) as zf:
         for info in zf.infolist():
-            if info.filename != EXE:
+            if info.filename not in (EXE, SCHEMA_CACHE):
                 Path(zf.extract(info, frozen)).chmod((info.external_attr >> 16) & 0o777)
     real_which = shutil.which
     monkeypatch.setattr(release_script.shutil, "which", lambda name, **kw: None if name == "go" else real_which(name, **kw))
@@ -535,7 +540,7 @@ resource "sparkpost_subaccount" "s" {{
     assert version == VERSION
     assert [h for h in hashes if h.startswith("h1:")] == [h for h in announced if h.startswith("h1:")]
     installed = list((tf.workdir / ".terraform" / "providers" / MIRROR_PATH / VERSION / PLATFORM).iterdir())
-    assert sorted(p.name for p in installed) == ["_internal", *([FROZEN] if GO else []), EXE]
+    assert sorted(p.name for p in installed) == ["_internal", *([FROZEN, SCHEMA_CACHE] if GO else []), EXE]
 
     # The frozen provider applies: AutoMTLS (the certificate child), gRPC, msgpack, HTTPS to
     # SparkPost through requests, and the lazily imported Secret Manager client.
@@ -676,9 +681,11 @@ def test_a_plan_with_the_release_is_served_by_warm_launches(world, tmp_path: Pat
         stop.set()
         watcher.join()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    launches, warm = launches_from_log(log.read_text(errors="replace"))
+    text = log.read_text(errors="replace")
+    launches, warm = launches_from_log(text)
     assert launches == 3, launches
     assert warm >= 1  # the first launch starts the zygote; the second may find it still importing
+    assert text.count(SERVED_FROM_CACHE) == 1  # the first launch: the schema, from the release's cache
     # One zygote (its forked children share its command line): the frozen provider, started by the
     # Go launcher and bound to it (LAUNCHER is the launcher's real path; a zygote of the frozen
     # provider's own Python client would name the frozen provider).
@@ -705,8 +712,10 @@ def test_the_switch_makes_every_launch_of_the_release_cold(world, tmp_path: Path
         watcher.join()
     assert result.returncode == 0, result.stdout[-3000:]
     assert not seen
-    launches, warm = launches_from_log(log.read_text(errors="replace"))
+    text = log.read_text(errors="replace")
+    launches, warm = launches_from_log(text)
     assert launches == 7 and warm == 0  # apply 4, plan 3: every one cold
+    assert SERVED_FROM_CACHE not in text
 
 
 def test_terraform_killed_mid_apply_leaves_nothing_of_the_release_after_a_second(world) -> None:
