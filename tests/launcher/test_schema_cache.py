@@ -48,7 +48,7 @@ p = subprocess.Popen([sys.argv[1]])
 sys.stderr.write(f"PID {p.pid}\\n"); sys.stderr.flush()
 code = p.wait()
 sys.stderr.write(f"EXIT {code}\\n"); sys.stderr.flush()
-time.sleep(3600)
+time.sleep(600)
 """
 
 
@@ -112,14 +112,17 @@ class Launch:
         self.errf = open(self.log, "w")
         self.parent = subprocess.Popen([sys.executable, "-c", PARENT, str(launcher)], env=full, cwd=tmp, stdin=subprocess.DEVNULL,
                                        stdout=subprocess.PIPE, stderr=self.errf, text=True)
-        assert self.parent.stdout
-        self.line = self._readline(60)
-        self.pid = self._wait_pid()
-        fields = self.line.split("|")
-        assert fields[:3] == ["1", "6", "unix"] and fields[4] == "grpc" and len(fields) == 6, self.line + self.stderr()
-        self.socket_path = fields[3]
-        self.cert_b64 = fields[5]
-        self.server_cert = x509.load_der_x509_certificate(base64.b64decode(fields[5] + "=" * (-len(fields[5]) % 4)))
+        try:
+            self.line = self._readline(60)
+            self.pid = self._wait_pid()
+            fields = self.line.split("|")
+            assert fields[:3] == ["1", "6", "unix"] and fields[4] == "grpc" and len(fields) == 6, self.line + self.stderr()
+            self.socket_path = fields[3]
+            self.cert_b64 = fields[5]
+            self.server_cert = x509.load_der_x509_certificate(base64.b64decode(fields[5] + "=" * (-len(fields[5]) % 4)))
+        except BaseException:
+            self.close()  # never leave the parent (and so the launch) behind
+            raise
 
     def _readline(self, timeout: float) -> str:
         import threading

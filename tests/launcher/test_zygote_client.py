@@ -57,6 +57,7 @@ class FakeZygote:
         self.requests: list[tuple[dict[str, Any], list[str]]] = []  # payload, what fds 0-2 point at
         self.connections = 0
         self.lifeline_closed = threading.Event()
+        self.went = threading.Event()  # the go byte came: the launcher's signal handling is in place
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
@@ -95,8 +96,10 @@ class FakeZygote:
         self.thread.join(5)
 
 
-def wait_for_go(conn: socket.socket) -> None:
+def wait_for_go(conn: socket.socket, z: "FakeZygote | None" = None) -> None:
     assert conn.recv(1) == b"g"
+    if z is not None:
+        z.went.set()
 
 
 def watch_lifeline(z: FakeZygote, conn: socket.socket) -> None:
@@ -196,15 +199,14 @@ def test_signals_forwarded_sigint_ignored(fake_launcher: Path, procs: list[Any],
 
     def behave(z: FakeZygote, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
         conn.sendall(b'{"pid": %d}\n' % child.pid)
-        wait_for_go(conn)
+        wait_for_go(conn, z)
         released.wait(30)
         conn.sendall(b'{"exit": 143}\n')
 
     z = FakeZygote(zygote_name(fake_launcher, os.getpid()), behave)
     try:
         p = launch(fake_launcher, procs, launcher_env())
-        assert wait_until(lambda: len(z.requests) == 1)
-        time.sleep(0.2)  # the go byte is sent right after the signal handlers are in place
+        assert z.went.wait(30)  # sent once SIGINT is ignored and the others are caught
         p.send_signal(signal.SIGINT)
         for sig in (signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM):
             p.send_signal(sig)
@@ -381,6 +383,7 @@ def test_a_launch_waits_for_a_zygote_that_is_starting(fake_launcher: Path, tmp_p
     r = subprocess.run([sys.executable, "-c", TWO_LAUNCHES, str(fake_launcher)], capture_output=True, text=True, timeout=60,
                        env=launcher_env(FAKE_RECORD=str(record), FAKE_ZYGOTE_SERVE="0.5"))
     assert r.stdout == "COLD first\nCOLD second\n", r.stderr
+    assert wait_until(lambda: '"served"' in record.read_text())
     seen = [json.loads(line) for line in record.read_text().splitlines()]
     spawned = [s for s in seen if "argv" in s]
     assert len(spawned) == 1  # the second launch started no zygote of its own
@@ -393,4 +396,5 @@ def test_a_zygote_that_dies_while_starting_is_not_waited_for(fake_launcher: Path
     r = subprocess.run([sys.executable, "-c", TWO_LAUNCHES, str(fake_launcher)], capture_output=True, text=True, timeout=60,
                        env=launcher_env(FAKE_RECORD=str(record)))  # the "zygote" exits at once
     assert r.stdout == "COLD first\nCOLD second\n", r.stderr
-    assert len(record.read_text().splitlines()) == 2  # so the second launch started one again
+    # so the second launch started one again (which records on its own time)
+    assert wait_until(lambda: len(record.read_text().splitlines()) == 2), record.read_text()
