@@ -74,9 +74,11 @@ def build_go_launcher(out: Path, *, python: str, module: str, pkg_file: str, pyt
 
 # Run by the provider's interpreter: the provider writes its serialized GetProviderSchema
 # response (`--write-schema-cache`), then the sources it was made from are stamped (size, mtime
-# in ns): the module's top-level package and, when it is not installed in site-packages (an
-# editable install, or a test provider on --pythonpath), every top-level package loaded from the
-# same directory. The interpreter is stamped too (a rebuilt virtualenv is another provider).
+# in ns): every module it loaded from the module's top-level package and, when that is not
+# installed in site-packages (an editable install, or a test provider on --pythonpath), from
+# every top-level package loaded from the same directory. A change that can change the schema
+# changes one of those files (a new module is only loaded by an edited one). The interpreter is
+# stamped too (a rebuilt virtualenv is another provider).
 SCHEMA_SNIPPET = r"""
 import json, os, runpy, site, sys
 module, out = sys.argv[1], sys.argv[2]
@@ -95,11 +97,15 @@ if root not in site_dirs:
         f = getattr(mod, "__file__", None)
         if "." not in name and f and os.path.basename(f) == "__init__.py" and os.path.dirname(os.path.dirname(os.path.abspath(f))) == root:
             tops.add(name)
-paths = [sys.executable]
-for name in sorted(tops):
-    for d, dirs, files in os.walk(os.path.dirname(os.path.abspath(sys.modules[name].__file__))):
-        dirs[:] = sorted(x for x in dirs if x != "__pycache__")
-        paths += [os.path.join(d, f) for f in sorted(files) if f.endswith(".py")]
+import importlib.util
+main_spec = importlib.util.find_spec(module)
+if main_spec is not None and main_spec.submodule_search_locations is not None:
+    main_spec = importlib.util.find_spec(module + ".__main__")  # runpy ran it, then unlisted it
+paths = [sys.executable] + ([os.path.abspath(main_spec.origin)] if main_spec and main_spec.origin else [])
+for name, mod in sorted(sys.modules.items()):
+    f = getattr(mod, "__file__", None)
+    if name.split(".")[0] in tops and f and f.endswith(".py"):
+        paths.append(os.path.abspath(f))
 stamps = []
 for p in paths:
     st = os.stat(p)
