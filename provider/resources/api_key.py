@@ -16,11 +16,10 @@ friends) holds the wire details, this module the Terraform behaviour:
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any
 
-from ..sparkpost.errors import Forbidden, NotFound
-from ..tfplugin.diagnostics import Diagnostics, PathStep, ResourceError
+from ..sparkpost.errors import NotFound
+from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import (
     ReplaceRequest,
     RequiresReplace,
@@ -33,19 +32,17 @@ from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown, same_set
 from ..tfplugin.validators import each, max_len, not_blank, plain_text
 from ..sparkpost import create_once
-from .common import api_errors, client_of, secrets_of
+from .common import client_of
 from .validators import ipv4_or_cidr, positive_subaccount_id_text, secret_name
 from .grants import check_grants
 from .import_ids import parse_api_key
-from .plan_probes import API_KEYS_UNAVAILABLE_DETAIL, check_api_keys_api
-
-if TYPE_CHECKING:
-    from ..secrets import SecretManagerError
+from .plan_probes import check_api_keys_api
+from .api_key_calls import api_call, api_fields_differ, known_sub, owner_text, sorted_ips, sub_of
+from .api_key_create import report_create, undo_create
+from .api_key_secret import sm_pending, write_pending, write_secret
+from .state_upgrade import subaccount_id_as_text
 
 LABEL_MAX = 1024  # SparkPost's limit is unconfirmed; the reference suggests (and the emulator caps at) 1024
-# Terraform underlines a path into a nested attribute's object at the resource's first line only,
-# so Secret Manager errors point at the attribute itself.
-SM_PATH: tuple[PathStep, ...] = ("secret_manager",)
 
 
 def _some_grant(v: list[Any]) -> str | None:
@@ -65,7 +62,7 @@ def _secret_change_replaces(r: ReplaceRequest) -> bool:
         return False  # after import: only recorded
     # A key that never reached Secret Manager is in state: dropping secret_manager just keeps
     # it there, nothing to rotate.
-    return not (r.config.get("secret_manager") is None and _sm_pending(r.prior, r.prior.get("secret_manager") or {}))
+    return not (r.config.get("secret_manager") is None and sm_pending(r.prior, r.prior.get("secret_manager") or {}))
 
 
 DESCRIPTION = """\
@@ -223,95 +220,6 @@ SCHEMA = Schema(
 )
 
 
-# ---------------------------------------------------------------- helpers
-
-
-FORBIDDEN_DETAIL = API_KEYS_UNAVAILABLE_DETAIL  # 403: no api_keys/manage, or no API-keys API
-
-
-@contextmanager
-def _api(action: str, path: tuple[PathStep, ...] | None = None, *, state: dict[str, Any] | None = None) -> Iterator[None]:
-    """`api_errors`, with a 403 explained for what it almost always means here."""
-    with api_errors(action, path, state=state):
-        try:
-            yield
-        except Forbidden as err:
-            raise ResourceError(
-                f"Could not {action}: the provider's API key may not manage API keys",
-                f"{err}\n\n{FORBIDDEN_DETAIL}",
-                path,
-                state=state,
-            ) from err
-
-
-def _sub(values: dict[str, Any]) -> int | None:
-    """The owner as SparkPost's header takes it; `subaccount_id` is held as a string."""
-    sub = values.get("subaccount_id")
-    return None if sub is None else int(sub)
-
-
-def _known_sub(value: Any) -> int | None:
-    """The owner named by a configuration value, when it is known and valid (else None)."""
-    if isinstance(value, str) and positive_subaccount_id_text(value) is None:
-        return int(value)
-    return None
-
-
-def _owner(sub: int | None) -> str:
-    return f"subaccount {sub}" if sub is not None else "the primary account"
-
-
-def _ips(values: dict[str, Any]) -> list[str]:
-    return sorted(values.get("valid_ips") or [])
-
-
-def _api_fields_differ(prior: dict[str, Any], planned: dict[str, Any]) -> bool:
-    """Whether SparkPost's copy must change (null and empty valid_ips are the same to it)."""
-    return (
-        prior.get("label") != planned.get("label")
-        or not same_set(prior.get("grants") or [], planned.get("grants") or [])
-        or _ips(prior) != _ips(planned)
-    )
-
-
-def _sm_pending(prior: dict[str, Any], planned_sm: Any) -> bool:
-    """State holds a key that the configuration wants in Secret Manager and that is not there
-    yet: after a create whose write and revoke both failed, or `secret_manager` added later."""
-    if not isinstance(planned_sm, dict) or prior.get("key") is None:
-        return False
-    prior_sm = prior.get("secret_manager")
-    return not isinstance(prior_sm, dict) or prior_sm.get("version") is None
-
-
-def _write_secret(ctx: Context, sm: dict[str, Any], key: str) -> str:
-    # The key exists nowhere else: transient Secret Manager failures are retried first.
-    return secrets_of(ctx).write_new_key(sm["secret"], key, create=bool(sm.get("create_secret")))
-
-
-def _report_create(ctx: Context, outcome: create_once.Outcome, sub: int | None) -> None:
-    if outcome.removed_twins:
-        ctx.diagnostics.warning(
-            "API keys made by lost requests were revoked",
-            f"SparkPost made key(s) {', '.join(outcome.removed_twins)} for {_owner(sub)} but their answers (the only "
-            "place SparkPost shows a key) were lost; they were revoked, and one key was created and kept.",
-            ["label"],
-        )
-    if outcome.cleanup_failed:
-        ctx.diagnostics.warning(
-            "Could not check for keys made by lost requests",
-            f"{outcome.cleanup_failed}. scripts/find-orphans lists any such key (its label ends in ' ~tf-' and 12 "
-            "hex digits); revoke it.",
-            ["label"],
-        )
-    if outcome.rename_failed:
-        ctx.diagnostics.warning(
-            "API key created under its temporary label",
-            f"The key was created as {outcome.marked_name!r} and relabelling it failed: {outcome.rename_failed}. "
-            "State records that label; the next plan shows the change and the next apply makes it.",
-            ["label"],
-        )
-
-
 # ---------------------------------------------------------------- the resource
 
 
@@ -350,7 +258,7 @@ class ApiKey(Resource):
 
     def modify_plan(self, plan: PlanContext) -> None:
         if plan.prior is None:
-            check_api_keys_api(plan.meta, _known_sub(plan.config.get("subaccount_id")), plan.diagnostics)
+            check_api_keys_api(plan.meta, known_sub(plan.config.get("subaccount_id")), plan.diagnostics)
         self._warn_unknown_grants(plan)
         planned, prior = plan.planned, plan.prior
         sm = planned.get("secret_manager")
@@ -361,7 +269,7 @@ class ApiKey(Resource):
 
         if plan.requires_replace:
             return
-        if isinstance(sm, dict) and _sm_pending(prior, sm):
+        if isinstance(sm, dict) and sm_pending(prior, sm):
             planned["key"] = None
             planned["secret_manager"] = dict(sm, version=UNKNOWN)
         elif isinstance(sm, Unknown) and prior.get("key") is not None:
@@ -371,18 +279,18 @@ class ApiKey(Resource):
 
     def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)
-        sub = _sub(planned)
+        sub = sub_of(planned)
         label = planned["label"]
         ips = planned.get("valid_ips")
         # Created under a marked label, so that a key made by a request whose answer was lost
         # is found and revoked before the request is sent again; then relabelled (see
         # provider/sparkpost/create_once.py).
-        with _api(f"create the API key {label!r} for {_owner(sub)}"):
+        with api_call(f"create the API key {label!r} for {owner_text(sub)}"):
             result, outcome = create_once.create_api_key(
                 client, label, sorted(planned["grants"]), sorted(ips) if ips is not None else None,
                 subaccount=sub, label_max=LABEL_MAX,
             )
-        _report_create(ctx, outcome, sub)
+        report_create(ctx, outcome, sub)
         secret = result.key
         ctx.register_secret(secret)
         key_id = result.id
@@ -390,7 +298,7 @@ class ApiKey(Resource):
         if not key_id:
             raise ResourceError(
                 "SparkPost did not say which id the new API key has",
-                f"SparkPost created the API key {label!r} (short key {short_key}) for {_owner(sub)} but "
+                f"SparkPost created the API key {label!r} (short key {short_key}) for {owner_text(sub)} but "
                 "its response had no usable link.href, and listing the keys found no single match. "
                 "Terraform cannot manage a key without its id: revoke it in SparkPost's app, then apply again.",
             )
@@ -412,51 +320,18 @@ class ApiKey(Resource):
             from ..secrets import SecretManagerError
 
             try:
-                version = _write_secret(ctx, sm, secret)
+                version = write_secret(ctx, sm, secret)
             except SecretManagerError as err:
-                self._undo_create(client, state, err)
+                undo_create(client, state, err)
             state["secret_manager"]["version"] = version
             state["key"] = None
         return state
 
-    def _undo_create(self, client: Any, state: dict[str, Any], err: "SecretManagerError") -> None:
-        """The key exists but is not where it should be: revoke it, or keep it in state."""
-        key_id, sub = state["id"], _sub(state)
-        what = f"the new API key {key_id} (short key {state['short_key']}, {_owner(sub)})"
-        try:
-            with _api(f"revoke {what}"):
-                try:
-                    client.delete_api_key(key_id, subaccount=sub)
-                except NotFound:
-                    pass  # gone already
-        except ResourceError as revoke:
-            raise ResourceError(
-                "Could not write the API key to Secret Manager, nor revoke it",
-                f"SparkPost created {what}, but writing it to Secret Manager failed: {err.message}\n\n"
-                f"Revoking the key then failed too: {revoke.detail.splitlines()[0] if revoke.detail else revoke.summary}\n\n"
-                "So that the key is not lost, Terraform state keeps it for now (attribute key, "
-                "sensitive), and Terraform marks the resource tainted. To finish, fix the Secret "
-                "Manager problem, then either:\n"
-                "- run `terraform untaint` on this resource and apply: the key in state is written to "
-                "Secret Manager and removed from state; or\n"
-                "- just apply: the tainted key is revoked and replaced by a new one, written to "
-                "Secret Manager.",
-                SM_PATH,
-                state=state,
-            ) from err
-        raise ResourceError(
-            "Could not write the API key to Secret Manager",
-            f"{err.message}\n\nThe API key SparkPost had just created ({key_id}) was revoked again, so "
-            "nothing was created and no key is left behind. Fix the problem (the secret's name, IAM "
-            "permissions, or set create_secret = true) and apply again.",
-            SM_PATH,
-        ) from err
-
     def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
         client = client_of(ctx)
-        sub = _sub(state)
+        sub = sub_of(state)
         new = dict(state)
-        with _api(f"read the API key {state['id']} of {_owner(sub)}"):
+        with api_call(f"read the API key {state['id']} of {owner_text(sub)}"):
             try:
                 item = client.get_api_key(state["id"], subaccount=sub)
             except NotFound:
@@ -479,56 +354,36 @@ class ApiKey(Resource):
         for name in ("id", "short_key"):
             state[name] = prior.get(name)
         state["key"] = prior.get("key")
-        sub = _sub(prior)
-        if _api_fields_differ(prior, planned):
+        sub = sub_of(prior)
+        if api_fields_differ(prior, planned):
             client = client_of(ctx)
-            with _api(f"update the API key {prior['id']} of {_owner(sub)}"):
+            with api_call(f"update the API key {prior['id']} of {owner_text(sub)}"):
                 client.update_api_key(
                     prior["id"],
                     subaccount=sub,
                     label=planned["label"],
                     grants=sorted(planned["grants"]),
-                    valid_ips=_ips(planned),  # [] clears: SparkPost keeps the list when it is left out
+                    valid_ips=sorted_ips(planned),  # [] clears: SparkPost keeps the list when it is left out
                 )
         sm = planned.get("secret_manager")
-        if _sm_pending(prior, sm):
-            from ..secrets import SecretManagerError
-
+        if sm_pending(prior, sm):
             assert isinstance(sm, dict)
-            state["secret_manager"] = dict(sm, version=None)
-            try:
-                version = _write_secret(ctx, sm, prior["key"])
-            except SecretManagerError as err:
-                raise ResourceError(
-                    "Could not write the API key to Secret Manager",
-                    f"{err.message}\n\nThe key stays in Terraform state (attribute key, sensitive) until it "
-                    "is written; fix the problem and apply again.",
-                    SM_PATH,
-                    state=state,
-                ) from err
-            state["secret_manager"]["version"] = version
-            state["key"] = None
+            write_pending(ctx, sm, prior["key"], state)
         elif isinstance(sm, dict) and isinstance(sm.get("version"), Unknown):
             state["secret_manager"] = dict(sm, version=None)
         return state
 
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:
         client = client_of(ctx)
-        sub = _sub(state)
-        with _api(f"revoke the API key {state['id']} of {_owner(sub)}"):
+        sub = sub_of(state)
+        with api_call(f"revoke the API key {state['id']} of {owner_text(sub)}"):
             try:
                 client.delete_api_key(state["id"], subaccount=sub)
             except NotFound:
                 pass  # already revoked
 
     def upgrade_state(self, version: int, state: dict[str, Any]) -> dict[str, Any]:
-        state = dict(state)
-        if version < 1:
-            # Version 0 stored subaccount_id as a number (JSON 7, read as int or Decimal).
-            sub = state.get("subaccount_id")
-            if sub is not None and not isinstance(sub, str):
-                state["subaccount_id"] = str(int(sub))
-        return state
+        return subaccount_id_as_text(version, state)
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
         sub, key_id = parse_api_key(import_id)

@@ -40,6 +40,7 @@ from .domain_plan import owner_status
 from .import_ids import parse_domain
 from .domain_state import domain_state, status_attribute
 from .domain_verify import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, finish
+from .state_upgrade import subaccount_id_as_text
 from .validators import sending_domain_name, subaccount_id_text
 
 
@@ -356,13 +357,7 @@ class SendingDomain(Resource):
             ctx.diagnostics.warning(*msg.left_in_inactive_owner(name, sub, status))
 
     def upgrade_state(self, version: int, state: dict[str, Any]) -> dict[str, Any]:
-        state = dict(state)
-        if version < 1:
-            # Version 0 stored subaccount_id as a number (JSON 7, read as int or Decimal).
-            sub = state.get("subaccount_id")
-            if sub is not None and not isinstance(sub, str):
-                state["subaccount_id"] = str(int(sub))
-        return state
+        return subaccount_id_as_text(version, state)
 
     def import_state(self, ctx: Context, import_id_text: str) -> dict[str, Any]:
         sub, domain = parse_domain(import_id_text)
