@@ -83,11 +83,7 @@ def _launch(load_provider: Callable[[], type[Provider]], prog: str, source_addre
     """One launch, cold or in a zygote's child; exits the process when Terraform is done."""
     from . import handshake, logs
 
-    problem = handshake.check_launch(debug)  # again: a zygote child has the launcher's environment
-    if problem:
-        print(problem, file=sys.stderr, flush=True)
-        os._exit(1)
-    logs.setup(prog)
+    logs.setup(prog)  # serve() checks the launch again: a zygote child has the launcher's environment
 
     def make_servicer(cancelled: threading.Event) -> "ProviderServicer":
         from .server import ProviderServicer
