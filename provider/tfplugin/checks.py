@@ -12,23 +12,44 @@ from .resource import DataSource, Provider, Resource
 from .schema import Attribute, Schema
 
 
+# What register_sensitive walks, per attribute that is sensitive or holds one: (name, whole
+# value secret?, nesting, the same for the nested attributes). Worked out once per schema: most
+# attributes hold no secret, and each RPC registers up to three values.
+_SensitivePlan = list[tuple[str, bool, str, "_SensitivePlan"]]
+
+
+def _sensitive_plan(attrs: list[Attribute]) -> _SensitivePlan:
+    out: _SensitivePlan = []
+    for a in attrs:
+        if a.sensitive:
+            out.append((a.name, True, "", []))  # every string beneath is registered
+        elif a.nested:
+            inner = _sensitive_plan(a.nested.attributes)
+            if inner:
+                out.append((a.name, False, a.nested.nesting, inner))
+    return out
+
+
 def register_sensitive(schema: Schema, value: Any) -> None:
     """Remember sensitive values so that no log line or diagnostic can show them."""
+    plan: _SensitivePlan | None = schema.__dict__.get("_sensitive_plan")
+    if plan is None:
+        plan = schema.__dict__["_sensitive_plan"] = _sensitive_plan(schema.block.attributes)
 
-    def rec(attrs: list[Attribute], obj: Any, inherited: bool) -> None:
+    def rec(entries: _SensitivePlan, obj: Any) -> None:
         if not isinstance(obj, dict):
             return
-        for a in attrs:
-            v = obj.get(a.name)
-            secret = inherited or a.sensitive
+        for name, secret, nesting, inner in entries:
+            v = obj.get(name)
             if secret:
                 _register_all(v)
-            if a.nested and v is not None:
-                elems = v if isinstance(v, list) else list(v.values()) if a.nested.nesting == "map" else [v]
+            elif v is not None:
+                elems = v if isinstance(v, list) else list(v.values()) if nesting == "map" else [v]
                 for e in elems:
-                    rec(a.nested.attributes, e, secret)
+                    rec(inner, e)
 
-    rec(schema.block.attributes, value, False)
+    if plan:
+        rec(plan, value)
 
 
 def _register_all(v: Any) -> None:
@@ -68,11 +89,22 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> bool:
 
     def null_elements(a: Attribute, v: Any) -> list[str]:
         """Where a collection holds null: "[2]", '["k"]', or "an element" for sets."""
-        ty = a.nested.cty_type if a.nested else a.type
-        if not isinstance(ty, list) or ty[0] not in ("list", "set", "map"):
+        # The collection kind, read off the declaration (a nested type's wire type is its
+        # nesting around an object) rather than built as a wire type for every value.
+        kind = a.nested.nesting if a.nested else a.type[0] if isinstance(a.type, list) and a.type else None
+        if kind not in ("list", "set", "map"):
             return []
-        items = list(v.items()) if isinstance(v, dict) else list(enumerate(v)) if isinstance(v, list) else []
-        return [("an element" if ty[0] == "set" else f'["{k}"]' if ty[0] == "map" else f"[{k}]")
+        if isinstance(v, dict):
+            if None not in v.values():
+                return []
+            items = list(v.items())
+        elif isinstance(v, list):
+            if None not in v:
+                return []
+            items = list(enumerate(v))
+        else:
+            return []
+        return [("an element" if kind == "set" else f'["{k}"]' if kind == "map" else f"[{k}]")
                 for k, e in items if e is None]
 
     def check(attrs: list[Attribute], obj: Any, prefix: tuple[Any, ...], anchor: tuple[Any, ...] | None) -> None:
@@ -81,9 +113,9 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> bool:
             return
         for a in attrs:
             v = obj.get(a.name)
-            path = prefix + (a.name,)
             if v is None:
                 if a.required:
+                    path = prefix + (a.name,)
                     complete = False
                     diags.error(
                         f"Missing value for {dotted(path)}",
@@ -94,6 +126,7 @@ def run_validators(schema: Schema, config: Any, diags: Diagnostics) -> bool:
                 continue
             if isinstance(v, values.Unknown):
                 continue
+            path = prefix + (a.name,)
             nulls = null_elements(a, v)
             if nulls:
                 complete = False

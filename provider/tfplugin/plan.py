@@ -17,7 +17,7 @@ import copy
 from typing import Any
 
 from .diagnostics import Path
-from .planmodifiers import ReplaceRequest
+from .planmodifiers import ReplaceRequest, RequiresReplaceIf
 from .schema import Attribute, Block, Schema
 from .values import UNKNOWN, CtyType, Unknown, equal
 
@@ -83,19 +83,25 @@ def _value_at(value: Any, path: Path) -> Any:
     return value
 
 
-def _replace_paths(schema: Schema) -> list[tuple[Path, Attribute]]:
-    """Attributes with a replacement modifier, reachable through single nested attributes."""
-    out: list[tuple[Path, Attribute]] = []
+def _replace_paths(schema: Schema) -> list[tuple[Path, CtyType, list[RequiresReplaceIf]]]:
+    """Attributes with a replacement modifier, reachable through single nested attributes:
+    path, type and conditions. Worked out once per schema (every plan asks)."""
+    memo = schema.__dict__.get("_replace_paths")
+    if memo is not None:
+        return memo  # type: ignore[no-any-return]
+    out: list[tuple[Path, CtyType, list[RequiresReplaceIf]]] = []
 
     def rec(prefix: Path, attrs: list[Attribute]) -> None:
         for a in attrs:
             path = prefix + (a.name,)
-            if a.replace_conditions:
-                out.append((path, a))
+            conditions = a.replace_conditions
+            if conditions:
+                out.append((path, _type_at(schema.cty_type, path), conditions))
             elif a.nested and a.nested.nesting == "single":
                 rec(path, a.nested.attributes)
 
     rec((), schema.block.attributes)
+    schema.__dict__["_replace_paths"] = out  # kept beside the cached cty_type
     return out
 
 
@@ -103,6 +109,17 @@ def _type_at(ty: CtyType, path: Path) -> CtyType:
     for step in path:
         ty = ty[1][step]
     return ty
+
+
+def copy_value(value: Any) -> Any:
+    """A copy of a decoded value whose dicts and lists can be edited without touching the
+    original (what `copy.deepcopy` gives for these values, at a fraction of its cost): strings,
+    numbers, booleans and Unknown markers are never changed in place, so they are shared."""
+    if isinstance(value, dict):
+        return {k: copy_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_value(v) for v in value]
+    return value
 
 
 def plan_change(
@@ -113,7 +130,7 @@ def plan_change(
 ) -> tuple[dict[str, Any], list[Path]]:
     """The planned state and the paths that force replacement, before resource hooks."""
     creating = prior is None
-    planned = copy.deepcopy(proposed)
+    planned = copy_value(proposed)
     _plan_block(schema.block, planned, config, creating)
     if not creating and not equal(planned, prior, schema.cty_type):
         _unknown_changeable_computed(schema.block, planned, config)
@@ -126,12 +143,12 @@ def requires_replace(
     if prior is None:
         return []
     out: list[Path] = []
-    for path, attr in _replace_paths(schema):
+    for path, ty, conditions in _replace_paths(schema):
         before, after = _value_at(prior, path), _value_at(planned, path)
-        if equal(before, after, _type_at(schema.cty_type, path)):
+        if equal(before, after, ty):
             continue
         request = ReplaceRequest(path, before, after, prior, config or {})
-        if any(m.replaces(request) for m in attr.replace_conditions):
+        if any(m.replaces(request) for m in conditions):
             out.append(path)
     return out
 

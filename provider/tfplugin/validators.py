@@ -81,6 +81,8 @@ def describe_char(c: str) -> str:
 
 def plain_text(v: str) -> str | None:
     """Names and labels: printable text, no control, format, surrogate or unassigned code point."""
+    if v.isascii() and v.isprintable():  # the usual name: U+0020..U+007E, none of those categories
+        return None
     for i, c in enumerate(v):
         if unicodedata.category(c) in _HIDDEN_CATEGORIES:
             return (f"must be printable text; character {i + 1} is {describe_char(c)}, a control or invisible "

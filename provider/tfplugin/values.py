@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 import msgpack
 
@@ -66,7 +66,7 @@ def decode_msgpack(data: bytes, ty: CtyType) -> Any:
     if not data:
         return None
     raw = msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
-    return _conform(raw, ty, from_json=False)
+    return _decoder(ty, False, False)(raw)
 
 
 def decode_json(data: bytes | str, ty: CtyType, *, lenient: bool = False) -> Any:
@@ -75,12 +75,12 @@ def decode_json(data: bytes | str, ty: CtyType, *, lenient: bool = False) -> Any
     Fractions are read as Decimal: a float would turn the 0.1 of the state into another number."""
     if not data:
         return None
-    return _conform(json.loads(data, parse_float=Decimal), ty, from_json=True, lenient=lenient)
+    return _decoder(ty, True, lenient)(json.loads(data, parse_float=Decimal))
 
 
 def conform(raw: Any, ty: CtyType, *, lenient: bool = False) -> Any:
     """Shape an already JSON-decoded value (a dict from state, say) to type `ty`."""
-    return _conform(raw, ty, from_json=True, lenient=lenient)
+    return _decoder(ty, True, lenient)(raw)
 
 
 def _number(raw: Any) -> int | float | Decimal:
@@ -99,58 +99,178 @@ def _number(raw: Any) -> int | float | Decimal:
     raise TypeMismatch(f"expected a number, got {type(raw).__name__}")
 
 
-def _conform(raw: Any, ty: CtyType, *, from_json: bool, lenient: bool = False) -> Any:
+# ---------------------------------------------------------------- compiled codecs
+#
+# Every RPC decodes and encodes whole objects of its resource's type. Walking the type notation
+# for each value (comparing "dynamic", "string", ... at every node) cost more than the values
+# themselves, so each type is turned once into a tree of closures, one per node, that only
+# check and convert. Compiled codecs are kept per type object (the schemas' types live as long
+# as the process) and, for the inner types of dynamic values received, per type text.
+
+Codec = Callable[[Any], Any]
+
+_CACHE_MAX = 4096  # type objects; beyond this (types made per call) codecs are compiled, not kept
+_decoders: dict[tuple[int, bool, bool], tuple[CtyType, Codec]] = {}
+_encoders: dict[int, tuple[CtyType, Codec]] = {}
+_by_text: dict[tuple[str | bytes, bool], Codec] = {}  # decoders of dynamic values' inner types
+
+
+def _decoder(ty: CtyType, from_json: bool, lenient: bool) -> Codec:
+    key = (id(ty), from_json, lenient)
+    hit = _decoders.get(key)
+    if hit is not None and hit[0] is ty:  # the cache holds `ty`, so its id is not reused
+        return hit[1]
+    codec = _compile_decoder(ty, from_json, lenient)
+    if len(_decoders) < _CACHE_MAX:
+        _decoders[key] = (ty, codec)
+    return codec
+
+
+def _unsupported(ty: CtyType) -> Codec:
+    """A codec for a type notation this module does not know: it refuses every value but null
+    and unknown (the type is only looked at when a value needs it)."""
+
+    def refuse(raw: Any) -> Any:
+        if raw is None or isinstance(raw, Unknown):
+            return raw
+        raise TypeMismatch(f"unsupported type {ty!r}")
+
+    return refuse
+
+
+def _decode_string(raw: Any) -> Any:
+    if type(raw) is str:  # the common case first
+        return raw
     if raw is None or isinstance(raw, Unknown):
         return raw
+    if isinstance(raw, (bytes, bytearray)):
+        return bytes(raw).decode("utf-8")
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
+        raise TypeMismatch(f"expected a string, got {type(raw).__name__}")
+    return raw if isinstance(raw, str) else str(raw)
+
+
+def _decode_number(raw: Any) -> Any:
+    if raw is None or isinstance(raw, Unknown):
+        return raw
+    return _number(raw)
+
+
+def _decode_bool(raw: Any) -> Any:
+    if raw is True or raw is False or raw is None or isinstance(raw, Unknown):
+        return raw
+    raise TypeMismatch(f"expected a bool, got {type(raw).__name__}")
+
+
+# Exact Python types a primitive's codec returns unchanged (objects skip the call for them).
+_DECODED_AS_IS: dict[str, frozenset[type]] = {"string": frozenset({str}), "number": frozenset({int, float}),
+                                              "bool": frozenset({bool})}
+_ENCODED_AS_IS: dict[str, frozenset[type]] = {"string": frozenset({str}), "number": frozenset({float}),
+                                              "bool": frozenset({bool})}
+
+_NONE_AS_IS: frozenset[type] = frozenset()
+
+
+def _as_is(table: dict[str, frozenset[type]], ty: CtyType) -> frozenset[type]:
+    return table.get(ty, _NONE_AS_IS) if isinstance(ty, str) else _NONE_AS_IS
+
+
+def _compile_decoder(ty: CtyType, from_json: bool, lenient: bool) -> Codec:
+    if ty == "string":
+        return _decode_string
+    if ty == "number":
+        return _decode_number
+    if ty == "bool":
+        return _decode_bool
     if ty == "dynamic":
-        if from_json:
-            # JSON dynamic values are {"value": V, "type": T}
-            if isinstance(raw, dict) and "type" in raw:
-                return _conform(raw.get("value"), raw["type"], from_json=True, lenient=lenient)
+        return _dynamic_json_decoder(lenient) if from_json else _dynamic_msgpack_decoder(lenient)
+    if not (isinstance(ty, list) and len(ty) >= 2):
+        return _unsupported(ty)
+    kind = ty[0]
+    if kind in ("list", "set"):
+        elem = _decoder(ty[1], from_json, lenient)
+        expected = f"expected a {kind}, got "
+
+        def sequence(raw: Any) -> Any:
+            if isinstance(raw, list):
+                return [elem(v) for v in raw]
+            if raw is None or isinstance(raw, Unknown):
+                return raw
+            raise TypeMismatch(expected + type(raw).__name__)
+
+        return sequence
+    if kind == "map":
+        value = _decoder(ty[1], from_json, lenient)
+
+        def mapping(raw: Any) -> Any:
+            if isinstance(raw, dict):
+                return {str(k): value(v) for k, v in raw.items()}
+            if raw is None or isinstance(raw, Unknown):
+                return raw
+            raise TypeMismatch(f"expected a map, got {type(raw).__name__}")
+
+        return mapping
+    if kind == "tuple" and isinstance(ty[1], (list, tuple)):
+        elems = [_decoder(t, from_json, lenient) for t in ty[1]]
+        n = len(elems)
+
+        def tuple_(raw: Any) -> Any:
+            if raw is None or isinstance(raw, Unknown):
+                return raw
+            if not isinstance(raw, list) or len(raw) != n:
+                raise TypeMismatch("tuple length does not match its type")
+            return [dec(v) for v, dec in zip(raw, elems, strict=True)]
+
+        return tuple_
+    if kind == "object" and isinstance(ty[1], dict):
+        # Null, and a primitive value of its own type, pass as they are: no call per attribute.
+        attrs = [(name, _decoder(aty, from_json, lenient), _as_is(_DECODED_AS_IS, aty))
+                 for name, aty in ty[1].items()]
+        names = ty[1].keys()
+
+        def object_(raw: Any) -> Any:
+            if isinstance(raw, dict):
+                if not lenient:
+                    extra = raw.keys() - names
+                    if extra:
+                        raise TypeMismatch(f"unexpected attribute {sorted(extra)[0]!r}")
+                get = raw.get
+                return {name: v if (v := get(name)) is None or type(v) in as_is else dec(v)
+                        for name, dec, as_is in attrs}
+            if raw is None or isinstance(raw, Unknown):
+                return raw
+            raise TypeMismatch(f"expected an object, got {type(raw).__name__}")
+
+        return object_
+    return _unsupported(ty)
+
+
+def _dynamic_msgpack_decoder(lenient: bool) -> Codec:
+    def dynamic(raw: Any) -> Any:
+        if raw is None or isinstance(raw, Unknown):
             return raw
         if not (isinstance(raw, list) and len(raw) == 2):
             raise TypeMismatch("dynamic value is not a [type, value] pair")
-        inner_ty = json.loads(raw[0])
-        return _conform(raw[1], inner_ty, from_json=from_json, lenient=lenient)
-    if ty == "string":
-        if isinstance(raw, (bytes, bytearray)):
-            return bytes(raw).decode("utf-8")
-        if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
-            raise TypeMismatch(f"expected a string, got {type(raw).__name__}")
-        return raw if isinstance(raw, str) else str(raw)
-    if ty == "number":
-        return _number(raw)
-    if ty == "bool":
-        if not isinstance(raw, bool):
-            raise TypeMismatch(f"expected a bool, got {type(raw).__name__}")
+        text = raw[0]
+        key = (text, lenient) if isinstance(text, (str, bytes)) else None
+        inner = _by_text.get(key) if key is not None else None
+        if inner is None:
+            inner = _compile_decoder(json.loads(text), False, lenient)
+            if key is not None and len(_by_text) < _CACHE_MAX:
+                _by_text[key] = inner
+        return inner(raw[1])
+
+    return dynamic
+
+
+def _dynamic_json_decoder(lenient: bool) -> Codec:
+    def dynamic(raw: Any) -> Any:
+        # JSON dynamic values are {"value": V, "type": T}
+        if isinstance(raw, dict) and "type" in raw:
+            return _compile_decoder(raw["type"], True, lenient)(raw.get("value"))
         return raw
-    if isinstance(ty, list) and ty:
-        kind = ty[0]
-        if kind in ("list", "set"):
-            if not isinstance(raw, list):
-                raise TypeMismatch(f"expected a {kind}, got {type(raw).__name__}")
-            return [_conform(v, ty[1], from_json=from_json, lenient=lenient) for v in raw]
-        if kind == "map":
-            if not isinstance(raw, dict):
-                raise TypeMismatch(f"expected a map, got {type(raw).__name__}")
-            return {str(k): _conform(v, ty[1], from_json=from_json, lenient=lenient) for k, v in raw.items()}
-        if kind == "tuple":
-            if not isinstance(raw, list) or len(raw) != len(ty[1]):
-                raise TypeMismatch("tuple length does not match its type")
-            return [_conform(v, t, from_json=from_json, lenient=lenient) for v, t in zip(raw, ty[1], strict=True)]
-        if kind == "object":
-            if not isinstance(raw, dict):
-                raise TypeMismatch(f"expected an object, got {type(raw).__name__}")
-            attrs: dict[str, Any] = ty[1]
-            if not lenient:
-                extra = set(raw) - set(attrs)
-                if extra:
-                    raise TypeMismatch(f"unexpected attribute {sorted(extra)[0]!r}")
-            return {
-                name: _conform(raw.get(name), aty, from_json=from_json, lenient=lenient)
-                for name, aty in attrs.items()
-            }
-    raise TypeMismatch(f"unsupported type {ty!r}")
+
+    return dynamic
 
 
 # ---------------------------------------------------------------- msgpack encoding
@@ -173,51 +293,146 @@ def _infer_type(value: Any) -> CtyType:
     raise TypeMismatch(f"cannot infer a Terraform type for {type(value).__name__}")
 
 
-def _prepare(value: Any, ty: CtyType) -> Any:
-    """Shape a Python value for msgpack according to `ty`."""
+_PLAIN_UNKNOWN = msgpack.ExtType(_UNKNOWN_EXT, b"\x00")
+
+
+def _unknown_ext(value: Unknown) -> msgpack.ExtType:
+    if value.refinement is not None:
+        return msgpack.ExtType(_REFINED_EXT, value.refinement)
+    return _PLAIN_UNKNOWN
+
+
+def _encoder(ty: CtyType) -> Codec:
+    hit = _encoders.get(id(ty))
+    if hit is not None and hit[0] is ty:
+        return hit[1]
+    codec = _compile_encoder(ty)
+    if len(_encoders) < _CACHE_MAX:
+        _encoders[id(ty)] = (ty, codec)
+    return codec
+
+
+def _encode_string(value: Any) -> Any:
+    if type(value) is str or value is None:
+        return value
+    if isinstance(value, Unknown):
+        return _unknown_ext(value)
+    if not isinstance(value, str):
+        raise TypeMismatch(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _encode_number(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, Unknown):
-        if value.refinement is not None:
-            return msgpack.ExtType(_REFINED_EXT, value.refinement)
-        return msgpack.ExtType(_UNKNOWN_EXT, b"\x00")
-    if ty == "dynamic":
-        inner = _infer_type(value)
-        return [json.dumps(inner, separators=(",", ":")).encode(), _prepare(value, inner)]
+        return _unknown_ext(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise TypeMismatch(f"expected a number, got {type(value).__name__}")
+    if isinstance(value, int):
+        return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _encode_bool(value: Any) -> Any:
+    if value is True or value is False or value is None:
+        return value
+    if isinstance(value, Unknown):
+        return _unknown_ext(value)
+    raise TypeMismatch(f"expected a bool, got {type(value).__name__}")
+
+
+def _encode_dynamic(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, Unknown):
+        return _unknown_ext(value)
+    inner = _infer_type(value)  # a type per value: compiled for it, not kept
+    return [json.dumps(inner, separators=(",", ":")).encode(), _compile_encoder(inner)(value)]
+
+
+def _unsupported_encoder(ty: CtyType) -> Codec:
+    def refuse(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Unknown):
+            return _unknown_ext(value)
+        raise TypeMismatch(f"unsupported type {ty!r}")
+
+    return refuse
+
+
+def _compile_encoder(ty: CtyType) -> Codec:
+    """Shape a Python value for msgpack according to `ty` (compiled: see the decoders)."""
     if ty == "string":
-        if not isinstance(value, str):
-            raise TypeMismatch(f"expected a string, got {type(value).__name__}")
-        return value
+        return _encode_string
     if ty == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise TypeMismatch(f"expected a number, got {type(value).__name__}")
-        if isinstance(value, int):
-            return value if _INT64_MIN <= value <= _INT64_MAX else str(value)
-        if isinstance(value, Decimal):
-            return str(value)
-        return value
+        return _encode_number
     if ty == "bool":
-        if not isinstance(value, bool):
-            raise TypeMismatch(f"expected a bool, got {type(value).__name__}")
-        return value
+        return _encode_bool
+    if ty == "dynamic":
+        return _encode_dynamic
+    if not (isinstance(ty, list) and len(ty) >= 2):
+        return _unsupported_encoder(ty)
     kind = ty[0]
     if kind in ("list", "set"):
-        return [_prepare(v, ty[1]) for v in value]
+        elem = _encoder(ty[1])
+
+        def sequence(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, Unknown):
+                return _unknown_ext(value)
+            return [elem(v) for v in value]
+
+        return sequence
     if kind == "map":
-        return {k: _prepare(v, ty[1]) for k, v in value.items()}
-    if kind == "tuple":
-        if len(value) != len(ty[1]):
-            raise TypeMismatch("tuple length does not match its type")
-        return [_prepare(v, t) for v, t in zip(value, ty[1], strict=True)]
-    if kind == "object":
-        if not isinstance(value, dict):
+        mapped = _encoder(ty[1])
+
+        def mapping(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, Unknown):
+                return _unknown_ext(value)
+            return {k: mapped(v) for k, v in value.items()}
+
+        return mapping
+    if kind == "tuple" and isinstance(ty[1], (list, tuple)):
+        elems = [_encoder(t) for t in ty[1]]
+        n = len(elems)
+
+        def tuple_(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, Unknown):
+                return _unknown_ext(value)
+            if len(value) != n:
+                raise TypeMismatch("tuple length does not match its type")
+            return [enc(v) for v, enc in zip(value, elems, strict=True)]
+
+        return tuple_
+    if kind == "object" and isinstance(ty[1], dict):
+        attrs = [(name, _encoder(aty), _as_is(_ENCODED_AS_IS, aty)) for name, aty in ty[1].items()]
+
+        def object_(value: Any) -> Any:
+            if isinstance(value, dict):
+                get = value.get
+                return {name: v if (v := get(name)) is None or type(v) in as_is else enc(v)
+                        for name, enc, as_is in attrs}
+            if value is None:
+                return None
+            if isinstance(value, Unknown):
+                return _unknown_ext(value)
             raise TypeMismatch(f"expected an object, got {type(value).__name__}")
-        return {name: _prepare(value.get(name), aty) for name, aty in ty[1].items()}
-    raise TypeMismatch(f"unsupported type {ty!r}")
+
+        return object_
+    return _unsupported_encoder(ty)
 
 
 def encode_msgpack(value: Any, ty: CtyType) -> bytes:
-    packed: bytes = msgpack.packb(_prepare(value, ty), use_bin_type=True)
+    packed: bytes = msgpack.packb(_encoder(ty)(value), use_bin_type=True)
     return packed
 
 

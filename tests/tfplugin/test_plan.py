@@ -399,3 +399,20 @@ def test_requires_replace_if_sees_the_values_and_the_configuration() -> None:
     assert requires_replace(schema, prior, {"name": "b", "keep": True}, {"name": "b", "keep": True}) == []
     seen.clear()
     assert requires_replace(schema, prior, dict(prior), {"name": "a"}) == [] and seen == []  # unchanged: not asked
+
+
+def test_copy_value_is_a_deep_copy_of_decoded_values() -> None:
+    import copy
+
+    from provider.tfplugin.plan import copy_value
+    from provider.tfplugin.values import Unknown
+
+    original = {"a": [{"b": "x", "c": [1, 2.5]}, None], "d": {"e": UNKNOWN, "f": Unknown(b"\x81\x01\xc3")}, "g": True}
+    snapshot = copy.deepcopy(original)
+    copied = copy_value(original)
+    assert copied == original and copied is not original
+    copied["a"][0]["c"].append(3)
+    copied["a"][0]["b"] = "y"
+    copied["d"]["new"] = 1
+    assert original == snapshot
+    assert isinstance(copied["d"]["f"], Unknown) and copied["d"]["f"].refinement == b"\x81\x01\xc3"

@@ -41,3 +41,16 @@ def test_patterns_are_ascii() -> None:
     assert digits("123") is None
     assert digits("\u0661\u0662") is not None  # Arabic-Indic digits: \d without re.ASCII matches them
     assert duration_between(1, 60)("\u0665s") is not None
+
+
+def test_plain_text_fast_path_for_ascii_agrees_with_the_categories() -> None:
+    # Printable ASCII skips the per-character lookup: every ASCII character must get the answer
+    # the Unicode categories give, alone and inside a longer name.
+    import unicodedata
+
+    for code in range(128):
+        c = chr(code)
+        hidden = unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn"}
+        for text in (c, f"cloud-{c}-name"):
+            message = plain_text(text)
+            assert (message is not None) == hidden, repr(text)
