@@ -79,8 +79,17 @@ def run(
     _launch(load_provider, prog, source_address, debug)
 
 
-def _launch(load_provider: Callable[[], type[Provider]], prog: str, source_address: str, debug: bool, watch: "Lifeline | None" = None) -> NoReturn:
-    """One launch, cold or in a zygote's child; exits the process when Terraform is done."""
+def _launch(load_provider: Callable[[], type[Provider]], prog: str, source_address: str, debug: bool) -> NoReturn:
+    """One cold launch; exits the process when Terraform is done."""
+    code = _serve_launch(load_provider, prog, source_address, debug)
+    # Everything is cleaned up by now. Skip the interpreter's shutdown, which joins gRPC's
+    # worker threads: Terraform waits for the process to exit, three launches per plan.
+    os._exit(code)
+
+
+def _serve_launch(load_provider: Callable[[], type[Provider]], prog: str, source_address: str, debug: bool, watch: "Lifeline | None" = None) -> int:
+    """Serve one launch, cold or in a zygote's child, until Terraform is done; the exit code.
+    Logs and stdio are flushed: the caller only has to exit."""
     from . import handshake, logs
 
     logs.setup(prog)  # serve() checks the launch again: a zygote child has the launcher's environment
@@ -91,12 +100,10 @@ def _launch(load_provider: Callable[[], type[Provider]], prog: str, source_addre
         return ProviderServicer(load_provider()(), cancelled)
 
     code = handshake.serve(make_servicer, source_address=source_address, debug=debug, watch=watch)
-    # Everything is cleaned up by now. Skip the interpreter's shutdown, which joins gRPC's
-    # worker threads: Terraform waits for the process to exit, three launches per plan.
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)
+    return code
 
 
 def _zygote(
@@ -138,7 +145,7 @@ def _zygote(
     stages += [importer(name) for name in preload]
 
     def launch(watch: "Lifeline") -> int:
-        _launch(load_provider, prog, source_address, False, watch=watch)
+        return _serve_launch(load_provider, prog, source_address, False, watch=watch)
 
     return zygote.serve(name, terraform_pid, launcher, preload=stages, launch=launch)
 

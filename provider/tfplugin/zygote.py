@@ -166,10 +166,17 @@ class Zygote:
         self.children: dict[int, tuple[int, socket.socket]] = {}  # pid -> (pidfd, connection)
 
     def serve_pending(self) -> None:
-        """Between preload stages: fork for launches already waiting (their child imports what
-        is not loaded yet, on the other core, while this process goes on loading)."""
-        while select.select([self.listener.fileno()], [], [], 0)[0]:
-            self._accept()
+        """Between preload stages: reap the children that ended (a child killed by a signal
+        cannot report its own exit), and fork for launches already waiting (their child imports
+        what is not loaded yet, on the other core, while this process goes on loading)."""
+        self._reap_ready(select.select([fd for fd, _ in self.children.values()], [], [], 0)[0])
+        while select.select([self.listener.fileno()], [], [], 0)[0] and self._accept():
+            pass
+
+    def _reap_ready(self, ready: list[int]) -> None:
+        for pid, (fd, conn) in list(self.children.items()):
+            if fd in ready:
+                self._reap(pid, fd, conn)
 
     def run(self) -> int:
         while True:
@@ -181,28 +188,27 @@ class Zygote:
             if self.terraform_fd in ready or start_time(self.terraform_pid) is None:
                 self._end_children()
                 return 0
-            for pid, (fd, conn) in list(self.children.items()):
-                if fd in ready:
-                    self._reap(pid, fd, conn)
+            self._reap_ready(ready)
             if self.listener.fileno() in ready:
                 self._accept()
 
-    def _accept(self) -> None:
+    def _accept(self) -> bool:
+        """Serve one waiting connection; False when none could be accepted."""
         try:
             conn, _ = self.listener.accept()
         except OSError:
-            return
+            return False
         try:
             pid, uid, _ = peer_credentials(conn)
             if uid != os.getuid() or parent_of(pid) != self.terraform_pid or executable_of(pid) != self.launcher:
                 conn.close()  # not our launcher, or not launched by our Terraform
-                return
+                return True  # accepted, and dealt with
             conn.settimeout(REQUEST_TIMEOUT_SECONDS)
             fds, request = read_request(conn)
         except (OSError, BadRequest, ValueError) as exc:
             _reply(conn, {"error": str(exc)[:200]})
             conn.close()
-            return
+            return True  # accepted, and dealt with
         try:
             child = os.fork()
         except OSError as exc:
@@ -210,7 +216,7 @@ class Zygote:
                 os.close(fd)
             _reply(conn, {"error": f"fork: {exc}"})
             conn.close()
-            return
+            return True  # accepted, and dealt with
         if child == 0:
             code = 1
             try:
@@ -230,8 +236,9 @@ class Zygote:
             if pidfd >= 0:
                 os.close(pidfd)
             conn.close()
-            return
+            return True  # accepted, and dealt with
         self.children[child] = (pidfd, conn)
+        return True
 
     def _fds_to_close(self, keep: set[int]) -> list[int]:
         fds = [self.listener.fileno(), self.terraform_fd]
@@ -240,6 +247,8 @@ class Zygote:
         return [fd for fd in fds if fd not in keep]
 
     def _reap(self, pid: int, pidfd: int, conn: socket.socket) -> None:
+        """Report a child's end; its launcher has already left when the child reported its own
+        exit code (then this reply goes nowhere), else it learns it here (a death by signal)."""
         try:
             _, status = os.waitpid(pid, 0)
             code = os.waitstatus_to_exitcode(status)
@@ -337,7 +346,10 @@ def release_start_marker(name: str) -> None:
 
 
 def become_launch(conn: socket.socket, fds: list[int], request: Request, close: list[int], launch: Callable[[Lifeline], int]) -> int:
-    """In the forked child: take over the launcher's stdio and environment, then serve."""
+    """In the forked child: take over the launcher's stdio and environment, serve, and tell the
+    launcher the exit code on the way out. The zygote reports it too, but only once it reaps
+    this process, which waits while the zygote imports a module: the launcher (and so
+    Terraform, which starts its next launch only after this one exited) would wait with it."""
     for fd in close:
         try:
             os.close(fd)
@@ -352,6 +364,15 @@ def become_launch(conn: socket.socket, fds: list[int], request: Request, close: 
     except OSError:
         return 1
     conn.settimeout(None)
+    code = 1
+    try:
+        code = _serve_as_launch(conn, fds, request, launch)
+    finally:
+        _reply(conn, {"exit": code})  # the last thing before _exit: nothing of ours runs after it
+    return code
+
+
+def _serve_as_launch(conn: socket.socket, fds: list[int], request: Request, launch: Callable[[Lifeline], int]) -> int:
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in fds:

@@ -249,6 +249,61 @@ def test_terraform_killed_leaves_nothing_of_ours_after_a_second(tmp_path: Path) 
             fake.kill()
 
 
+def test_the_child_reports_its_exit_code_while_the_zygote_is_busy(zygote_up: tuple[str, int], tmp_path: Path) -> None:
+    """The zygote reaps only between two imports (or when idle): the child tells the launcher its
+    exit code itself, so a launch ends as soon as its provider does, whatever the zygote does."""
+    _, zpid = zygote_up
+    launch = Launch(tmp_path)
+    os.kill(zpid, signal.SIGSTOP)  # as busy as a zygote gets
+    try:
+        assert launch.shutdown() == 0
+        assert gone_within([launch.child], 2)
+    finally:
+        os.kill(zpid, signal.SIGCONT)
+        launch.kill()
+    assert alive(zpid)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSEGV])
+def test_a_child_killed_by_a_signal_is_relayed_as_128_plus_the_signal(zygote_up: tuple[str, int], tmp_path: Path, sig: int) -> None:
+    """A child that dies by a signal says nothing: the zygote's report is the launcher's exit code."""
+    launch = Launch(tmp_path)
+    try:
+        os.kill(launch.child, sig)
+        assert launch.proc.wait(timeout=10) == 128 + sig
+    finally:
+        launch.kill()
+
+
+def test_the_zygote_reports_a_child_that_died_while_it_was_loading() -> None:
+    """serve_pending (between two preload modules) reaps too: a launch whose child was killed
+    learns it after the module being imported, not after all of them."""
+    child = os.fork()
+    if child == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+        os._exit(0)  # never reached
+    ours, launchers = socket.socketpair()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("")  # an autobound abstract name nobody connects to
+    listener.listen(1)
+    pidfd = os.pidfd_open(child)
+    terraform = os.pidfd_open(os.getpid())
+    try:
+        z = zygote.Zygote(listener, os.getpid(), terraform, PY, lambda _: 0)
+        z.children[child] = (pidfd, ours)
+        deadline = time.monotonic() + 10
+        while z.children and time.monotonic() < deadline:
+            z.serve_pending()
+            time.sleep(0.01)
+        assert not z.children
+        launchers.settimeout(5)
+        assert json.loads(launchers.recv(100)) == {"exit": 128 + signal.SIGKILL}
+    finally:
+        for sock in (launchers, listener):
+            sock.close()
+        os.close(terraform)
+
+
 def test_the_switch_turns_the_fast_launch_off(tmp_path: Path) -> None:
     name = zygote_name()
     kill_zygote(name)
