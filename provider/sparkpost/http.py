@@ -40,6 +40,7 @@ from .transport import (
     MAX_RESPONSE_BYTES,
     DeadlineExceeded,
     Exchange,
+    RequestThreads,
     ResponseTooLarge,
     Watchdog,
     bounded_exchange,
@@ -125,6 +126,7 @@ class SparkPostHttp:
         # the body within ``max_response_bytes``.
         self.max_response_bytes = MAX_RESPONSE_BYTES
         self._watchdog = Watchdog()
+        self._threads = RequestThreads()
         # Set when an attempt to reach base_url gave up without ever connecting: later calls
         # fail at once for UNREACHABLE_MEMORY_SECONDS instead of each paying the retries again.
         self._unreachable: tuple[float, TransportError] | None = None
@@ -140,6 +142,7 @@ class SparkPostHttp:
         return f"{type(self).__name__}(base_url={self.base_url!r}, region={self.region!r})"
 
     def close(self) -> None:
+        self._threads.close()
         self._session.close()
 
     def __enter__(self: _Self) -> _Self:
@@ -298,13 +301,15 @@ class SparkPostHttp:
 
     def _send_abandonable(self, send: Callable[[], tuple[requests.Response, bytes]], exchange: Exchange,
                           method: str, path: str) -> tuple[requests.Response, bytes]:
-        """``send()`` in a daemon thread, abandoned if the cancel event is set before it returns.
+        """``send()`` in another thread (``RequestThreads``), abandoned if the cancel event is set
+        before it returns.
 
         ``requests`` cannot interrupt a blocking read, so without this a StopProvider (Ctrl-C)
         would wait for a slow answer up to the read timeout. Only idempotent requests are
         abandoned: repeating them later converges. A create (non-idempotent POST) is waited for,
         because abandoning it would leave what SparkPost makes unrecorded in state (an orphan).
-        The abandoned thread ends with its request, or with the process.
+        The thread of an abandoned request finishes it (at the latest at its deadline: the
+        exchange is expired here) before it takes another.
         """
         box: dict[str, Any] = {}
         done = threading.Event()
@@ -317,7 +322,7 @@ class SparkPostHttp:
             finally:
                 done.set()
 
-        threading.Thread(target=run, name="sparkpost-request", daemon=True).start()
+        self._threads.run(run)
         while not done.wait(CANCEL_POLL_SECONDS):
             if self.cancel_event.is_set():
                 exchange.expire()  # the abandoned thread ends now, not at the deadline
