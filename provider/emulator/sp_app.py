@@ -102,6 +102,7 @@ class App:
     # ---- entry point -------------------------------------------------------------------
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes,
                client_ip: str) -> Outcome:
+        started = time.time()
         raw_path, _, qs = target.partition("?")
         path = unquote(raw_path)
         query = dict(parse_qsl(qs, keep_blank_values=True))  # repeated params: last one wins
@@ -116,15 +117,15 @@ class App:
             time.sleep(decision.latency_s)  # in this request's own thread: others proceed
         sub_hint = self._header_hint(headers)
         if decision.action == "drop" and not decision.drop_after:
-            self.reqlog.record(method, path, route, None, sub_hint)
+            self.reqlog.record(method, path, route, None, sub_hint, started)
             return Outcome(drop=True)
         if decision.action == "429":
             extra = {} if decision.retry_after is None else {"Retry-After": str(decision.retry_after)}
             err = sp_errors.too_many_requests()
-            self.reqlog.record(method, path, route, 429, sub_hint)
+            self.reqlog.record(method, path, route, 429, sub_hint, started)
             return json_outcome(429, err.body, extra)
         if decision.action == "503":
-            self.reqlog.record(method, path, route, 503, sub_hint)
+            self.reqlog.record(method, path, route, 503, sub_hint, started)
             return json_outcome(503, sp_errors.service_unavailable().body)
         scope: list[int | None] = [sub_hint]
         try:
@@ -140,9 +141,9 @@ class App:
         if fold and outcome.status >= 400 and outcome.body:
             outcome.body = sp_errors.fold_descriptions(outcome.body)
         if decision.action == "drop":  # drop_mode "after": applied, but the answer is lost
-            self.reqlog.record(method, path, route, None, scope[0])
+            self.reqlog.record(method, path, route, None, scope[0], started)
             return Outcome(drop=True)
-        self.reqlog.record(method, path, route, outcome.status, scope[0])
+        self.reqlog.record(method, path, route, outcome.status, scope[0], started)
         return outcome
 
     @staticmethod

@@ -1,7 +1,9 @@
 """Counts of API requests per route template, for tests that assert call patterns.
 
-Only method, path, route template, status, acting subaccount and time are kept: never a
-header, so an Authorization value can never end up here.
+Only method, path, route template, status, acting subaccount and times are kept (`started`:
+when the request arrived, before any injected latency; `time`: when it was answered): never a
+header, so an Authorization value can never end up here. The two times let a test see which
+requests were in flight together.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ class RequestLog:
             self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
 
     def record(self, method: str, path: str, route: str | None, status: int | None,
-               subaccount: int | None) -> None:
+               subaccount: int | None, started: float | None = None) -> None:
         key = route or f"{method} (unmatched)"
+        now = time.time()
         with self._lock:
             self._total += 1
             self._by_route[key] += 1
             self._log.append({"method": method, "path": path, "route": route, "status": status,
-                              "subaccount": subaccount, "time": time.time()})
+                              "subaccount": subaccount, "started": now if started is None else started,
+                              "time": now})
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

@@ -13,8 +13,9 @@ send over SMTP is refused with 403 (SparkPost's API index: 401 "Unauthorized" fo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
+from ..tfplugin.background import Task
 from ..tfplugin.diagnostics import PathStep, ResourceError
 from ..tfplugin.resource import Context
 from .common import api_errors, client_of, secrets_of
@@ -30,6 +31,11 @@ DEAD = (REVOKED, MISSING)
 
 # Secret Manager answers that mean "no key is there", as opposed to "cannot look".
 _ABSENT_CODES = frozenset({"NOT_FOUND", "FAILED_PRECONDITION"})
+
+# What `check_recorded` reads of a subaccount's state: configuration and what the provider
+# recorded, none of it returned by SparkPost's GET of the subaccount, so a refresh can check the
+# key while that GET is in flight (`check_recorded_beside`).
+CHECK_INPUTS = ("check_initial_api_key", "initial_api_key_secret", "initial_api_key_secret_manager")
 
 CHECK_PATH: tuple[PathStep, ...] = ("check_initial_api_key",)
 SM_PATH: tuple[PathStep, ...] = ("initial_api_key_secret_manager",)
@@ -98,6 +104,19 @@ def check_recorded(ctx: Context | Any, state: dict[str, Any]) -> str | None:
     if not version:
         return None
     return status_of_version(client, secrets_of(ctx), version)
+
+
+def check_recorded_beside(ctx: Context | Any, state: dict[str, Any]) -> Callable[[], str | None]:
+    """`check_recorded(ctx, state)` started now in the background, beside the caller's own
+    requests (a refresh's GET of the subaccount): the function returned waits for it and returns
+    its status or raises its error, as the direct call would have. A caller that never calls it
+    discards the check, error and all (the refresh of a subaccount that is gone).
+    Only `CHECK_INPUTS` are read from `state`, copied now."""
+    inputs = {name: state.get(name) for name in CHECK_INPUTS}
+    if inputs["check_initial_api_key"] is False or not (
+            inputs["initial_api_key_secret"] or (inputs["initial_api_key_secret_manager"] or {}).get("version")):
+        return lambda: None  # nothing to check: no request, no thread
+    return Task(lambda: check_recorded(ctx, inputs), name="send-key-check").result
 
 
 def _read_for_check(store: "SecretStore", version: str) -> tuple[str, str] | None:

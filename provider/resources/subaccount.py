@@ -60,7 +60,8 @@ termination is final, so a new subaccount is the only way back to the configured
 **The send key's life** (`initial_api_key` with `initial_api_key_secret_manager`):
 
 * *Checked on every refresh* (`check_initial_api_key`, default true): the key is read from its
-  Secret Manager version and used for one SparkPost request (`GET /api/v1/account`). SparkPost
+  Secret Manager version and used for one SparkPost request (`GET /api/v1/account`), beside the
+  refresh's read of the subaccount (not after it, so it adds no waiting). SparkPost
   answers 401 to a revoked or deleted key and 403 to a live key that may only send over SMTP.
   A dead key (`initial_api_key_status` `revoked`, or `missing` when its version is gone) makes
   the plan replace the subaccount, since with an operator key that cannot manage API keys a
@@ -325,6 +326,9 @@ class Subaccount(Resource):
 
     def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
         sub_id = _parse_id(state.get("id"))
+        # The send key's check needs nothing the GET returns: it runs beside it, and is
+        # discarded (its error too) when the subaccount turns out gone or terminated.
+        key_status = send_key.check_recorded_beside(ctx, state)
         try:
             with api_errors(f"read subaccount {sub_id}"):
                 fresh = subaccount_state(client_of(ctx).get_subaccount(sub_id))
@@ -348,7 +352,7 @@ class Subaccount(Resource):
             new["on_destroy"] = "terminate"
         if new.get("check_initial_api_key") is None:
             new["check_initial_api_key"] = True
-        new["initial_api_key_status"] = send_key.check_recorded(ctx, new)
+        new["initial_api_key_status"] = key_status()
         return new
 
     def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:

@@ -29,10 +29,12 @@ from requests.adapters import HTTPAdapter
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-# Terraform runs up to 10 operations in parallel (-parallelism=10); each holds one connection
-# at a time, so 10 pooled connections per host means no thread ever waits for a socket.
+# Terraform runs up to 10 operations in parallel (-parallelism=10), and each holds at most two
+# connections at a time (a subaccount's refresh checks its send key beside its GET; the
+# provider's credentials check runs beside the first operations), so 20 pooled connections per
+# host means no connection is opened only to be thrown away after one request.
 POOL_CONNECTIONS = 10
-POOL_MAXSIZE = 10
+POOL_MAXSIZE = 20
 # SparkPost's largest answers are lists (sending domains with their DKIM public keys, API keys,
 # a page of 100 subaccounts): a few MB at the very most. A body past this is not SparkPost's.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024

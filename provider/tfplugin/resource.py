@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from .diagnostics import Diagnostics, Path, ResourceError
 from .schema import Schema
@@ -98,6 +98,20 @@ class DataSource:
         raise NotImplementedError
 
 
+@dataclass
+class Configured:
+    """What `Provider.configure` may return instead of the bare meta: the meta, and a check of the
+    configuration that need not hold ConfigureProvider (an API call that proves the credentials,
+    say). The check starts when ConfigureProvider has answered and runs beside the RPCs that
+    follow; each RPC that needs the configured provider (read, plan, apply, import, data source
+    read) waits for it before it answers, and fails with the check's errors if it failed, so a
+    failed check still fails every plan and apply. `check(diags)` adds its findings to `diags`;
+    it runs in another thread (see `background.ConfigureCheck`) and must watch the cancel event."""
+
+    meta: Any
+    check: Callable[[Diagnostics], None] | None = None
+
+
 class Provider:
     """The provider: its configuration schema, its resources, and how to configure itself."""
 
@@ -110,5 +124,6 @@ class Provider:
         """Checks of the provider block; values may be Unknown."""
 
     def configure(self, config: dict[str, Any], diags: Diagnostics, cancelled: threading.Event) -> Any:
-        """Return the object resources receive as `ctx.meta` (an API client, say)."""
+        """Return the object resources receive as `ctx.meta` (an API client, say), or a
+        `Configured` holding it and a check to run in the background."""
         return None

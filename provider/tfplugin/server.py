@@ -7,6 +7,7 @@ failure, and every text that leaves passes through the secret scrubber.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -21,7 +22,8 @@ from . import logs, plan, values
 from .diagnostics import Diagnostics, ResourceError
 from .proto import tfplugin6_pb2 as pb
 from .proto import tfplugin6_pb2_grpc as pb_grpc
-from .resource import Context, DataSource, PlanContext, Provider, Resource
+from .background import ConfigureCheck
+from .resource import Configured, Context, DataSource, PlanContext, Provider, Resource
 from .checks import check_config, register_sensitive
 from .schema import to_proto as schema_to_proto
 
@@ -75,6 +77,36 @@ def _exception_diag(diags: Diagnostics, what: str, exc: BaseException) -> None:
     diags.error(f"Unexpected error while {what}", detail)  # scrubbed on the way out
 
 
+def _after_configure_check(unchanged: Callable[[Any], Any], *, first: bool = False) -> Callable[[Any], Any]:
+    """For an RPC that needs the configured provider: wait for the configuration's background
+    check (`resource.Configured`, `background.ConfigureCheck`) and, if it failed, answer with its
+    errors alone, in the response `unchanged(request)` (the one that changes nothing in state).
+
+    An RPC that only reads runs beside the check, so that their API calls overlap, and its outcome
+    is discarded if the check failed. With `first`, the RPC's work waits for the check: apply
+    changes things, and must not with a configuration that failed its check."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def handler(self: "ProviderServicer", request: Any, context: Any) -> Any:
+            check = self.configure_check
+            if check is None:
+                return method(self, request, context)
+            found = check.join() if first else None
+            if found is None or not found.has_errors:
+                response = method(self, request, context)
+                if found is None:
+                    found = check.join()
+            if found.has_errors:
+                response = unchanged(request)
+            response.diagnostics.extend(self._diags(found))
+            return response
+
+        return handler
+
+    return wrap
+
+
 # ---------------------------------------------------------------- the servicer
 
 
@@ -87,6 +119,8 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         self.data_sources: dict[str, DataSource] = {d.type_name: d() for d in provider.data_sources}
         self._schema_response: pb.GetProviderSchema.Response | None = None
         self._lock = threading.Lock()
+        # The configuration's background check, once ConfigureProvider started one.
+        self.configure_check: ConfigureCheck | None = None
 
     # -- helpers
 
@@ -174,13 +208,20 @@ class ProviderServicer(pb_grpc.ProviderServicer):
             config = _decode(request.config, self.provider.schema.cty_type) or {}
             register_sensitive(self.provider.schema, config)
             if check_config(self.provider, config, diags):
-                self.meta = self.provider.configure(config, diags, self.cancelled)
+                configured = self.provider.configure(config, diags, self.cancelled)
+                if isinstance(configured, Configured):
+                    self.meta = configured.meta
+                    if configured.check is not None and not diags.has_errors:
+                        self.configure_check = ConfigureCheck(configured.check, self.cancelled, _exception_diag)
+                else:
+                    self.meta = configured
         except Exception as exc:
             _exception_diag(diags, "configuring the provider", exc)
         return pb.ConfigureProvider.Response(diagnostics=self._diags(diags))
 
     # -- resources
 
+    @_after_configure_check(lambda r: pb.ReadResource.Response(new_state=r.current_state, private=r.private))
     def ReadResource(self, request: pb.ReadResource.Request, context: grpc.ServicerContext) -> pb.ReadResource.Response:
         diags = Diagnostics()
         response = pb.ReadResource.Response(new_state=request.current_state, private=request.private)
@@ -202,6 +243,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
+    @_after_configure_check(lambda r: pb.PlanResourceChange.Response())
     def PlanResourceChange(self, request: pb.PlanResourceChange.Request, context: grpc.ServicerContext) -> pb.PlanResourceChange.Response:
         diags = Diagnostics()
         response = pb.PlanResourceChange.Response()
@@ -231,6 +273,8 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
+    @_after_configure_check(
+        lambda r: pb.ApplyResourceChange.Response(new_state=r.prior_state, private=r.planned_private), first=True)
     def ApplyResourceChange(self, request: pb.ApplyResourceChange.Request, context: grpc.ServicerContext) -> pb.ApplyResourceChange.Response:
         diags = Diagnostics()
         # On failure Terraform keeps what we return: the prior state unless a step says better.
@@ -274,6 +318,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
+    @_after_configure_check(lambda r: pb.ImportResourceState.Response())
     def ImportResourceState(self, request: pb.ImportResourceState.Request, context: grpc.ServicerContext) -> pb.ImportResourceState.Response:
         diags = Diagnostics()
         response = pb.ImportResourceState.Response()
@@ -352,6 +397,7 @@ class ProviderServicer(pb_grpc.ProviderServicer):
         response.diagnostics.extend(self._diags(diags))
         return response
 
+    @_after_configure_check(lambda r: pb.ReadDataSource.Response())
     def ReadDataSource(self, request: pb.ReadDataSource.Request, context: grpc.ServicerContext) -> pb.ReadDataSource.Response:
         diags = Diagnostics()
         response = pb.ReadDataSource.Response()

@@ -32,10 +32,11 @@ def test_request_log_counts_route_templates_and_resets(emu, op):
         "GET (unmatched)": 1,
     }
     entry = log["log"][3]
-    assert set(entry) == {"method", "path", "route", "status", "subaccount", "time"}
+    assert set(entry) == {"method", "path", "route", "status", "subaccount", "started", "time"}
     assert (entry["method"], entry["path"], entry["route"], entry["status"], entry["subaccount"]) == \
         ("POST", "/api/v1/sending-domains", "POST /api/v1/sending-domains", 200, sid)
-    assert isinstance(entry["time"], float)
+    assert isinstance(entry["time"], float) and isinstance(entry["started"], float)
+    assert entry["started"] <= entry["time"]
     assert OPERATOR_KEY not in json.dumps(log) and "Authorization" not in json.dumps(log)
     assert _ctl(emu, "DELETE", "requests").json()["total"] == 0
     assert emu.request_log() == {"total": 0, "by_route": {}, "log": []}
