@@ -2,7 +2,9 @@ package main
 
 // The per-launch AutoMTLS certificate, made as provider/tfplugin/tls.py makes it: EC P-256,
 // self-signed, CN and SAN localhost, a CA (go-plugin trusts exactly this certificate as its
-// root), in memory only.
+// root), in memory only. The cached-schema launch serves with one; a warm launch sends one,
+// with its key, to the zygote's child in the launch request (zygote.go), so that the child
+// needs no Python cryptography.
 
 import (
 	"crypto/ecdsa"
@@ -57,6 +59,16 @@ func newCertificate() (*certificate, error) {
 // base64.RawStdEncoding, and padding would make the handshake fail at random.
 func (c *certificate) handshakeText() string {
 	return base64.RawStdEncoding.EncodeToString(c.der)
+}
+
+// keyPEM is the private key in PKCS#8 PEM, for a zygote's child that serves with this
+// certificate (never written anywhere: it goes in the launch request).
+func (c *certificate) keyPEM() (string, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(c.tls.PrivateKey)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
 }
 
 func (c *certificate) pem() string {

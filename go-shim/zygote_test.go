@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"io"
@@ -259,5 +261,73 @@ func TestAbsentZygoteIsRecognised(t *testing.T) {
 	_, err := dialZygote("tfprovider-test-nobody-" + sha16(time.Now().String()))
 	if err == nil || !zygoteAbsent(err) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+func TestTheFirstExitReportWins(t *testing.T) {
+	// The child reports its own exit code on its way out; the zygote's report follows (or is
+	// the only one, for a child killed by a signal).
+	name, done := fakeZygote(t, func(c *net.UnixConn) {
+		readRequest(t, c)
+		c.Write([]byte("{\"pid\": 5}\n"))
+		io.ReadFull(c, make([]byte, 1))
+		c.Write([]byte("{\"exit\": 3}\n{\"exit\": 1}\n"))
+	})
+	c, _ := dialZygote(name)
+	payload, _ := newLaunchRequest(nil, nil)
+	child, err := requestChild(c, [3]int{0, 1, 2}, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.goAhead()
+	if code := child.wait(); code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	<-done
+}
+
+func TestALaunchWithAutoMTLSCarriesItsOwnCertificate(t *testing.T) {
+	decode := func(env []string) launchRequest {
+		payload, err := newLaunchRequest(nil, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r launchRequest
+		if err := json.Unmarshal(payload, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, env := range [][]string{nil, {"A=1"}, {"PLUGIN_CLIENT_CERT=", "A=1"}, {"PLUGIN_CLIENT_CERT=  \n"}} {
+		if r := decode(env); r.TLS != nil {
+			t.Fatalf("env %q: a certificate nobody asked for", env)
+		}
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		r := decode([]string{"A=1", "PLUGIN_CLIENT_CERT=-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"})
+		if r.TLS == nil {
+			t.Fatal("no certificate for an AutoMTLS launch")
+		}
+		pair, err := tls.X509KeyPair([]byte(r.TLS.Cert), []byte(r.TLS.Key))
+		if err != nil {
+			t.Fatalf("the key is not the certificate's: %v", err)
+		}
+		cert, err := x509.ParseCertificate(pair.Certificate[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots := x509.NewCertPool()
+		roots.AddCert(cert)
+		if _, err := cert.Verify(x509.VerifyOptions{DNSName: "localhost", Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+			t.Fatalf("go-plugin's check fails: %v", err)
+		}
+		if !strings.HasPrefix(r.TLS.Key, "-----BEGIN PRIVATE KEY-----\n") || strings.Contains(r.TLS.Key, "ENCRYPTED") {
+			t.Fatalf("key is not unencrypted PKCS#8 PEM: %.40q", r.TLS.Key)
+		}
+		if seen[r.TLS.Key] || seen[r.TLS.Cert] {
+			t.Fatal("a certificate or key was used twice: each launch gets its own")
+		}
+		seen[r.TLS.Key], seen[r.TLS.Cert] = true, true
 	}
 }

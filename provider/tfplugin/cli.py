@@ -18,7 +18,7 @@ from .resource import Provider
 
 if TYPE_CHECKING:
     from .server import ProviderServicer
-    from .zygote import Lifeline
+    from .zygote import GivenCertificate, Lifeline
 
 # Set by the Go launcher on a cold exec of a frozen provider: it has tried the zygote already.
 GO_LAUNCHER_ENV = "TFPLUGIN_GO_LAUNCHER"
@@ -87,7 +87,14 @@ def _launch(load_provider: Callable[[], type[Provider]], prog: str, source_addre
     os._exit(code)
 
 
-def _serve_launch(load_provider: Callable[[], type[Provider]], prog: str, source_address: str, debug: bool, watch: "Lifeline | None" = None) -> int:
+def _serve_launch(
+    load_provider: Callable[[], type[Provider]],
+    prog: str,
+    source_address: str,
+    debug: bool,
+    watch: "Lifeline | None" = None,
+    certificate: "GivenCertificate | None" = None,
+) -> int:
     """Serve one launch, cold or in a zygote's child, until Terraform is done; the exit code.
     Logs and stdio are flushed: the caller only has to exit."""
     from . import handshake, logs
@@ -99,7 +106,7 @@ def _serve_launch(load_provider: Callable[[], type[Provider]], prog: str, source
 
         return ProviderServicer(load_provider()(), cancelled)
 
-    code = handshake.serve(make_servicer, source_address=source_address, debug=debug, watch=watch)
+    code = handshake.serve(make_servicer, source_address=source_address, debug=debug, watch=watch, given_certificate=certificate)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -141,11 +148,17 @@ def _zygote(
 
         return load
 
-    stages: list[Callable[[], object]] = [load_server, load_provider, load_certificates]
+    stages: list[Callable[[], object]] = [load_server, load_provider]
+    # The Go launcher makes each launch's AutoMTLS certificate and sends it with the request: its
+    # zygote's children never import ``cryptography``, so neither does the zygote. A Python
+    # launcher (this very executable: the frozen release built without Go) sends none; its
+    # children make their own, with the module loaded here once.
+    if os.path.realpath(launcher) == os.path.realpath(sys.executable):
+        stages.append(load_certificates)
     stages += [importer(name) for name in preload]
 
-    def launch(watch: "Lifeline") -> int:
-        return _serve_launch(load_provider, prog, source_address, False, watch=watch)
+    def launch(watch: "Lifeline", certificate: "GivenCertificate | None") -> int:
+        return _serve_launch(load_provider, prog, source_address, False, watch=watch, certificate=certificate)
 
     return zygote.serve(name, terraform_pid, launcher, preload=stages, launch=launch)
 

@@ -154,20 +154,35 @@ def serve(
     source_address: str,
     debug: bool = False,
     watch: Callable[[threading.Event, threading.Event], None] | None = None,
+    given_certificate: tuple[str, str] | None = None,
 ) -> int:
     """Serve until told to stop; returns the exit code. ``watch(stop, orphaned)`` sets both
     when the launch's owner is gone (default: the parent process changed; a zygote's child is
     told by its launcher's connection closing); nobody is left to answer then, so the server
-    stops without a grace period."""
+    stops without a grace period. ``given_certificate`` (certificate PEM, key PEM) is the
+    AutoMTLS certificate the launcher made for this launch (a zygote's child); without it, or
+    when it cannot be loaded, the launch makes its own."""
     problem = check_launch(debug)
     if problem:
         print(problem, file=sys.stderr)
         return 1
 
     client_cert = os.environ.get("PLUGIN_CLIENT_CERT", "").strip()
+    auto_mtls = bool(client_cert) and not debug
     certificate = None
+    tls_context: Any = None
+    cert_b64 = None
     key_password = os.urandom(32).hex().encode()  # encrypts the key on its way into ``ssl``
-    if client_cert and not debug:
+    if auto_mtls and given_certificate is not None:
+        import ssl
+
+        from . import mtls
+
+        try:
+            tls_context, cert_b64 = mtls.given_context(*given_certificate, client_cert)
+        except (OSError, ValueError, ssl.SSLError):
+            tls_context = cert_b64 = None  # not loadable here: make our own, as a cold launch does
+    if auto_mtls and tls_context is None:
         from .tls import start_certificate
 
         certificate = start_certificate(key_password)  # forks: before gRPC starts any thread
@@ -192,7 +207,7 @@ def serve(
     try:
         gate = None
         interceptors = []
-        if certificate is not None:
+        if auto_mtls:
             from . import mtls
 
             gate = mtls.PeerGate(socket_dir)
@@ -203,17 +218,17 @@ def serve(
             options=[("grpc.max_receive_message_length", 256 << 20), ("grpc.max_send_message_length", 256 << 20)],
         )
         services.register(server, make_servicer(cancelled), stop)
-        cert_b64 = None
-        if certificate is not None and gate is not None:
-            key_pem, cert_pem, cert_b64 = certificate()
-            ctx = mtls.server_context(cert_pem, key_pem, key_password, client_cert, socket_dir)
+        if auto_mtls and gate is not None:
+            if certificate is not None:
+                key_pem, cert_pem, cert_b64 = certificate()
+                tls_context = mtls.server_context(cert_pem, key_pem, key_password, client_cert, socket_dir)
             grpc_address, private = mtls.private_address(socket_dir)
             if not server.add_insecure_port(grpc_address):
                 raise OSError(f"cannot listen on {grpc_address}")
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             listener.bind(socket_path)
             listener.listen(16)
-            mtls.Front(listener, ctx, private, gate).start()
+            mtls.Front(listener, tls_context, private, gate).start()
         else:
             # TF_DISABLE_PLUGIN_TLS=1: Terraform sends no certificate and panics if we send one.
             server.add_insecure_port(f"unix:{socket_path}")

@@ -23,6 +23,7 @@ threads wait in ``select`` outside it.
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
 import select
@@ -38,18 +39,31 @@ _CHUNK = 256 * 1024
 ABSTRACT = sys.platform.startswith("linux")
 
 
-def server_context(cert_pem: bytes, encrypted_key_pem: bytes, password: bytes, client_cert_pem: str, scratch_dir: str) -> ssl.SSLContext:
-    """The TLS context for plugin.sock: our certificate, and exactly Terraform's as the one root.
-
-    ``ssl`` loads keys only from files: the key is written encrypted with a random password that
-    never leaves memory, into the 0700 socket directory, and removed as soon as it is read.
-    """
+def _context(client_cert_pem: str) -> ssl.SSLContext:
+    """The TLS server context for plugin.sock, without its own certificate yet: exactly
+    Terraform's certificate as the one root, a client certificate required."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.options |= ssl.OP_NO_RENEGOTIATION
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cadata=client_cert_pem)
     ctx.set_alpn_protocols(["h2"])  # grpc-go refuses a server that does not choose h2
+    return ctx
+
+
+def server_context(cert_pem: bytes, encrypted_key_pem: bytes, password: bytes, client_cert_pem: str, scratch_dir: str) -> ssl.SSLContext:
+    """The TLS context for plugin.sock: our certificate, and exactly Terraform's as the one root.
+
+    ``ssl`` loads keys only from files: on Linux from a memfd (memory, never a filesystem),
+    elsewhere from a file in the 0700 socket directory, removed as soon as it is read. Either
+    way the key is encrypted with a random password that never leaves memory.
+    """
+    ctx = _context(client_cert_pem)
+    try:
+        _load_from_memory(ctx, cert_pem + encrypted_key_pem, password)
+        return ctx
+    except OSError:
+        pass
     path = os.path.join(scratch_dir, "server.pem")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -59,6 +73,44 @@ def server_context(cert_pem: bytes, encrypted_key_pem: bytes, password: bytes, c
     finally:
         os.unlink(path)
     return ctx
+
+
+def given_context(cert_pem: str, key_pem: str, client_cert_pem: str) -> tuple[ssl.SSLContext, str]:
+    """The TLS context for plugin.sock from a certificate and key made for this launch by its
+    launcher (go-shim: a zygote's child then needs no ``cryptography``), and the certificate as
+    the handshake line carries it. The key is not encrypted: it is loaded only from memory (a
+    memfd), never from a filesystem; OSError where that cannot be done (the caller makes a
+    certificate of its own then), ssl.SSLError or ValueError when the pair is not one."""
+    ctx = _context(client_cert_pem)
+    _load_from_memory(ctx, (cert_pem + key_pem).encode(), _no_password)
+    return ctx, handshake_text(cert_pem)
+
+
+def _no_password() -> bytes:
+    """Asked only for an encrypted key, which a launcher never sends: refuse (without a callback
+    OpenSSL would prompt on the terminal)."""
+    raise ValueError("the launch's private key is encrypted")
+
+
+def handshake_text(cert_pem: str) -> str:
+    """The certificate's DER in unpadded standard base64, as go-plugin decodes it
+    (base64.RawStdEncoding: padding makes the handshake fail at random)."""
+    return base64.b64encode(ssl.PEM_cert_to_DER_cert(cert_pem)).decode().rstrip("=")
+
+
+def _load_from_memory(ctx: ssl.SSLContext, pem: bytes, password: bytes | Callable[[], bytes]) -> None:
+    """load_cert_chain from an anonymous memory file: OSError where there is none (not Linux)."""
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is None or not os.path.isdir("/proc/self/fd"):
+        raise OSError("no memfd here")
+    fd = memfd_create("tfprovider-server-pem", getattr(os, "MFD_CLOEXEC", 1))
+    try:
+        view = memoryview(pem)
+        while view:
+            view = view[os.write(fd, view):]
+        ctx.load_cert_chain(f"/proc/self/fd/{fd}", password=password)
+    finally:
+        os.close(fd)
 
 
 def private_address(socket_dir: str) -> tuple[str, str]:

@@ -38,6 +38,9 @@ LIFELINE_GRACE_SECONDS = 0.7  # after the launcher is gone: clean up, then exit 
 TERM_GRACE_SECONDS = 0.5  # Terraform gone: children get SIGTERM, then SIGKILL after this
 
 Lifeline = Callable[[threading.Event, threading.Event], None]  # (stop, orphaned)
+GivenCertificate = tuple[str, str]  # (certificate PEM, private key PEM), made by the launcher
+Launch = Callable[[Lifeline, "GivenCertificate | None"], int]  # serves one launch in a child
+MAX_PEM = 16384  # a P-256 certificate and key are under 2 KB
 
 
 class Request(NamedTuple):
@@ -45,6 +48,7 @@ class Request(NamedTuple):
     env: dict[str, str]
     cwd: str
     umask: int
+    certificate: GivenCertificate | None = None
 
 
 class BadRequest(ValueError):
@@ -118,7 +122,23 @@ def parse_request(payload: bytes) -> Request:
         key, _, value = entry.partition("=")
         if key:
             environment[key] = value
-    return Request(argv=list(argv), env=environment, cwd=cwd, umask=umask)
+    return Request(argv=list(argv), env=environment, cwd=cwd, umask=umask, certificate=_certificate(data.get("tls")))
+
+
+def _certificate(tls: object) -> GivenCertificate | None:
+    """The launch's AutoMTLS certificate and key, when the launcher made them (go-shim does)."""
+    if tls is None:
+        return None
+    if not isinstance(tls, dict) or set(tls) != {"cert", "key"}:
+        raise BadRequest("tls must be {cert, key}")
+    cert, key = tls["cert"], tls["key"]
+    if (
+        not isinstance(cert, str) or not isinstance(key, str)
+        or not cert.startswith("-----BEGIN CERTIFICATE-----\n") or not key.startswith("-----BEGIN PRIVATE KEY-----\n")
+        or len(cert) + len(key) > MAX_PEM or "\0" in cert + key
+    ):
+        raise BadRequest("tls must hold a PEM certificate and an unencrypted PKCS#8 PEM key")
+    return cert, key
 
 
 def read_request(conn: socket.socket) -> tuple[list[int], Request]:
@@ -158,7 +178,7 @@ def _read_exactly(conn: socket.socket, n: int) -> bytes:
 
 
 class Zygote:
-    def __init__(self, listener: socket.socket, terraform_pid: int, terraform_fd: int, launcher: str, launch: Callable[[Lifeline], int]) -> None:
+    def __init__(self, listener: socket.socket, terraform_pid: int, terraform_fd: int, launcher: str, launch: Launch) -> None:
         self.listener = listener
         self.terraform_pid = terraform_pid
         self.terraform_fd = terraform_fd
@@ -166,13 +186,19 @@ class Zygote:
         self.launch = launch
         self.children: dict[int, tuple[int, socket.socket]] = {}  # pid -> (pidfd, connection)
 
-    def serve_pending(self) -> None:
+    def serve_pending(self) -> bool:
         """Between preload stages: reap the children that ended (a child killed by a signal
         cannot report its own exit), and fork for launches already waiting (their child imports
-        what is not loaded yet, on the other core, while this process goes on loading)."""
-        self._reap_ready(select.select([fd for fd, _ in self.children.values()], [], [], 0)[0])
+        what is not loaded yet, on the other core, while this process goes on loading). False
+        when Terraform is gone: the children were ended, and the zygote must exit now."""
+        ready = select.select([self.terraform_fd] + [fd for fd, _ in self.children.values()], [], [], 0)[0]
+        if self.terraform_fd in ready:
+            self._end_children()
+            return False
+        self._reap_ready(ready)
         while select.select([self.listener.fileno()], [], [], 0)[0] and self._accept():
             pass
+        return True
 
     def _reap_ready(self, ready: list[int]) -> None:
         for pid, (fd, conn) in list(self.children.items()):
@@ -295,7 +321,7 @@ def _reply(conn: socket.socket, message: dict[str, object]) -> bool:
         return False
 
 
-def serve(name: str, terraform_pid: int, launcher: str, *, preload: Sequence[Callable[[], object]], launch: Callable[[Lifeline], int]) -> int:
+def serve(name: str, terraform_pid: int, launcher: str, *, preload: Sequence[Callable[[], object]], launch: Launch) -> int:
     """Run the zygote for one Terraform process; returns the exit code (0 also when not needed)."""
     if not sys.platform.startswith("linux"):
         return 0
@@ -326,7 +352,8 @@ def serve(name: str, terraform_pid: int, launcher: str, *, preload: Sequence[Cal
     zygote = Zygote(listener, terraform_pid, terraform_fd, os.path.realpath(launcher), launch)
     for stage in preload:
         stage()
-        zygote.serve_pending()
+        if not zygote.serve_pending():
+            return 0  # Terraform ended while this was loading
     return zygote.run()
 
 
@@ -351,7 +378,7 @@ def release_start_marker(name: str) -> None:
 # ---------------------------------------------------------------- the child: one launch
 
 
-def become_launch(conn: socket.socket, fds: list[int], request: Request, close: list[int], launch: Callable[[Lifeline], int]) -> int:
+def become_launch(conn: socket.socket, fds: list[int], request: Request, close: list[int], launch: Launch) -> int:
     """In the forked child: take over the launcher's stdio and environment, serve, and tell the
     launcher the exit code on the way out. The zygote reports it too, but only once it reaps
     this process, which waits while the zygote imports a module: the launcher (and so
@@ -378,7 +405,7 @@ def become_launch(conn: socket.socket, fds: list[int], request: Request, close: 
     return code
 
 
-def _serve_as_launch(conn: socket.socket, fds: list[int], request: Request, launch: Callable[[Lifeline], int]) -> int:
+def _serve_as_launch(conn: socket.socket, fds: list[int], request: Request, launch: Launch) -> int:
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in fds:
@@ -410,4 +437,4 @@ def _serve_as_launch(conn: socket.socket, fds: list[int], request: Request, laun
         time.sleep(LIFELINE_GRACE_SECONDS)  # the clean way out removes the socket directory
         os._exit(1)
 
-    return launch(lifeline)
+    return launch(lifeline, request.certificate)

@@ -3,6 +3,7 @@
 Lifetime: Terraform killed with SIGKILL mid-apply, and nothing of ours left after a second.
 Isolation: two concurrent Terraform runs against two emulators with different credentials.
 Fallback: a zygote killed or frozen mid-run, and the run still succeeds, cold.
+What a validation launch imports: nothing of the HTTP client, Secret Manager or cryptography.
 The switch: TF_SPARKPOST_FAST_LAUNCH=0, and no zygote ever exists.
 Every test's harness also checks that no provider process, zygote or socket directory outlives
 any terraform command (harness.assert_nothing_left_behind).
@@ -10,6 +11,7 @@ any terraform command (harness.assert_nothing_left_behind).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -238,3 +240,32 @@ def test_a_broken_zygote_falls_back_to_cold_launches(sp: SparkPostWorld, how: st
     assert hit, "no zygote to sabotage"
     assert result.returncode == 0 and not changes(plan)
     assert len(sp.api("GET", "/subaccounts").json()["results"]) == 2
+
+
+HEAVY = ("cryptography", "requests", "urllib3", "google.cloud", "google.auth", "google.api_core",
+         "provider.sparkpost.client", "provider.tfplugin.tls")
+
+
+def test_a_validation_launch_imports_only_what_validation_needs(terraform_bin: str, tmp_path: Path) -> None:
+    """`terraform validate`: launch 1 is the Go launcher's (cached schema); launch 2 validates,
+    forked by the zygote before the zygote loaded the HTTP client, Secret Manager's client or
+    cryptography (tests/support/census_pause.py holds the zygote there until that launch
+    waits). The child serves with the certificate the Go launcher made, real Terraform accepts
+    it, and the child imports none of those modules itself."""
+    root = Path(__file__).resolve().parents[2]
+    plugins = tmp_path / "plugins"
+    subprocess.run([sys.executable, str(root / "scripts" / "install_provider.py"), "--plugins-dir", str(plugins),
+                    "--module", "tests.support.census_provider", "--pythonpath", str(root), "--quiet"], check=True, cwd=root)
+    census = tmp_path / "census.jsonl"
+    tf = Terraform(tmp_path / "tf", terraform_bin, plugins, env_extra={"CENSUS_FILE": str(census), "CENSUS_PAUSE": "1"})
+    tf.write('terraform {\n  required_providers {\n    sparkpost = { source = "sourcegraph/sparkpost" }\n  }\n}\n'
+             'provider "sparkpost" {}\n' + subaccounts(1))
+    tf.init()
+    census.unlink(missing_ok=True)
+    tf.run("validate", "-no-color")
+    [launch] = [json.loads(line) for line in census.read_text().splitlines()]
+    assert launch["given"], "the child made its own certificate"
+    zygote, own = set(launch["zygote"]), set(launch["own"])
+    assert "grpc" in zygote  # forked by the zygote once it had loaded gRPC
+    heavy = sorted(m for m in zygote | own if m in HEAVY or m.startswith(tuple(h + "." for h in HEAVY)))
+    assert not heavy, heavy

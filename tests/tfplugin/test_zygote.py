@@ -289,7 +289,7 @@ def test_the_zygote_reports_a_child_that_died_while_it_was_loading() -> None:
     pidfd = os.pidfd_open(child)
     terraform = os.pidfd_open(os.getpid())
     try:
-        z = zygote.Zygote(listener, os.getpid(), terraform, PY, lambda _: 0)
+        z = zygote.Zygote(listener, os.getpid(), terraform, PY, lambda *_: 0)
         z.children[child] = (pidfd, ours)
         deadline = time.monotonic() + 10
         while z.children and time.monotonic() < deadline:
@@ -302,6 +302,108 @@ def test_the_zygote_reports_a_child_that_died_while_it_was_loading() -> None:
         for sock in (launchers, listener):
             sock.close()
         os.close(terraform)
+
+
+GIVEN_CLIENT = r"""
+import json, os, socket, struct, sys
+name, tls_file = sys.argv[1], sys.argv[2]
+with open(tls_file) as f:
+    tls = json.load(f)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect("\0" + name)
+env = [f"{k}={v}" for k, v in os.environ.items()]
+payload = json.dumps({"v": 1, "argv": [], "env": env, "cwd": os.getcwd(), "umask": 18, "tls": tls}).encode()
+data = struct.pack(">I", len(payload)) + payload
+sent = socket.send_fds(s, [data[:65536]], [0, 1, 2])
+s.sendall(data[sent:])
+replies = s.makefile("rb")
+assert "pid" in json.loads(replies.readline())
+s.sendall(b"g")
+for line in replies:
+    message = json.loads(line)
+    if "exit" in message:
+        os._exit(message["exit"])
+os._exit(1)
+"""
+
+
+def _client_pair() -> tuple[bytes, bytes]:
+    """(key PEM, certificate PEM) of a P-521 client certificate, as Terraform makes it."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP521R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(seconds=30))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA512())
+    )
+    pem = serialization.Encoding.PEM
+    return key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()), cert.public_bytes(pem)
+
+
+@pytest.mark.parametrize("pair", ["matching", "mismatched"])
+def test_a_launch_serves_with_the_certificate_its_launcher_made(zygote_up: tuple[str, int], tmp_path: Path, pair: str) -> None:
+    """The Go launcher makes each launch's certificate and sends it with the request: the child
+    serves with it (the handshake line carries it), still requires Terraform's client
+    certificate, and writes no key anywhere. A pair that is not one is not served: the child
+    makes its own certificate, as a cold launch does."""
+    import base64
+    import ssl as ssl_module
+
+    import grpc
+
+    from provider.tfplugin.proto import grpc_controller_pb2, grpc_controller_pb2_grpc
+    from provider.tfplugin.proto import tfplugin6_pb2 as pb
+    from provider.tfplugin.proto import tfplugin6_pb2_grpc as pb_grpc
+    from provider.tfplugin.tls import make_certificate
+
+    name, _ = zygote_up
+    key_pem, cert_pem, _ = make_certificate()
+    if pair == "mismatched":
+        key_pem = make_certificate()[0]
+    tls_file = tmp_path / "tls.json"
+    tls_file.write_text(json.dumps({"cert": cert_pem.decode(), "key": key_pem.decode()}))
+    client_key, client_cert = _client_pair()
+    sockets = tmp_path / "sockets"
+    sockets.mkdir()
+    proc = subprocess.Popen([PY, "-c", GIVEN_CLIENT, name, str(tls_file)], env=launch_env(sockets, PLUGIN_CLIENT_CERT=client_cert.decode()),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        fields = line.split("|")
+        assert fields[:3] == ["1", "6", "unix"] and len(fields) == 6, (line, proc.stderr.read() if proc.poll() is not None else "")
+        given = base64.b64encode(ssl_module.PEM_cert_to_DER_cert(cert_pem.decode())).decode().rstrip("=")
+        assert (fields[5] == given) == (pair == "matching")
+        # Nothing but the socket in the socket directory: no key file (the given key is loaded
+        # from memory; on Linux, so is the key a child makes itself).
+        assert os.listdir(os.path.dirname(fields[3])) == ["plugin.sock"]
+        served = ssl_module.DER_cert_to_PEM_cert(base64.b64decode(fields[5] + "=" * (-len(fields[5]) % 4))).encode()
+
+        def channel(key: bytes | None, cert: bytes | None) -> Any:
+            creds = grpc.ssl_channel_credentials(root_certificates=served, private_key=key, certificate_chain=cert)
+            return grpc.secure_channel(f"unix:{fields[3]}", creds, options=[("grpc.ssl_target_name_override", "localhost")])
+
+        with channel(None, None) as ch:  # no client certificate: refused
+            with pytest.raises(grpc.RpcError):
+                pb_grpc.ProviderStub(ch).GetProviderSchema(pb.GetProviderSchema.Request(), timeout=10)
+        with channel(client_key, client_cert) as ch:
+            assert "sparkpost_subaccount" in pb_grpc.ProviderStub(ch).GetProviderSchema(pb.GetProviderSchema.Request(), timeout=30).resource_schemas
+            grpc_controller_pb2_grpc.GRPCControllerStub(ch).Shutdown(grpc_controller_pb2.Empty(), timeout=30)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def test_the_switch_turns_the_fast_launch_off(tmp_path: Path) -> None:
@@ -403,6 +505,11 @@ def test_a_zygote_for_a_reused_pid_or_a_malformed_name_does_not_serve(tmp_path: 
         (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 4096}', "umask"),
         (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": true}', "umask"),
         (b'{"v": 1, "argv": [], "env": [], "cwd": "/a\\u0000b", "umask": 0}', "cwd"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "tls": "x"}', "tls"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "tls": {"cert": "x", "key": "y"}}', "tls"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "tls": {"cert": "-----BEGIN CERTIFICATE-----\\n"}}', "tls"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "tls": {"cert": "-----BEGIN CERTIFICATE-----\\n", '
+         b'"key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\\n"}}', "tls"),
     ],
 )
 def test_parse_request_refuses_what_is_not_a_launch(payload: bytes, problem: str) -> None:
