@@ -134,6 +134,8 @@ def _zygote(
 
         from . import logs, mtls, server, services  # noqa: F401
 
+        mtls.warm_up()
+
     def load_certificates() -> None:
         from . import tls
 

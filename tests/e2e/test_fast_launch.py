@@ -265,6 +265,7 @@ def test_a_validation_launch_imports_only_what_validation_needs(terraform_bin: s
     tf.run("validate", "-no-color")
     [launch] = [json.loads(line) for line in census.read_text().splitlines()]
     assert launch["given"], "the child made its own certificate"
+    assert launch["gc"], "the child runs with the collector the zygote turned off while loading"
     zygote, own = set(launch["zygote"]), set(launch["own"])
     assert "grpc" in zygote  # forked by the zygote once it had loaded gRPC
     heavy = sorted(m for m in zygote | own if m in HEAVY or m.startswith(tuple(h + "." for h in HEAVY)))

@@ -4,12 +4,13 @@ For tests/e2e/test_fast_launch.py, installed as a provider of its own (scripts/i
 --module tests.support.census_provider). Each launch served by a zygote's child appends one JSON
 line to the file CENSUS_FILE names in that launch's environment, when it ends: its PID, the
 modules the zygote had loaded when it forked the child ("zygote"), the modules the child
-imported itself ("own"), and whether it served with the certificate its launcher made
-("given"). The zygote's preload starts with tests.support.census_pause (see there).
+imported itself ("own"), whether it served with the certificate its launcher made
+("given"), and whether its garbage collector is on ("gc": the zygote's is off while it loads). The zygote's preload starts with tests.support.census_pause (see there).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -38,7 +39,7 @@ def _census_serve(*args: Any, **kwargs: Any) -> int:
         path = os.environ.get("CENSUS_FILE")
         if path and _at_fork:
             line = {"pid": os.getpid(), "zygote": sorted(_at_fork), "own": sorted(set(sys.modules) - _at_fork),
-                    "given": kwargs.get("given_certificate") is not None}
+                    "given": kwargs.get("given_certificate") is not None, "gc": gc.isenabled()}
             with open(path, "a") as f:
                 f.write(json.dumps(line) + "\n")
 
