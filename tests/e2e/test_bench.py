@@ -63,7 +63,8 @@ def check_launch_counts(plan: dict, cold_only: bool) -> None:
 
 
 def test_bench_scale_small_run_with_profile(tmp_path: Path, terraform_bin: str) -> None:
-    figures = run_bench(tmp_path, terraform_bin, "--profile")
+    printed: list[str] = []
+    figures = run_bench(tmp_path, terraform_bin, "--profile", "--cpu", stdout=printed)
     assert figures["apply"]["api_requests"] > 0
     # per subaccount: its GET and the send-key check (a GET /account made with the key), nothing else
     assert figures["refresh"]["requests_per_resource"] == 2.0
@@ -83,6 +84,14 @@ def test_bench_scale_small_run_with_profile(tmp_path: Path, terraform_bin: str) 
     # The cProfile hook reaches every launch (the launcher drops PYTHONPATH; the bench must not rely on it).
     assert profile["cprofile_processes"] == 3
     assert profile["rpc_time_in_provider"]["ReadResource"]["calls"] == 3
+    # --cpu: every provider process of the untimed plans reported its CPU; the zygote apart.
+    for kind in ("plan", "plan_refresh_false"):
+        cpu = figures["cpu"][kind]
+        assert cpu["provider_cpu_s"] > 0 and cpu["zygote_cpu_s"] > 0
+        assert cpu["per_resource_ms"] == pytest.approx(cpu["provider_cpu_s"] / 3 * 1000, abs=0.2)  # of the unrounded figure
+        # the launches that ran Python (2 or 3), plus the TLS key's short-lived child per launch
+        assert all(2 <= n <= 6 for n in cpu["processes"])
+    assert "provider CPU (user + system of every launch" in printed[0]
 
 
 @pytest.mark.skipif(not HAVE_REFERENCE, reason=NO_REFERENCE)
