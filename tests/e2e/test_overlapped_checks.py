@@ -138,6 +138,20 @@ def test_a_wrong_key_fails_a_plan_of_creates_a_refresh_and_an_apply_with_the_sam
     assert "f" * 40 not in result.stdout + result.stderr
 
 
+def test_a_run_with_no_instance_has_nothing_to_wait_for_the_check(sp: SparkPostWorld) -> None:
+    """The documented boundary (docs/index.md): Terraform configures the provider for a resource
+    of count 0 but asks nothing of it, so no operation reports the check's failure; nothing is
+    done with the wrong key either."""
+    sp.write('resource "sparkpost_subaccount" "a" {\n  count = 0\n  name  = "acme"\n}\n')
+    sp.tf.init()
+    sp.emulator.reset_request_log()
+    result = plan_json(sp, env={"SPARKPOST_API_KEY": "f" * 40})
+    assert result.returncode == 0 and not result.errors()
+    # the check's request, if the provider was not stopped before it went out
+    assert [(e["route"], e["status"]) for e in log(sp)] in ([], [("GET /api/v1/account", 401)])
+    assert "f" * 40 not in result.stdout + result.stderr
+
+
 def test_an_unreachable_endpoint_fails_a_refresh_once_at_the_provider(sp: SparkPostWorld) -> None:
     sp.write(TWO)
     sp.tf.init()

@@ -7,6 +7,7 @@ is driven with plain ``requests``: it is test plumbing, not SparkPost traffic.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, Iterator
 
@@ -233,3 +234,42 @@ def test_check_key_tells_a_live_send_key_from_a_revoked_one(emu, operator, admin
     assert operator.check_key("ff" * 20) is False  # never existed
     assert operator.check_key(" \n") is False  # cannot authenticate: no request
     assert operator.check_key(OPERATOR_KEY) is True  # the client's own key is untouched
+
+
+def test_one_client_shared_by_threads_sends_each_request_with_its_own_key(emu, operator, admin):
+    """The provider shares one client (one requests Session) between Terraform's parallel
+    operations, and a refresh checks a send key beside its GET of the subaccount: requests made
+    with different keys at the same time must each carry their own key, and their answers come
+    back to the right caller."""
+    live = [operator.create_subaccount(f"tenant-threads-{i}", initial_key=InitialKey("send", ["smtp/inject"]))
+            for i in range(4)]
+    revoked = operator.create_subaccount("tenant-threads-revoked", initial_key=InitialKey("send", ["smtp/inject"]))
+    key_id = [k.id for k in admin.list_api_keys(subaccount=revoked.id)][0]
+    admin.delete_api_key(key_id, subaccount=revoked.id)
+    control(emu, "PUT", "faults", {"latency_ms": 30})  # so that the requests are in flight together
+    control(emu, "DELETE", "requests")
+    jobs: list[tuple[str, Any]] = []
+    for sub in live:
+        jobs += [("live", sub.key), ("revoked", revoked.key), ("get", sub.id)]
+    jobs *= 3
+    results: list[Any] = [None] * len(jobs)
+
+    def run(i: int) -> None:
+        kind, arg = jobs[i]
+        results[i] = operator.get_subaccount(arg).id if kind == "get" else operator.check_key(arg)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [True if kind == "live" else False if kind == "revoked" else arg for kind, arg in jobs]
+    log = [e for e in control(emu, "GET", "requests")["log"]]
+    assert len(log) == len(jobs)
+    # who SparkPost saw: each send key acts for its own subaccount, the operator key for the primary
+    live_ids = {sub.id for sub in live}
+    assert sorted(e["subaccount"] for e in log if e["path"] == "/api/v1/account" and e["status"] == 403) == \
+        sorted(sub.id for sub in live for _ in range(3))
+    assert all(e["subaccount"] is None for e in log if e["status"] in (200, 401))
+    assert {int(e["path"].rsplit("/", 1)[1]) for e in log if e["status"] == 200} == live_ids
+    assert any(a["started"] < b["started"] < a["time"] for a in log for b in log), "no two requests overlapped"
