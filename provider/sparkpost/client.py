@@ -17,15 +17,13 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .deliverability import CHECK_METRICS, SubaccountCounts
-from .http import DEFAULT_USER_AGENT, REGION_BASE_URLS, SparkPostHttp
+from .http import DEFAULT_USER_AGENT, REGION_BASE_URLS, SparkPostHttp, StatusOnly
 from .urls import segment
 from .errors import (
     BadRequest,
     DkimRejected,
-    Forbidden,
     InvalidResponse,
     SparkPostError,
-    Unauthorized,
     Unprocessable,
     WebhookTestFailed,
 )
@@ -58,6 +56,8 @@ SUBACCOUNT_PAGE_SIZE = 100
 METRICS_LIMIT = 10_000
 METRICS_ID_BATCH = 200
 DATA_PRIVACY_KINDS = ("rtbf", "opt-out")
+# A key's verdict (check_key): 401 refused, 403 accepted without the account grant.
+_KEY_VERDICTS = frozenset({401, 403})
 DATA_PRIVACY_MAX_RECIPIENTS = 1000  # data-privacy.apib: "Array of email addresses (max 1000)"
 
 
@@ -285,13 +285,8 @@ class SparkPostClient(SparkPostHttp):
         key = key.strip() if isinstance(key, str) else ""
         if not key or any(ch.isspace() or ord(ch) < 32 for ch in key):
             return False  # no SparkPost key looks like this: it could not authenticate
-        try:
-            self._call("GET", "/account", expect=(dict,), auth_key=key)
-        except Unauthorized:
-            return False
-        except Forbidden:
-            return True
-        return True
+        answer = self._call("GET", "/account", expect=(dict,), auth_key=key, statuses=_KEY_VERDICTS)
+        return not (isinstance(answer, StatusOnly) and answer.status == 401)
 
     # -- IP pools (ip-pools.apib; the ip_pools/view|manage grants, primary account only) -----
     def get_ip_pool(self, pool_id: str) -> IpPool:

@@ -15,6 +15,7 @@ import logging
 import random
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -70,6 +71,14 @@ READ_TIMEOUT_SLACK = 1.0
 UNREACHABLE_MEMORY_SECONDS = 30.0
 # How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
 CANCEL_POLL_SECONDS = 0.1
+
+@dataclass(frozen=True)
+class StatusOnly:
+    """What ``_call`` returns for an answer whose status the caller asked for as such
+    (``statuses``): the status alone, the body neither parsed nor kept."""
+
+    status: int
+
 
 class SparkPostHttp:
     """A thread-safe client for SparkPost's REST API (one per configured provider).
@@ -192,7 +201,11 @@ class SparkPostHttp:
         idempotent: bool | None = None,
         idempotency_check: Callable[[], Any] | None = None,
         auth_key: str | None = None,
+        statuses: frozenset[int] = frozenset(),
     ) -> Any:
+        """``statuses``: error statuses returned as ``StatusOnly`` instead of raised (a yes/no
+        question such as "is this key valid?", where building, redacting and catching a typed
+        error per answer is wasted work); they are not retried, as no 4xx but 429 is."""
         method = method.upper()
         if url is None:
             if not isinstance(path, str) or not path.startswith("/") or "//" in path \
@@ -216,7 +229,7 @@ class SparkPostHttp:
         def attempt() -> Any:
             return self._attempt(method, url, err_path, headers, query, body,
                                  expect=expect, envelope=envelope, lenient=lenient,
-                                 abandonable=abandonable, auth_key=auth_key)
+                                 abandonable=abandonable, auth_key=auth_key, statuses=statuses)
 
         self._fail_if_unreachable(method, err_path)
         try:
@@ -248,7 +261,7 @@ class SparkPostHttp:
     def _attempt(self, method: str, url: str, path: str, headers: dict[str, str],
                  query: dict[str, str] | None, body: bytes | None, *, expect: tuple[type, ...],
                  envelope: bool, lenient: bool, abandonable: bool = False,
-                 auth_key: str | None = None) -> Any:
+                 auth_key: str | None = None, statuses: frozenset[int] = frozenset()) -> Any:
         """One HTTP exchange: the parsed result, or a typed error (redacted) raised."""
         if log.isEnabledFor(logging.DEBUG):
             # The key is added by KeyAuth later; show that the header is sent, never its value.
@@ -288,6 +301,8 @@ class SparkPostHttp:
         status = resp.status_code
         log.debug("SparkPost %s %s -> %d in %.0f ms", method, path, status,
                   (time.monotonic() - started) * 1000)
+        if status in statuses:
+            return StatusOnly(status)
         text = raw.decode(resp.encoding or "utf-8", errors="replace") if raw else ""
 
         if not 200 <= status < 300:

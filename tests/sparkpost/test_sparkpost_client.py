@@ -394,3 +394,28 @@ def test_api_key_never_in_errors_or_logs(stub, make_client, caplog):
     assert "'Authorization': '[REDACTED]'" in caplog.text
     assert any("retry" in r.getMessage() for r in caplog.records
                if r.name == "provider.sparkpost")
+
+
+SEND_KEY = "5e4d" * 10
+
+
+@pytest.mark.parametrize("status, live", [(401, False), (403, True), (200, True)])
+def test_check_key_verdicts_are_one_request_made_with_the_key(stub, client, status, live):
+    body = ok({"customer_id": 1}).body if status == 200 else {"errors": [{"message": f"no ({SEND_KEY})"}]}
+    stub.script("GET", "/api/v1/account", Reply(status, body))
+    assert client.check_key(SEND_KEY) is live
+    [req] = stub.requests  # a verdict: never retried
+    assert req.headers["Authorization"] == SEND_KEY
+
+
+def test_check_key_retries_what_any_read_retries_and_raises_other_errors(stub, client):
+    stub.script("GET", "/api/v1/account", Reply(429, {"errors": [{"message": "slow down"}]}),
+                Reply(503, {"errors": [{"message": "busy"}]}), Reply(401, {"errors": [{"message": "no"}]}))
+    assert client.check_key(SEND_KEY) is False
+    assert stub.count("GET", "/api/v1/account") == 3
+
+    stub.requests.clear()
+    stub.script("GET", "/api/v1/account", Reply(404, {"errors": [{"message": f"gone {SEND_KEY}"}]}))
+    with pytest.raises(E.NotFound) as info:
+        client.check_key(SEND_KEY)
+    assert SEND_KEY not in str(info.value) and API_KEY not in str(info.value)
