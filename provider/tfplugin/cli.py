@@ -128,18 +128,27 @@ def _zygote(
     if handshake.check_launch(False):
         return 1  # only a launcher Terraform started may start a zygote
 
-    def load_server() -> None:
-        import grpc  # noqa: F401  # what every launch imports, once, before any fork
+    # The Go launcher makes each launch's AutoMTLS certificate and sends it with the request: its
+    # zygote's children never make one with ``cryptography``. A Python launcher (this very
+    # executable: the frozen release built without Go) sends none; its children make their own,
+    # with the module loaded here once.
+    python_launcher = os.path.realpath(launcher) == os.path.realpath(sys.executable)
+
+    def load_every_launchs_needs() -> None:
+        """What every launch needs before its handshake, in one step: a launch forked halfway
+        would only import the rest itself (the same time, and twice the CPU) before it could
+        print its handshake."""
+        import grpc  # noqa: F401
         from concurrent import futures  # noqa: F401
 
         from . import logs, mtls, server, services  # noqa: F401
 
         mtls.warm_up()
+        load_provider()
+        if python_launcher:
+            from . import tls
 
-    def load_certificates() -> None:
-        from . import tls
-
-        tls.preload()
+            tls.preload()
 
     def importer(name: str) -> Callable[[], object]:
         def load() -> None:
@@ -150,14 +159,9 @@ def _zygote(
 
         return load
 
-    stages: list[Callable[[], object]] = [load_server, load_provider]
-    # The Go launcher makes each launch's AutoMTLS certificate and sends it with the request: its
-    # zygote's children never import ``cryptography``, so neither does the zygote. A Python
-    # launcher (this very executable: the frozen release built without Go) sends none; its
-    # children make their own, with the module loaded here once.
-    if os.path.realpath(launcher) == os.path.realpath(sys.executable):
-        stages.append(load_certificates)
-    stages += [importer(name) for name in preload]
+    # Then, one step each, what only some launches need: a launch that arrives meanwhile is
+    # forked between two steps, prints its handshake and starts serving while this goes on.
+    stages: list[Callable[[], object]] = [load_every_launchs_needs] + [importer(name) for name in preload]
 
     def launch(watch: "Lifeline", certificate: "GivenCertificate | None") -> int:
         return _serve_launch(load_provider, prog, source_address, False, watch=watch, certificate=certificate)
