@@ -27,9 +27,21 @@ import (
 
 const upstreamHandshakeTimeout = 30 * time.Second
 
+// upstream answers the calls this launch does not answer itself: a Python provider reached
+// over TLS and HTTP/2 (a cold child, or a zygote's child serving gRPC), or a zygote's child
+// over a relay socket (relay.go).
 type upstream struct {
-	client *http.Client
-	stop   func()
+	call func(r *http.Request, body []byte) rpcResult
+	stop func()
+}
+
+// rpcResult is one answer: framed body bytes, the gRPC status and its (percent-encoded)
+// message, and the body's grpc-encoding if any.
+type rpcResult struct {
+	framed   []byte
+	status   string
+	msg      string
+	encoding string
 }
 
 // upstream starts the Python provider once; later calls get the same one (or its error).
@@ -91,7 +103,7 @@ func startUpstream(cold launch, z zygoteAddr) (*upstream, error) {
 		stop()
 		return nil, err
 	}
-	return &upstream{client: client, stop: stop}, nil
+	return &upstream{call: func(r *http.Request, body []byte) rpcResult { return relayHTTP(client, r, body) }, stop: stop}, nil
 }
 
 // startViaZygote asks the zygote for a child whose stdout is the pipe (its handshake is ours to
@@ -101,12 +113,12 @@ func startViaZygote(z zygoteAddr, env []string, stdout *os.File) (func(), error)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := newLaunchRequest(nil, env)
+	payload, err := newLaunchRequest(nil, env, false)
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
-	child, err := requestChild(c, [3]int{0, int(stdout.Fd()), 2}, payload)
+	child, err := requestChild(c, []int{0, int(stdout.Fd()), 2}, payload)
 	if err == nil {
 		err = child.goAhead()
 	}
@@ -197,16 +209,26 @@ func (s *cachedServer) proxy(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	debugf("%s: relayed to the provider", r.URL.Path)
+	if !s.relayed { // on a relayed launch every call is: that was said once
+		debugf("%s: relayed to the provider", r.URL.Path)
+	}
 	up, err := s.upstream()
 	if err != nil {
 		writeStatus(w, nil, "14", "the provider could not be started: "+err.Error())
 		return
 	}
+	res := up.call(r, body)
+	if res.encoding != "" {
+		w.Header().Set("Grpc-Encoding", res.encoding)
+	}
+	writeStatus(w, res.framed, res.status, res.msg)
+}
+
+// relayHTTP makes one call to a Python provider's own gRPC server.
+func relayHTTP(client *http.Client, r *http.Request, body []byte) rpcResult {
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, "https://localhost"+r.URL.Path, bytes.NewReader(body))
 	if err != nil {
-		writeStatus(w, nil, "13", err.Error())
-		return
+		return rpcResult{status: "13", msg: err.Error()}
 	}
 	req.Header.Set("Content-Type", r.Header.Get("Content-Type"))
 	req.Header.Set("Te", "trailers")
@@ -215,16 +237,14 @@ func (s *cachedServer) proxy(w http.ResponseWriter, r *http.Request) {
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := up.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		writeStatus(w, nil, "14", "the provider did not answer: "+err.Error())
-		return
+		return rpcResult{status: "14", msg: "the provider did not answer: " + err.Error()}
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
-		writeStatus(w, nil, "14", "the provider's answer broke off: "+err.Error())
-		return
+		return rpcResult{status: "14", msg: "the provider's answer broke off: " + err.Error()}
 	}
 	status, msg := resp.Trailer.Get("Grpc-Status"), resp.Trailer.Get("Grpc-Message")
 	if status == "" { // a trailers-only answer (an error) carries them in the headers
@@ -233,10 +253,7 @@ func (s *cachedServer) proxy(w http.ResponseWriter, r *http.Request) {
 	if status == "" {
 		status, msg = "13", fmt.Sprintf("the provider answered HTTP %d without a gRPC status", resp.StatusCode)
 	}
-	if enc := resp.Header.Get("Grpc-Encoding"); enc != "" {
-		w.Header().Set("Grpc-Encoding", enc)
-	}
-	writeStatus(w, out, status, msg)
+	return rpcResult{framed: out, status: status, msg: msg, encoding: resp.Header.Get("Grpc-Encoding")}
 }
 
 // writeStatus answers with already-framed body bytes and the given status; msg is sent as

@@ -75,6 +75,58 @@ func makeSocketDir(tmp string) (string, error) {
 	return "", errors.New("no free socket directory name")
 }
 
+// sweepStaleSocketDirs removes the socket directories of launches that were SIGKILLed (no way
+// out runs then, and Terraform cleans up after no plugin), as handshake.py's
+// _remove_stale_socket_dirs does: only a directory with our naming (tfprovider-PID-XY) and
+// owner, holding nothing but the socket, whose PID is gone and whose socket nobody answers on
+// (a live provider in another PID namespace sharing this TMPDIR still answers).
+func sweepStaleSocketDirs(tmp string) {
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	uid := os.Getuid()
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, socketDirPrefix) {
+			continue
+		}
+		tag, suffix, ok := strings.Cut(name[len(socketDirPrefix):], "-")
+		if !ok || len(suffix) != 2 || len(tag) == 0 || len(tag) > 6 || strings.Trim(tag+suffix, b36) != "" {
+			continue
+		}
+		path := filepath.Join(tmp, name)
+		var st syscall.Stat_t
+		if syscall.Lstat(path, &st) != nil || int(st.Uid) != uid || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+			continue
+		}
+		inside, err := os.ReadDir(path)
+		if err != nil {
+			continue
+		}
+		onlySockets := true
+		for _, f := range inside {
+			n := f.Name()
+			if n != "plugin.sock" && n != "grpc.sock" && n != "server.pem" && !strings.HasPrefix(n, "tfprovider-c-") {
+				onlySockets = false
+			}
+		}
+		pid, err := strconv.ParseInt(tag, 36, 64)
+		if !onlySockets || err != nil {
+			continue
+		}
+		// Ours would be a dead namesake's: this launch has made none yet.
+		if int(pid) != os.Getpid() && syscall.Kill(int(pid), 0) != syscall.ESRCH {
+			continue // the owner lives (or its PID was reused, or is another user's): leave it be
+		}
+		if c, err := net.DialTimeout("unix", filepath.Join(path, "plugin.sock"), 200*time.Millisecond); err == nil {
+			c.Close()
+			continue // someone still serves there
+		}
+		_ = os.RemoveAll(path)
+	}
+}
+
 // cachedServer is the gRPC-over-HTTP/2 server of a launch answered from the cache.
 type cachedServer struct {
 	cache     *schemaCacheFile
@@ -89,6 +141,8 @@ type cachedServer struct {
 	up        *upstream
 	upErr     error
 	cleanOnce sync.Once
+	relayed   bool     // a warm launch: every call goes to a zygote child over a relay socket
+	lost      chan int // a relayed launch's child died: its exit code (nil otherwise: never ready)
 }
 
 // serveFromCache serves this launch from the schema cache when it can. It returns (the launch
@@ -124,6 +178,7 @@ func (s *cachedServer) listen(clientPEM string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	sweepStaleSocketDirs(os.TempDir())
 	s.dir, err = makeSocketDir(os.TempDir())
 	if err != nil {
 		return "", err
@@ -154,7 +209,9 @@ func (s *cachedServer) run(line string) {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
 	go watchParent(s.zygote.tfpid, func() { s.cleanup(); os.Exit(1) })
-	debugf("first launch: GetProviderSchema is answered from the schema cache %s", schemaCache)
+	if !s.relayed {
+		debugf("first launch: GetProviderSchema is answered from the schema cache %s", schemaCache)
+	}
 	if _, err := os.Stdout.WriteString(line + "\n"); err != nil {
 		s.cleanup()
 		os.Exit(1)
@@ -162,6 +219,9 @@ func (s *cachedServer) run(line string) {
 	select {
 	case <-s.shutdown:
 	case <-sigs:
+	case code := <-s.lost:
+		s.stop()
+		os.Exit(code)
 	}
 	s.stop()
 	os.Exit(0)
@@ -197,6 +257,10 @@ func (s *cachedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case methodSchema:
+		if s.cache == nil { // a relayed launch without a usable cache: the provider answers
+			s.proxy(w, r)
+			return
+		}
 		_, _ = io.Copy(io.Discard, r.Body)
 		debugf("GetProviderSchema served from the schema cache")
 		writeUnary(w, s.cache.Methods[methodSchema])

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -159,5 +160,39 @@ func TestCertificateIsShapedLikeTheProviders(t *testing.T) {
 	}
 	if padded == 0 {
 		t.Fatal("no certificate length needed padding: the unpadded check above proved nothing")
+	}
+}
+
+func TestSweepRemovesOnlyDeadLaunchesSocketDirectories(t *testing.T) {
+	tmp := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	b36pid := func(pid int) string { return strconv.FormatInt(int64(pid), 36) }
+	mk := func(name string, files ...string) string {
+		p := filepath.Join(tmp, name)
+		if err := os.Mkdir(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if err := os.WriteFile(filepath.Join(p, f), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return p
+	}
+	stale := mk("tfprovider-"+b36pid(dead.Process.Pid)+"-ab", "plugin.sock")
+	live := mk("tfprovider-"+b36pid(os.Getppid())+"-cd", "plugin.sock")
+	foreign := mk("tfprovider-"+b36pid(dead.Process.Pid)+"-ef", "plugin.sock", "notes.txt")
+	odd := mk("tfprovider-not-a-launch")
+	sweepStaleSocketDirs(tmp)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("a dead launch's directory is still there: %v", err)
+	}
+	for _, kept := range []string{live, foreign, odd} {
+		if _, err := os.Stat(kept); err != nil {
+			t.Fatalf("%s was removed: %v", kept, err)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -180,6 +181,7 @@ type launchRequest struct {
 	Cwd   string      `json:"cwd"`
 	Umask int         `json:"umask"`
 	TLS   *launchCert `json:"tls,omitempty"`
+	Relay bool        `json:"relay,omitempty"` // this launcher serves gRPC; calls come over a 4th fd (relay.go)
 }
 
 // launchCert is the child's AutoMTLS server certificate and its key (PEM), made here for each
@@ -216,7 +218,9 @@ func certificateFor(env []string) *launchCert {
 	return &launchCert{Cert: cert.pem(), Key: key}
 }
 
-func newLaunchRequest(args, env []string) ([]byte, error) {
+// newLaunchRequest is the JSON request for one launch; a relayed one (relay.go) needs no
+// certificate: its launcher holds the TLS.
+func newLaunchRequest(args, env []string, relay bool) ([]byte, error) {
 	cwd, err := os.Getwd()
 	if err != nil {
 		return nil, err
@@ -227,6 +231,9 @@ func newLaunchRequest(args, env []string) ([]byte, error) {
 	}
 	if args == nil {
 		args = []string{}
+	}
+	if relay {
+		return json.Marshal(launchRequest{V: zygotePayload, Argv: args, Env: env, Cwd: cwd, Umask: mask, Relay: true})
 	}
 	return json.Marshal(launchRequest{V: zygotePayload, Argv: args, Env: env, Cwd: cwd, Umask: mask, TLS: certificateFor(env)})
 }
@@ -239,9 +246,11 @@ type zygoteReply struct {
 
 // zygoteChild is a child the zygote forked for one launch; it waits for the go byte.
 type zygoteChild struct {
-	conn *net.UnixConn
-	r    *bufio.Reader
-	pid  int
+	conn     *net.UnixConn
+	r        *bufio.Reader
+	pid      int
+	exitOnce sync.Once
+	exitCh   chan int
 }
 
 // peerUID is the uid of the process at the other end (SO_PEERCRED, set by the kernel at connect).
@@ -265,7 +274,7 @@ func peerUID(c *net.UnixConn) (uint32, error) {
 
 // requestChild checks the zygote's uid (before anything is sent: the environment holds
 // credentials), hands over the three fds and the payload, and waits for the child's pid.
-func requestChild(c *net.UnixConn, fds [3]int, payload []byte) (*zygoteChild, error) {
+func requestChild(c *net.UnixConn, fds []int, payload []byte) (*zygoteChild, error) {
 	uid, err := peerUID(c)
 	if err != nil {
 		return nil, err
@@ -277,7 +286,7 @@ func requestChild(c *net.UnixConn, fds [3]int, payload []byte) (*zygoteChild, er
 	msg := make([]byte, 4+len(payload))
 	binary.BigEndian.PutUint32(msg, uint32(len(payload)))
 	copy(msg[4:], payload)
-	n, _, err := c.WriteMsgUnix(msg, syscall.UnixRights(fds[:]...), nil)
+	n, _, err := c.WriteMsgUnix(msg, syscall.UnixRights(fds...), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -344,12 +353,12 @@ func watchParent(tfpid int, gone func()) {
 // it: relays the exit code, forwards signals, dies with Terraform. It returns (close the
 // connection, go cold) only while the launch can still be done cold.
 func warmLaunch(c *net.UnixConn, cold launch, z zygoteAddr) {
-	payload, err := newLaunchRequest(os.Args[1:], cold.env)
+	payload, err := newLaunchRequest(os.Args[1:], cold.env, false)
 	if err != nil {
 		debugf("zygote: %v; cold launch", err)
 		return
 	}
-	child, err := requestChild(c, [3]int{0, 1, 2}, payload)
+	child, err := requestChild(c, []int{0, 1, 2}, payload)
 	if err != nil {
 		debugf("zygote: %v; cold launch", err)
 		return
@@ -386,7 +395,11 @@ func fastLaunch(cold launch) {
 		c, err = awaitZygote(z.name, zygoteBindWait)
 	}
 	if err == nil {
-		warmLaunch(c, cold, z)
+		if relayable(os.Getenv) {
+			relayLaunch(c, cold, z)
+		} else {
+			warmLaunch(c, cold, z)
+		}
 		c.Close()
 		return
 	}

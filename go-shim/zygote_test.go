@@ -186,8 +186,8 @@ func TestRequestChildHandsOverFdsAndPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := newLaunchRequest(nil, []string{"A=1", "BIG=" + big})
-	child, err := requestChild(c, [3]int{0, int(w.Fd()), 2}, payload)
+	payload, _ := newLaunchRequest(nil, []string{"A=1", "BIG=" + big}, false)
+	child, err := requestChild(c, []int{0, int(w.Fd()), 2}, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +228,8 @@ func TestRequestChildGivesUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		payload, _ := newLaunchRequest(nil, []string{"A=1"})
-		if child, err := requestChild(c, [3]int{0, 1, 2}, payload); err == nil {
+		payload, _ := newLaunchRequest(nil, []string{"A=1"}, false)
+		if child, err := requestChild(c, []int{0, 1, 2}, payload); err == nil {
 			t.Fatalf("%s: got child %d", what, child.pid)
 		}
 		c.Close()
@@ -245,8 +245,8 @@ func TestWaitWithoutExitIsOne(t *testing.T) {
 		c.Write([]byte("{\"something\": 1}\n"))
 	})
 	c, _ := dialZygote(name)
-	payload, _ := newLaunchRequest(nil, nil)
-	child, err := requestChild(c, [3]int{0, 1, 2}, payload)
+	payload, _ := newLaunchRequest(nil, nil, false)
+	child, err := requestChild(c, []int{0, 1, 2}, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,8 +274,8 @@ func TestTheFirstExitReportWins(t *testing.T) {
 		c.Write([]byte("{\"exit\": 3}\n{\"exit\": 1}\n"))
 	})
 	c, _ := dialZygote(name)
-	payload, _ := newLaunchRequest(nil, nil)
-	child, err := requestChild(c, [3]int{0, 1, 2}, payload)
+	payload, _ := newLaunchRequest(nil, nil, false)
+	child, err := requestChild(c, []int{0, 1, 2}, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +288,7 @@ func TestTheFirstExitReportWins(t *testing.T) {
 
 func TestALaunchWithAutoMTLSCarriesItsOwnCertificate(t *testing.T) {
 	decode := func(env []string) launchRequest {
-		payload, err := newLaunchRequest(nil, env)
+		payload, err := newLaunchRequest(nil, env, false)
 		if err != nil {
 			t.Fatal(err)
 		}

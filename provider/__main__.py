@@ -20,7 +20,8 @@ def _load() -> "type[Provider]":
 
 # What launches import on their way (ConfigureProvider, the first request, Secret Manager),
 # imported once by the fast-launch zygote, one step per name, after what every launch needs
-# (gRPC, the protocol, the provider's schemas and validators: tfplugin/cli.py): a launch that
+# (the protocol, the provider's schemas and validators: tfplugin/cli.py; the Go launcher serves
+# the gRPC of a warm launch itself): a launch that
 # arrives meanwhile is forked between two steps, and its child imports the rest itself. So the
 # big imports are cut into steps of 15 ms of CPU or less (requests by its dependencies, Secret
 # Manager's client by google-auth's cryptography and proto-plus; a submodule would import its
@@ -38,6 +39,8 @@ PRELOAD = (
     "http.cookiejar",
     "requests",
     "provider.sparkpost.client",
+    "grpc._cython.cygrpc",  # gRPC's client, for Secret Manager's (a relayed launch serves no gRPC)
+    "grpc",
     "google.api.annotations_pb2",
     "cryptography.hazmat.bindings._rust",
     "cryptography.x509",

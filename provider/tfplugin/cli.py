@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 from .resource import Provider
 
 if TYPE_CHECKING:
+    import socket
+
     from .server import ProviderServicer
     from .zygote import GivenCertificate, Lifeline
 
@@ -113,6 +115,29 @@ def _serve_launch(
     return code
 
 
+def _serve_relayed(load_provider: Callable[[], type[Provider]], prog: str, link: "socket.socket", watch: "Lifeline") -> int:
+    """Serve one warm launch whose gRPC the Go launcher serves, over its relay socket (relay.py);
+    the exit code. The launcher closing the socket (Shutdown, or its death) ends the launch."""
+    from . import handshake, logs, relay
+    from .proto import tfplugin6_pb2 as pb
+    from .server import ProviderServicer
+
+    logs.setup(prog)
+    problem = handshake.check_launch(False)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    ended = threading.Event()
+    orphaned = threading.Event()
+    threading.Thread(target=watch, args=(ended, orphaned), daemon=True).start()
+    servicer = ProviderServicer(load_provider()(), ended)
+    code = relay.serve(link, relay.methods_of(servicer, pb.DESCRIPTOR.services_by_name["Provider"]), ended)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
+
+
 def _zygote(
     load_provider: Callable[[], type[Provider]],
     preload: Sequence[str],
@@ -137,14 +162,24 @@ def _zygote(
     def load_every_launchs_needs() -> None:
         """What every launch needs before its handshake, in one step: a launch forked halfway
         would only import the rest itself (the same time, and twice the CPU) before it could
-        print its handshake."""
+        print its handshake. The Go launcher serves a warm launch's gRPC itself and relays the
+        calls (relay.py): its children need the protocol and the provider, not gRPC."""
+        from . import logs, relay, server  # noqa: F401
+
+        load_provider()
+        if python_launcher:
+            load_grpc()
+
+    def load_grpc() -> None:
+        """What a launch that serves gRPC itself needs: one whose launcher does not relay
+        (a Python launcher; Terraform without AutoMTLS; the relay switched off), or the
+        provider the Go launcher starts behind the schema cache."""
         import grpc  # noqa: F401
         from concurrent import futures  # noqa: F401
 
-        from . import logs, mtls, server, services  # noqa: F401
+        from . import mtls, services  # noqa: F401
 
         mtls.warm_up()
-        load_provider()
         if python_launcher:
             from . import tls
 
@@ -162,8 +197,12 @@ def _zygote(
     # Then, one step each, what only some launches need: a launch that arrives meanwhile is
     # forked between two steps, prints its handshake and starts serving while this goes on.
     stages: list[Callable[[], object]] = [load_every_launchs_needs] + [importer(name) for name in preload]
+    if not python_launcher:
+        stages.append(load_grpc)  # last: a relayed launch never needs it
 
-    def launch(watch: "Lifeline", certificate: "GivenCertificate | None") -> int:
+    def launch(watch: "Lifeline", certificate: "GivenCertificate | None", link: "socket.socket | None") -> int:
+        if link is not None:
+            return _serve_relayed(load_provider, prog, link, watch)
         return _serve_launch(load_provider, prog, source_address, False, watch=watch, certificate=certificate)
 
     return zygote.serve(name, terraform_pid, launcher, preload=stages, launch=launch)

@@ -21,7 +21,6 @@ from . import diagnostics as diag_mod
 from . import logs, plan, values
 from .diagnostics import Diagnostics, ResourceError
 from .proto import tfplugin6_pb2 as pb
-from .proto import tfplugin6_pb2_grpc as pb_grpc
 from .background import ConfigureCheck
 from .resource import Configured, Context, DataSource, PlanContext, Provider, Resource
 from .checks import check_config, register_sensitive
@@ -110,7 +109,9 @@ def _after_configure_check(unchanged: Callable[[Any], Any], *, first: bool = Fal
 # ---------------------------------------------------------------- the servicer
 
 
-class ProviderServicer(pb_grpc.ProviderServicer):
+# No gRPC base class: the methods below (and the loop at the end for the rest) are every RPC of
+# the protocol, and a relayed launch (relay.py) serves them without ever importing gRPC.
+class ProviderServicer:
     def __init__(self, provider: Provider, cancelled: threading.Event) -> None:
         self.provider = provider
         self.cancelled = cancelled

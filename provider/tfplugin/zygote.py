@@ -39,7 +39,9 @@ TERM_GRACE_SECONDS = 0.5  # Terraform gone: children get SIGTERM, then SIGKILL a
 
 Lifeline = Callable[[threading.Event, threading.Event], None]  # (stop, orphaned)
 GivenCertificate = tuple[str, str]  # (certificate PEM, private key PEM), made by the launcher
-Launch = Callable[[Lifeline, "GivenCertificate | None"], int]  # serves one launch in a child
+# Serves one launch in a child: with the launcher's relay socket (its gRPC is relayed: relay.py),
+# or None (the child serves gRPC itself, with the certificate when the launcher made one).
+Launch = Callable[[Lifeline, "GivenCertificate | None", "socket.socket | None"], int]
 MAX_PEM = 16384  # a P-256 certificate and key are under 2 KB
 
 
@@ -49,6 +51,7 @@ class Request(NamedTuple):
     cwd: str
     umask: int
     certificate: GivenCertificate | None = None
+    relay: bool = False  # the launcher serves gRPC and relays the calls over a 4th fd
 
 
 class BadRequest(ValueError):
@@ -117,12 +120,15 @@ def parse_request(payload: bytes) -> Request:
         raise BadRequest("cwd must be an absolute path")
     if not isinstance(umask, int) or isinstance(umask, bool) or not 0 <= umask <= 0o777:
         raise BadRequest("umask must be 0..0o777")
+    relay = data.get("relay", False)
+    if not isinstance(relay, bool):
+        raise BadRequest("relay must be true or false")
     environment: dict[str, str] = {}
     for entry in env:
         key, _, value = entry.partition("=")
         if key:
             environment[key] = value
-    return Request(argv=list(argv), env=environment, cwd=cwd, umask=umask, certificate=_certificate(data.get("tls")))
+    return Request(argv=list(argv), env=environment, cwd=cwd, umask=umask, certificate=_certificate(data.get("tls")), relay=relay)
 
 
 def _certificate(tls: object) -> GivenCertificate | None:
@@ -142,11 +148,12 @@ def _certificate(tls: object) -> GivenCertificate | None:
 
 
 def read_request(conn: socket.socket) -> tuple[list[int], Request]:
-    """The launcher's three stdio descriptors and its request; closes the fds when it fails."""
+    """The launcher's three stdio descriptors (and, for a relayed launch, its relay socket) and
+    its request; closes the fds when it fails."""
     msg, fds, flags, _ = socket.recv_fds(conn, 65536, 4)
     try:
-        if flags & socket.MSG_CTRUNC or len(fds) != 3:
-            raise BadRequest(f"expected 3 file descriptors, got {len(fds)}")
+        if flags & socket.MSG_CTRUNC or len(fds) not in (3, 4):
+            raise BadRequest(f"expected 3 or 4 file descriptors, got {len(fds)}")
         if len(msg) < 4:
             msg += _read_exactly(conn, 4 - len(msg))
         (length,) = struct.unpack(">I", msg[:4])
@@ -156,11 +163,27 @@ def read_request(conn: socket.socket) -> tuple[list[int], Request]:
         if len(body) > length:
             raise BadRequest("more bytes than announced")
         body += _read_exactly(conn, length - len(body))
-        return fds, parse_request(body)
+        request = parse_request(body)
+        if len(fds) != (4 if request.relay else 3):
+            raise BadRequest(f"expected {4 if request.relay else 3} file descriptors, got {len(fds)}")
+        if request.relay and not _is_unix_stream(fds[3]):
+            raise BadRequest("the relay descriptor is not a unix stream socket")
+        return fds, request
     except BaseException:
         for fd in fds:
             os.close(fd)
         raise
+
+
+def _is_unix_stream(fd: int) -> bool:
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return False
+    try:
+        return sock.family == socket.AF_UNIX and sock.type == socket.SOCK_STREAM
+    finally:
+        sock.detach()
 
 
 def _read_exactly(conn: socket.socket, n: int) -> bytes:
@@ -413,6 +436,10 @@ def become_launch(conn: socket.socket, fds: list[int], request: Request, close: 
 
 
 def _serve_as_launch(conn: socket.socket, fds: list[int], request: Request, launch: Launch) -> int:
+    link = None
+    if request.relay:  # the 4th fd: the launcher's relay socket (fds 0-2 are taken: it stays above)
+        link = socket.socket(fileno=fds[3])
+        fds = fds[:3]
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     for fd in fds:
@@ -444,4 +471,4 @@ def _serve_as_launch(conn: socket.socket, fds: list[int], request: Request, laun
         time.sleep(LIFELINE_GRACE_SECONDS)  # the clean way out removes the socket directory
         os._exit(1)
 
-    return launch(lifeline, request.certificate)
+    return launch(lifeline, request.certificate, link)

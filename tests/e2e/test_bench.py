@@ -155,7 +155,7 @@ def test_bench_startup_cold_warm_and_first_launch(tmp_path: Path) -> None:
     go_zygote_client = doc["launcher"] == "static Go launcher" and (ROOT / "go-shim" / "zygote.go").exists()
     warm = rows["launcher, warm (zygote up), AutoMTLS"]
     if go_zygote_client:
-        assert warm["served"] == {"zygote": 2} and warm["note"] is None
+        assert warm["served"] == {"relay": 2} and warm["note"] is None
         assert first["note"] is None  # its zygote came up, and went
     else:
         assert "no zygote came up" in warm["note"] and warm["served"] == {"exec": 2}

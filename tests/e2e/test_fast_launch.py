@@ -250,8 +250,8 @@ def test_a_validation_launch_imports_only_what_validation_needs(terraform_bin: s
     """`terraform validate`: launch 1 is the Go launcher's (cached schema); launch 2 validates,
     forked by the zygote before the zygote loaded the HTTP client, Secret Manager's client or
     cryptography (tests/support/census_pause.py holds the zygote there until that launch
-    waits). The child serves with the certificate the Go launcher made, real Terraform accepts
-    it, and the child imports none of those modules itself."""
+    waits). The Go launcher serves the launch's gRPC and relays the calls to the child, real
+    Terraform is served, and the child imports none of those modules itself."""
     root = Path(__file__).resolve().parents[2]
     plugins = tmp_path / "plugins"
     subprocess.run([sys.executable, str(root / "scripts" / "install_provider.py"), "--plugins-dir", str(plugins),
@@ -264,9 +264,76 @@ def test_a_validation_launch_imports_only_what_validation_needs(terraform_bin: s
     census.unlink(missing_ok=True)
     tf.run("validate", "-no-color")
     [launch] = [json.loads(line) for line in census.read_text().splitlines()]
-    assert launch["given"], "the child made its own certificate"
+    assert launch["relayed"], "the Go launcher did not serve the launch's gRPC itself"
+    assert not launch["given"], "a relayed launch needs no certificate of its own"
     assert launch["gc"], "the child runs with the collector the zygote turned off while loading"
     zygote, own = set(launch["zygote"]), set(launch["own"])
-    assert "grpc" in zygote  # forked by the zygote once it had loaded gRPC
+    assert "provider.tfplugin.server" in zygote  # forked by the zygote once it had loaded the provider
+    assert "grpc" not in zygote | own  # the launcher served the gRPC
     heavy = sorted(m for m in zygote | own if m in HEAVY or m.startswith(tuple(h + "." for h in HEAVY)))
     assert not heavy, heavy
+
+
+RELAY_SWITCH = "TFPLUGIN_RELAY"
+
+
+@pytest.mark.parametrize("relay", ["on", "0"])
+def test_warm_launches_are_relayed_by_the_launcher_unless_switched_off(sp: SparkPostWorld, relay: str) -> None:
+    """With AutoMTLS the Go launcher serves a warm launch's gRPC and relays the calls to the
+    zygote's child (docs/fast-launch.md, "The relay"); TFPLUGIN_RELAY=0 hands the child the
+    launcher's stdio instead, and it serves gRPC itself. Both plan and apply the same."""
+    sp.write(subaccounts(2))
+    sp.tf.init()
+    sp.tf.apply(env={RELAY_SWITCH: relay})
+    offset = Path(sp.tf.env_extra["TF_LOG_PATH"]).stat().st_size
+    result = sp.tf.run("plan", "-input=false", "-no-color", "-detailed-exitcode", env={RELAY_SWITCH: relay})
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = log_since(sp.tf, offset)
+    launches, warm = launches_from_log(log)
+    relayed = len(re.findall(r"warm launch: zygote child \d+, its calls relayed", log))
+    assert warm >= 1
+    assert relayed == (warm if relay == "on" else 0)
+
+
+def test_a_relayed_child_killed_mid_call_fails_the_run_and_leaves_nothing(sp: SparkPostWorld) -> None:
+    """The zygote's child behind a relayed launch dies while Terraform waits on its reads: the
+    calls in flight are answered UNAVAILABLE, the launcher exits, Terraform reports the error
+    and returns; the harness then checks that nothing of ours is left."""
+    sp.write(subaccounts(2))
+    sp.tf.init()
+    sp.tf.apply()
+    sp.emulator.set_faults(latency_ms=3000)  # each read takes seconds: the refresh is mid-call for long
+    sp.emulator.reset_request_log()
+    offset = Path(sp.tf.env_extra["TF_LOG_PATH"]).stat().st_size
+    proc = subprocess.Popen([sp.tf.binary, "plan", "-input=false", "-no-color"], cwd=sp.tf.workdir, env=sp.tf.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        children: list[int] = []
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+            zygotes = set(zygotes_of(sp.tf))
+            children = [p for p in zygotes if parent_pid(p) in zygotes and "GRPCProvider.v6: ConfigureProvider" in log_since(sp.tf, offset)]
+            if children:
+                break
+            time.sleep(0.05)
+        time.sleep(1.0)  # its reads are sent, and each takes 3 s
+        assert sp.emulator.request_log()["total"] == 0, "the reads were over before the kill"
+        assert children, "no zygote child serving the refresh"
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sp.emulator.set_faults(latency_ms=0)
+    assert proc.returncode == 1
+    assert "Error" in err and ("Unavailable" in err or "plugin" in err), err
+
+
+def parent_pid(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rpartition(")")[2].split()[1])
+    except OSError:
+        return None

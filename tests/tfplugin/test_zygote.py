@@ -510,6 +510,8 @@ def test_a_zygote_for_a_reused_pid_or_a_malformed_name_does_not_serve(tmp_path: 
         (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "tls": {"cert": "-----BEGIN CERTIFICATE-----\\n"}}', "tls"),
         (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "tls": {"cert": "-----BEGIN CERTIFICATE-----\\n", '
          b'"key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\\n"}}', "tls"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "relay": 1}', "relay"),
+        (b'{"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 0, "relay": "yes"}', "relay"),
     ],
 )
 def test_parse_request_refuses_what_is_not_a_launch(payload: bytes, problem: str) -> None:
@@ -539,6 +541,49 @@ def test_the_request_length_prefix_and_fds_travel_in_one_message() -> None:
             os.close(fd)
         left.close()
         right.close()
+
+
+@pytest.mark.parametrize(
+    "relay, fourth, problem",
+    [
+        (True, None, "expected 4 file descriptors, got 3"),
+        (False, "socket", "expected 3 file descriptors, got 4"),
+        (True, "pipe", "not a unix stream socket"),
+        (True, "socket", None),
+    ],
+)
+def test_a_relayed_launch_comes_with_its_relay_socket_and_nothing_else(relay: bool, fourth: str | None, problem: str | None) -> None:
+    """The Go launcher's relay socket is the 4th fd, only with "relay": true, and it must be a
+    unix stream socket: anything else is refused, and every received fd is closed."""
+    left, right = socket.socketpair()
+    extra: list[int] = []
+    keep: list[object] = []
+    if fourth == "socket":
+        a, b = socket.socketpair()
+        keep += [a, b]
+        extra = [b.fileno()]
+    elif fourth == "pipe":
+        r, w = os.pipe()
+        keep += [r, w]
+        extra = [r]
+    payload = json.dumps({"v": 1, "argv": [], "env": [], "cwd": "/", "umask": 18, "relay": relay}).encode()
+    socket.send_fds(left, [struct.pack(">I", len(payload)) + payload], [0, 1, 2, *extra])
+    before = set(os.listdir("/proc/self/fd"))
+    try:
+        if problem:
+            with pytest.raises(zygote.BadRequest, match=problem):
+                zygote.read_request(right)
+            assert set(os.listdir("/proc/self/fd")) <= before  # the received fds were closed
+        else:
+            fds, request = zygote.read_request(right)
+            assert request.relay and len(fds) == 4
+            for fd in fds:
+                os.close(fd)
+    finally:
+        left.close()
+        right.close()
+        for k in keep:
+            k.close() if isinstance(k, socket.socket) else os.close(k)  # type: ignore[arg-type]
 
 
 MARKER_CHECK = r"""
