@@ -109,8 +109,8 @@ func relayLaunch(c *net.UnixConn, cold launch, z zygoteAddr) {
 		}
 		time.Sleep(relayLostWait) // the failed answers reach Terraform first
 		select {
-		case code := <-child.exited():
-			s.lost <- code
+		case <-child.exited():
+			s.lost <- child.exitCode
 		case <-time.After(relayExitWait):
 			s.lost <- 1
 		}
@@ -118,11 +118,11 @@ func relayLaunch(c *net.UnixConn, cold launch, z zygoteAddr) {
 	s.run(line)
 }
 
-// exited delivers the child's exit code once, when the zygote (or the child) reports it.
-func (ch *zygoteChild) exited() <-chan int {
+// exited is closed once the zygote (or the child) reports the child's exit; exitCode is then set.
+func (ch *zygoteChild) exited() <-chan struct{} {
 	ch.exitOnce.Do(func() {
-		ch.exitCh = make(chan int, 1)
-		go func() { ch.exitCh <- ch.wait() }()
+		ch.exitCh = make(chan struct{})
+		go func() { ch.exitCode = ch.wait(); close(ch.exitCh) }()
 	})
 	return ch.exitCh
 }

@@ -250,7 +250,8 @@ type zygoteChild struct {
 	r        *bufio.Reader
 	pid      int
 	exitOnce sync.Once
-	exitCh   chan int
+	exitCh   chan struct{}
+	exitCode int
 }
 
 // peerUID is the uid of the process at the other end (SO_PEERCRED, set by the kernel at connect).
