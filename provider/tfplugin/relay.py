@@ -139,6 +139,8 @@ def serve(link: socket.socket, methods: dict[str, Method], ended: threading.Even
 
     def run(call_id: int, method: Method | None, body: bytes) -> None:
         status, message, out = answer(method, body, context)
+        if len(out) > MAX_BODY:  # the launcher would refuse it (and the frame's length cannot hold 4 GiB)
+            status, message, out = RESOURCE_EXHAUSTED, f"an answer of {len(out)} bytes is larger than the launcher accepts", b""
         text = message.encode("utf-8", "replace")[:65535]
         data = ANSWER.pack(len(out), call_id, status, len(text)) + text + out
         try:

@@ -186,6 +186,21 @@ def test_a_call_cut_midway_ends_the_launch_quietly() -> None:
     assert not s.thread.is_alive() and s.code == 0
 
 
+def test_an_answer_larger_than_the_launcher_accepts_is_an_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Big:
+        def ReadResource(self, request: Any, context: Any) -> Any:
+            return pb.ReadResource.Response(private=b"x" * 5000)
+
+    monkeypatch.setattr(relay, "MAX_BODY", 1000)
+    s = Served(Big())
+    try:
+        send_call(s.ours, 5, "/tfplugin6.Provider/ReadResource", relay.frame(pb.ReadResource.Request().SerializeToString()))
+        call_id, status, message, body = read_answer(s.ours)
+        assert (call_id, status, body) == (5, relay.RESOURCE_EXHAUSTED, b"") and "larger" in message
+    finally:
+        s.close()
+
+
 def test_the_frames_are_the_ones_the_go_launcher_writes() -> None:
     # go-shim/relay.go: 4-byte body length, 4-byte id, 2-byte method length | 4, 4, 1, 2 back.
     assert relay.CALL.size == 10 and relay.ANSWER.size == 11
