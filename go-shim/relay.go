@@ -63,26 +63,21 @@ func relayLaunch(c *net.UnixConn, cold launch, z zygoteAddr) {
 		debugf("zygote: %v; cold launch", err)
 		return
 	}
-	var cache *schemaCacheFile
-	if schemaCache != "" {
-		if cache, err = loadSchemaCache(schemaCache, cold.interp); err != nil {
-			cache = nil // the child answers GetProviderSchema
-		}
+	conn, err := net.FileConn(ours) // a duplicate: ours is closed now, or the child never sees the end
+	ours.Close()
+	if err != nil {
+		debugf("relay: %v; cold launch", err)
+		return
 	}
-	s := &cachedServer{cache: cache, cold: cold, zygote: z, relayed: true, shutdown: make(chan struct{}), stopping: make(chan struct{})}
+	// No schema cache here: a warm launch is rarely asked for the schema (Terraform keeps it
+	// from launch 1), and the child answers it when it is.
+	s := &cachedServer{cold: cold, zygote: z, relayed: true, shutdown: make(chan struct{}), stopping: make(chan struct{})}
 	line, err := s.listen(strings.TrimSpace(os.Getenv("PLUGIN_CLIENT_CERT")))
 	if err == nil {
 		err = child.goAhead() // before it, the child has done nothing; c closing ends it quietly
 	}
 	if err != nil {
-		ours.Close()
-		s.cleanup()
-		debugf("relay: %v; cold launch", err)
-		return
-	}
-	conn, err := net.FileConn(ours) // a duplicate: ours is closed below, or the child never sees the end
-	ours.Close()
-	if err != nil { // cannot happen for a fresh socketpair; the child ends with our socket
+		conn.Close()
 		s.cleanup()
 		debugf("relay: %v; cold launch", err)
 		return

@@ -257,7 +257,7 @@ func (s *cachedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case methodSchema:
-		if s.cache == nil { // a relayed launch without a usable cache: the provider answers
+		if s.cache == nil { // a relayed launch: the provider answers
 			s.proxy(w, r)
 			return
 		}
