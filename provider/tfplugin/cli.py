@@ -96,7 +96,6 @@ def _serve_launch(
     debug: bool,
     watch: "Lifeline | None" = None,
     certificate: "GivenCertificate | None" = None,
-    on_configure: Callable[[], object] | None = None,
 ) -> int:
     """Serve one launch, cold or in a zygote's child, until Terraform is done; the exit code.
     Logs and stdio are flushed: the caller only has to exit."""
@@ -107,7 +106,7 @@ def _serve_launch(
     def make_servicer(cancelled: threading.Event) -> "ProviderServicer":
         from .server import ProviderServicer
 
-        return ProviderServicer(load_provider()(), cancelled, on_configure)
+        return ProviderServicer(load_provider()(), cancelled)
 
     code = handshake.serve(make_servicer, source_address=source_address, debug=debug, watch=watch, given_certificate=certificate)
     logging.shutdown()
@@ -116,13 +115,7 @@ def _serve_launch(
     return code
 
 
-def _serve_relayed(
-    load_provider: Callable[[], type[Provider]],
-    prog: str,
-    link: "socket.socket",
-    watch: "Lifeline",
-    on_configure: Callable[[], object] | None = None,
-) -> int:
+def _serve_relayed(load_provider: Callable[[], type[Provider]], prog: str, link: "socket.socket", watch: "Lifeline") -> int:
     """Serve one warm launch whose gRPC the Go launcher serves, over its relay socket (relay.py);
     the exit code. The launcher closing the socket (Shutdown, or its death) ends the launch."""
     from . import handshake, logs, relay
@@ -137,7 +130,7 @@ def _serve_relayed(
     ended = threading.Event()
     orphaned = threading.Event()
     threading.Thread(target=watch, args=(ended, orphaned), daemon=True).start()
-    servicer = ProviderServicer(load_provider()(), ended, on_configure)
+    servicer = ProviderServicer(load_provider()(), ended)
     code = relay.serve(link, relay.methods_of(servicer, pb.DESCRIPTOR.services_by_name["Provider"]), ended)
     logging.shutdown()
     sys.stdout.flush()
@@ -206,48 +199,13 @@ def _zygote(
     stages: list[Callable[[], object]] = [load_every_launchs_needs] + [importer(name) for name in preload]
     if not python_launcher:
         stages.append(load_grpc)  # last: a relayed launch never needs it
-    loaded = [0]  # how many stages this process has run (a child sees the count at its fork)
-
-    def counted(stage: Callable[[], object]) -> Callable[[], object]:
-        def run() -> None:
-            stage()
-            loaded[0] += 1
-
-        return run
-
-    def finisher() -> Callable[[], None]:
-        """The stages this child's zygote had not run when it forked, for the child to finish
-        once it is configured (not gRPC's server: a launch that serves gRPC loaded it before
-        its handshake, and a relayed one never needs it)."""
-        return preload_finisher([stage for stage in stages[loaded[0]:] if stage is not load_grpc])
 
     def launch(watch: "Lifeline", certificate: "GivenCertificate | None", link: "socket.socket | None") -> int:
         if link is not None:
-            return _serve_relayed(load_provider, prog, link, watch, finisher())
-        return _serve_launch(load_provider, prog, source_address, False, watch=watch, certificate=certificate, on_configure=finisher())
+            return _serve_relayed(load_provider, prog, link, watch)
+        return _serve_launch(load_provider, prog, source_address, False, watch=watch, certificate=certificate)
 
-    return zygote.serve(name, terraform_pid, launcher, preload=[counted(stage) for stage in stages], launch=launch)
-
-
-def preload_finisher(rest: Sequence[Callable[[], object]]) -> Callable[[], None]:
-    """What a configured warm launch calls: REST, the preload stages its zygote had not run when
-    it forked, run in a background thread. A configured launch reads, plans or applies, and
-    soon needs them (the API clients the preload names); loaded now, they overlap the launch's
-    first API round trips (an import holds the GIL, a socket wait does not) instead of each
-    being imported, on the critical path, where it is first used."""
-
-    def finish() -> None:
-        try:
-            for stage in rest:
-                stage()
-        except Exception:  # the launch imports what it needs where it uses it, and says so there
-            pass
-
-    def start() -> None:
-        if rest:
-            threading.Thread(target=finish, name="preload", daemon=True).start()
-
-    return start
+    return zygote.serve(name, terraform_pid, launcher, preload=stages, launch=launch)
 
 
 def _write_schema_cache(load_provider: Callable[[], type[Provider]], path: str) -> int:

@@ -112,12 +112,9 @@ def _after_configure_check(unchanged: Callable[[Any], Any], *, first: bool = Fal
 # No gRPC base class: the methods below (and the loop at the end for the rest) are every RPC of
 # the protocol, and a relayed launch (relay.py) serves them without ever importing gRPC.
 class ProviderServicer:
-    def __init__(self, provider: Provider, cancelled: threading.Event, on_configure: Callable[[], object] | None = None) -> None:
+    def __init__(self, provider: Provider, cancelled: threading.Event) -> None:
         self.provider = provider
         self.cancelled = cancelled
-        # Called once, as ConfigureProvider starts: a configured launch is one that reads, plans
-        # or applies (validation launches never are), so what it will need can be loaded now.
-        self.on_configure = on_configure
         self.meta: Any = None
         self.resources: dict[str, Resource] = {r.type_name: r() for r in provider.resources}
         self.data_sources: dict[str, DataSource] = {d.type_name: d() for d in provider.data_sources}
@@ -208,9 +205,6 @@ class ProviderServicer:
 
     def ConfigureProvider(self, request: pb.ConfigureProvider.Request, context: grpc.ServicerContext) -> pb.ConfigureProvider.Response:
         diags = Diagnostics()
-        on_configure, self.on_configure = self.on_configure, None
-        if on_configure is not None:
-            on_configure()
         try:
             config = _decode(request.config, self.provider.schema.cty_type) or {}
             register_sensitive(self.provider.schema, config)
