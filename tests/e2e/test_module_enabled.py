@@ -67,3 +67,24 @@ def test_enabled_null_means_the_default_and_a_string_is_refused(sp: SparkPostWor
     sp.write(CONFIG % "null")  # nullable = false: null takes the default, managed SMTP on
     sp.tf.apply()
     assert _outputs(sp)["email_smtp"]["username"] == "SMTP_Injection"
+
+
+def test_every_input_with_a_default_takes_it_when_null(sp: SparkPostWorld) -> None:
+    """An operator's `for_each` passes `optional(bool)` or `optional(string)` fields as null for
+    the instances that do not set them: null is the input's default, never an error deep in the
+    module ("argument must not be null") nor the opposite of the default (create_secret)."""
+    shutil.copytree(ROOT / "examples" / "modules", sp.tf.workdir.parent / "modules", dirs_exist_ok=True)
+    nulls = "\n".join(f"  {name} = null" for name in (
+        "region", "secret_id", "create_secret", "key_via_api_key_resource", "adopt_existing_key",
+        "check_send_key", "deletion_protection", "suspended", "on_destroy"))
+    sp.write(CONFIG.replace("  enabled             = %s\n", nulls + "\n"))
+    sp.tf.init()
+    sp.tf.apply()
+    out = _outputs(sp)
+    assert out["email_smtp"]["host"] == "smtp.sparkpostmail.com"  # region "us"
+    assert out["email_smtp"]["password"] == "projects/cloud-acme-prod/secrets/SPARKPOST_SMTP_API_KEY/versions/1"
+    sub = sp.tf.state_resources()["module.acme.sparkpost_subaccount.this"]["values"]
+    assert (sub["status"], sub["deletion_protection"], sub["on_destroy"], sub["check_initial_api_key"]) == \
+        ("active", True, "terminate", True)
+    assert sub["initial_api_key_secret_manager"]["create_secret"] is True
+    assert sp.tf.plan()[0].returncode == 0

@@ -17,9 +17,10 @@ variable "secret_project" {
 }
 
 variable "region" {
-  description = "The SparkPost region of the account: us or eu. Decides the SMTP host."
+  description = "The SparkPost region of the account: us or eu. Decides the SMTP host. null means the default."
   type        = string
   default     = "us"
+  nullable    = false
   validation {
     condition     = contains(["us", "eu"], var.region)
     error_message = "region must be \"us\" or \"eu\"."
@@ -43,39 +44,45 @@ variable "ip_pool" {
 }
 
 variable "secret_id" {
-  description = "The Secret Manager secret (in secret_project) that holds the SMTP send key."
+  description = "The Secret Manager secret (in secret_project) that holds the SMTP send key. null means the default."
   type        = string
   default     = "SPARKPOST_SMTP_API_KEY"
+  nullable    = false
 }
 
 variable "create_secret" {
-  description = "Create the secret if it does not exist yet."
+  description = "Create the secret if it does not exist yet. null means the default."
   type        = bool
   default     = true
+  nullable    = false
 }
 
 variable "key_via_api_key_resource" {
-  description = "Make the send key with sparkpost_api_key instead of the subaccount's initial key. Needs a SparkPost account with the API-keys API (SparkPost documents key management only in its app; most accounts do not have it) and a provider key with api_keys/manage, which our operator key does not have. Without them, plan stops before anything is created."
+  description = "Make the send key with sparkpost_api_key instead of the subaccount's initial key. Needs a SparkPost account with the API-keys API (SparkPost documents key management only in its app; most accounts do not have it) and a provider key with api_keys/manage, which our operator key does not have. Without them, plan stops before anything is created. null means the default."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "adopt_existing_key" {
-  description = "For subaccounts adopted from the old sync script (scripts/import-existing sets it). An imported subaccount adopts the send key its secret holds whether or not this is set: the plan reads the secret's latest version, checks the key with SparkPost and records that version. With key_via_api_key_resource, true makes no sparkpost_api_key and keeps the adopted key."
+  description = "For subaccounts adopted from the old sync script (scripts/import-existing sets it). An imported subaccount adopts the send key its secret holds whether or not this is set: the plan reads the secret's latest version, checks the key with SparkPost and records that version. With key_via_api_key_resource, true makes no sparkpost_api_key and keeps the adopted key. null means the default."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "check_send_key" {
-  description = "On every refresh, read the send key from its Secret Manager version and make one SparkPost request with it, so that a key revoked or deleted in SparkPost shows in the plan (the subaccount is then replaced: a key can only be made with a new subaccount). Costs one Secret Manager read and one SparkPost request per instance per refresh, and needs secretmanager.versions.access on the secret."
+  description = "On every refresh, read the send key from its Secret Manager version and make one SparkPost request with it, so that a key revoked or deleted in SparkPost shows in the plan (the subaccount is then replaced: a key can only be made with a new subaccount). Costs one Secret Manager read and one SparkPost request per instance per refresh, and needs secretmanager.versions.access on the secret. null means the default."
   type        = bool
   default     = true
+  nullable    = false
 }
 
 variable "deletion_protection" {
-  description = "Refuse to destroy the subaccount (SparkPost cannot delete one; destroying terminates it, irreversibly)."
+  description = "Refuse to destroy the subaccount (SparkPost cannot delete one; destroying terminates it, irreversibly). null means the default."
   type        = bool
   default     = true
+  nullable    = false
 }
 
 variable "enabled" {
@@ -86,15 +93,17 @@ variable "enabled" {
 }
 
 variable "suspended" {
-  description = "Suspend the subaccount: SparkPost refuses its mail (SMTP and REST) but keeps everything, and setting this back to false reactivates it. The first step of decommissioning an instance (docs/guides/decommissioning.md)."
+  description = "Suspend the subaccount: SparkPost refuses its mail (SMTP and REST) but keeps everything, and setting this back to false reactivates it. The first step of decommissioning an instance (docs/guides/decommissioning.md). null means the default."
   type        = bool
   default     = false
+  nullable    = false
 }
 
 variable "on_destroy" {
-  description = "What removing the instance does to its subaccount once deletion_protection is false: terminate (irreversible), suspend (reversible), or abandon (leave it as it is, stop managing it). The send key's secret is never touched: see docs/guides/decommissioning.md."
+  description = "What removing the instance does to its subaccount once deletion_protection is false: terminate (irreversible), suspend (reversible), or abandon (leave it as it is, stop managing it). The send key's secret is never touched: see docs/guides/decommissioning.md. null means the default."
   type        = string
   default     = "terminate"
+  nullable    = false
   validation {
     condition     = contains(["terminate", "suspend", "abandon"], var.on_destroy)
     error_message = "on_destroy must be \"terminate\", \"suspend\" or \"abandon\"."
