@@ -16,7 +16,7 @@ from . import domain_messages as msg
 from .common import known
 from .dkim_keys import DEFAULT_DKIM_KEY_LENGTH, key_bits, key_der, key_pair_problem, normalise_key
 from .dns_records import BOUNCE_CNAME_TARGET, planned_dns_records
-from .domain_ids import import_id, subaccount_of
+from .domain_ids import import_id, same_owner, subaccount_of
 from .domain_state import bounce_ready
 from .domain_verify import verify_settings
 
@@ -44,7 +44,7 @@ def validate(config: dict[str, Any], diags: Diagnostics) -> None:
                 "dkim_key_length (it reports the key's length), or make it match.",
                 ["dkim_key_length"],
             )
-    if config.get("shared_with_subaccounts") is True and config.get("subaccount_id") is not None:
+    if config.get("shared_with_subaccounts") is True and not same_owner(config.get("subaccount_id"), None):
         diags.error(
             "shared_with_subaccounts is for primary-account domains",
             "SparkPost shares only domains of the primary account with subaccounts; this domain belongs to "
@@ -78,7 +78,7 @@ def modify_plan(p: PlanContext, cty_type: CtyType) -> None:
     else:
         planned["id"] = UNKNOWN
 
-    if prior is not None and prior.get("subaccount_id") is not None and planned.get("subaccount_id") != prior["subaccount_id"]:
+    if prior is not None and not same_owner(planned.get("subaccount_id"), prior.get("subaccount_id")):
         _check_owner_not_terminated(p, prior)
 
     brought = cfg.get("dkim")

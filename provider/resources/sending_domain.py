@@ -19,7 +19,7 @@ from typing import Any
 from ..sparkpost.errors import Conflict, DkimRejected, Forbidden, NotFound, SparkPostError
 from ..sparkpost.models import DkimKey, SendingDomain as SendingDomainModel
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
-from ..tfplugin.planmodifiers import ReplaceRequest, RequiresReplace, RequiresReplaceIf
+from ..tfplugin.planmodifiers import ReplaceRequest, RequiresReplaceIf
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.validators import duration_between
@@ -35,7 +35,7 @@ from .dkim_keys import (
     normalise_key,
 )
 from .dns_records import dns_records_attribute
-from .domain_ids import import_id, subaccount_of
+from .domain_ids import import_id, same_owner, subaccount_of
 from .domain_plan import owner_status
 from .import_ids import parse_domain
 from .domain_state import domain_state, status_attribute
@@ -48,6 +48,12 @@ def _not_case_only(r: ReplaceRequest) -> bool:
     """The domain is compared without regard to case: a change of case only is recorded."""
     before, after = r.prior_value, r.planned_value
     return not (isinstance(before, str) and isinstance(after, str) and before.lower() == after.lower())
+
+
+def _other_owner(r: ReplaceRequest) -> bool:
+    """SparkPost cannot move a domain between (sub)accounts; null and "0" both name the primary
+    account, so writing one for the other (as an import by `0/DOMAIN` does) only records it."""
+    return not same_owner(r.prior_value, r.planned_value)
 
 
 def _regenerates(r: ReplaceRequest) -> bool:
@@ -85,7 +91,10 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
-                "subaccount_id", "string", optional=True, plan_modifiers=[RequiresReplace()],
+                "subaccount_id", "string", optional=True,
+                plan_modifiers=[RequiresReplaceIf(_other_owner, (
+                    "Changing the owner forces a new resource; null and `\"0\"` both name the primary account, "
+                    "so changing one for the other only records it."))],
                 validators=[subaccount_id_text],
                 description=(
                     "The id of the subaccount that owns the domain (a string, like `sparkpost_subaccount.id`); calls "

@@ -501,3 +501,43 @@ resource "sparkpost_sending_domain" "taken" {
     kept = values(sp, "sparkpost_sending_domain.bounce")
     assert kept["is_default_bounce_domain"] is False and kept["dkim_selector"]
     assert len(calls_to(sp, VERIFY)) == 1  # apply checked the CNAME once before giving up
+
+
+def test_primary_account_written_as_null_or_zero_is_one_owner(sp: SparkPostWorld) -> None:
+    """`subaccount_id` null and "0" both name the primary account: an import by `0/DOMAIN` into a
+    configuration without subaccount_id (or by DOMAIN into one with "0"), or a configuration
+    switching between them, records the value in place. It never replaces the domain, which
+    would delete it with its DKIM key and verification."""
+    for name in ("a.example.com", "b.example.com"):
+        assert sp.api("POST", "/sending-domains", json={"domain": name, "dkim_key_length": 1024}).status_code == 200
+    keys = {d["domain"]: d["dkim"]["public"] for d in sp.emulator.dump_state()["sending_domains"]}
+    hcl = """
+resource "sparkpost_sending_domain" "a" {
+  domain = "a.example.com"%s
+}
+resource "sparkpost_sending_domain" "b" {
+  domain = "b.example.com"%s
+  shared_with_subaccounts = true
+}
+"""
+    zero = '\n  subaccount_id = "0"'
+    imports = ('import {\n  to = sparkpost_sending_domain.a\n  id = "0/a.example.com"\n}\n'
+               'import {\n  to = sparkpost_sending_domain.b\n  id = "b.example.com"\n}\n')
+    sp.write(hcl % ("", zero) + imports)
+    sp.tf.init()
+    result, plan = sp.tf.plan()
+    assert changes(plan) == {"sparkpost_sending_domain.a": ["update"], "sparkpost_sending_domain.b": ["update"]}, \
+        result.stdout[-3000:]
+    sp.tf.apply()
+    assert sp.tf.plan()[0].returncode == 0
+    assert values(sp, "sparkpost_sending_domain.b")["id"] == "0/b.example.com"
+
+    sp.write(hcl % (zero, ""))  # the other way round
+    _, plan = sp.tf.plan()
+    assert changes(plan) == {"sparkpost_sending_domain.a": ["update"], "sparkpost_sending_domain.b": ["update"]}
+    sp.tf.apply()
+    assert sp.tf.plan()[0].returncode == 0
+    assert (values(sp, "sparkpost_sending_domain.a")["id"], values(sp, "sparkpost_sending_domain.b")["id"]) == \
+        ("0/a.example.com", "b.example.com")
+    now = {d["domain"]: d["dkim"]["public"] for d in sp.emulator.dump_state()["sending_domains"]}
+    assert now == keys  # the same domains, with the same DKIM keys
