@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..sparkpost.errors import NotFound
+from ..sparkpost.errors import Forbidden, NotFound
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import (
     ReplaceRequest,
@@ -37,7 +37,9 @@ from .validators import ipv4_or_cidr, positive_subaccount_id_text, secret_name
 from .grants import check_grants
 from .import_ids import parse_api_key
 from .plan_probes import check_api_keys_api
-from .api_key_calls import api_call, api_fields_differ, known_sub, owner_text, sorted_ips, sub_of
+from .api_key_calls import (
+    api_call, api_fields_differ, inactive_owner, known_sub, left_in_inactive_owner, owner_text, sorted_ips, sub_of,
+)
 from .api_key_create import report_create, undo_create
 from .api_key_secret import sm_pending, write_pending, write_secret
 from .state_upgrade import subaccount_id_as_text
@@ -76,6 +78,10 @@ written to a Google Secret Manager secret as a new version and never enters Terr
 **Rotation.** Any change of `rotation_trigger` replaces the key. Set it from, for example, a
 `time_rotating` resource, and add `lifecycle { create_before_destroy = true }` so that the new key
 exists (and, with `secret_manager`, is the secret's newest version) before the old one is revoked.
+
+**A suspended or terminated subaccount** is read-only in SparkPost: its keys can be neither
+changed nor revoked. Destroying or replacing such a key (after its subaccount was terminated by
+hand and is re-created, say) leaves it in SparkPost with a warning, and Terraform stops managing it.
 
 **Availability: most accounts cannot use this resource.** SparkPost documents API keys as made
 in its app: its API reference has no API-keys endpoint ("Create and manage your API Keys in the
@@ -381,6 +387,14 @@ class ApiKey(Resource):
                 client.delete_api_key(state["id"], subaccount=sub)
             except NotFound:
                 pass  # already revoked
+            except Forbidden:
+                # A suspended or terminated subaccount (terminated by hand, say, and now being
+                # re-created) is read-only: the key cannot be revoked, and only leaving it lets
+                # the apply go on.
+                status = inactive_owner(client, sub)
+                if sub is None or status is None:
+                    raise
+                ctx.diagnostics.warning(*left_in_inactive_owner(state["id"], sub, status))
 
     def upgrade_state(self, version: int, state: dict[str, Any]) -> dict[str, Any]:
         return subaccount_id_as_text(version, state)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from ..sparkpost.errors import Forbidden
+from ..sparkpost.errors import Forbidden, SparkPostError
 from ..tfplugin.diagnostics import PathStep, ResourceError
 from ..tfplugin.values import same_set
 from .common import api_errors
@@ -46,6 +46,31 @@ def known_sub(value: Any) -> int | None:
 
 def owner_text(sub: int | None) -> str:
     return f"subaccount {sub}" if sub is not None else "the primary account"
+
+
+def inactive_owner(client: Any, sub: int | None) -> str | None:
+    """`suspended` or `terminated` when the key's subaccount is one (SparkPost makes such a
+    subaccount read-only: its keys can be neither changed nor revoked, 403); else None."""
+    if sub is None:
+        return None
+    try:
+        status = str(client.get_subaccount(sub).status)
+    except SparkPostError:
+        return None
+    return status if status in ("suspended", "terminated") else None
+
+
+def left_in_inactive_owner(key_id: str, sub: int, status: str) -> tuple[str, str]:
+    """Destroy-time warning: SparkPost refused to revoke the key of an inactive subaccount."""
+    why = ("A terminated subaccount never sends again, so the key can never be used." if status == "terminated"
+           else f"It cannot be used while subaccount {sub} is suspended; if the subaccount is reactivated, "
+                "revoke the key then (in the SparkPost app).")
+    return (
+        f"API key {key_id} left in {status} subaccount {sub}",
+        f"SparkPost makes a {status} subaccount read-only: its API keys can be neither revoked nor changed, by "
+        f"the subaccount or on its behalf. The key therefore stays in SparkPost and Terraform no longer manages "
+        f"it. {why}",
+    )
 
 
 def sorted_ips(values: dict[str, Any]) -> list[str]:

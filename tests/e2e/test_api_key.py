@@ -556,3 +556,38 @@ resource "sparkpost_api_key" "later" {{
     assert "api_keys/manage" in text and "initial_api_key" in text and "sparkpost_subaccount" in text
     assert api_key_routes(sp) == {} and probe_statuses(sp) == [403]
     assert not [a for a in sp.tf.state_resources() if a.startswith("sparkpost_api_key.")]
+
+
+def test_subaccount_terminated_by_hand_its_key_is_left_and_one_apply_converges(sp: SparkPostWorld) -> None:
+    """SparkPost makes a terminated subaccount read-only: its keys cannot be revoked (403). The
+    plan re-creates the subaccount and replaces its key; the apply leaves the old key with a
+    warning instead of failing on every apply, and the next plan is empty."""
+    as_admin(sp)
+    sp.write("""
+resource "sparkpost_subaccount" "t" {
+  name = "tenant-t"
+}
+resource "sparkpost_api_key" "send" {
+  label         = "smtp"
+  subaccount_id = sparkpost_subaccount.t.id
+  grants        = ["smtp/inject"]
+}
+""")
+    sp.tf.init()
+    sp.tf.apply()
+    old_sub = values(sp, "sparkpost_subaccount.t")["id"]
+    old_key = values(sp, "sparkpost_api_key.send")["id"]
+    assert sp.api("PUT", f"/subaccounts/{old_sub}", json={"status": "terminated"}).status_code == 200
+    result, plan = sp.tf.plan()
+    assert result.returncode == 2
+    assert changes(plan) == {"sparkpost_subaccount.t": ["create"], "sparkpost_api_key.send": ["delete", "create"]}
+    result = sp.tf.apply()
+    text = " ".join(result.stdout.split())
+    assert f"Warning: API key {old_key} left in terminated subaccount {old_sub}" in text, text[-3000:]
+    new_sub = values(sp, "sparkpost_subaccount.t")["id"]
+    new_key = values(sp, "sparkpost_api_key.send")
+    assert new_sub != old_sub and new_key["subaccount_id"] == new_sub
+    keys = emu_keys(sp)
+    assert keys[old_key]["subaccount_id"] == int(old_sub)  # left where SparkPost keeps it
+    assert keys[new_key["id"]]["subaccount_id"] == int(new_sub)
+    plan_is_empty(sp)
