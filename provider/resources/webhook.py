@@ -9,7 +9,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..sparkpost.errors import NotFound, WebhookTestFailed
+from ..sparkpost.errors import Forbidden, NotFound, SparkPostError, WebhookTestFailed
 from ..sparkpost.models import Webhook as WebhookModel, WebhookAuth
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
@@ -82,6 +82,11 @@ write-only values into it, so two things are left for the operator:
 **Grant.** Webhooks need the `webhooks/modify` grant (`webhooks/view` to read), which the
 operator key does not hold: SparkPost answers 403 and the error says so. Use a key with it, for
 example in a second provider block with an alias.
+
+**A suspended or terminated subaccount** is read-only in SparkPost: its webhooks can be neither
+changed nor deleted. Destroying or replacing such a webhook (after its subaccount was terminated
+by hand and is re-created, say) leaves it in SparkPost with a warning, and Terraform stops
+managing it.
 """
 
 
@@ -98,6 +103,17 @@ def _target(v: str) -> str | None:
 
 def _some_event(v: list[Any]) -> str | None:
     return None if v else "must hold at least one event type (SparkPost refuses a webhook with none), such as \"bounce\"."
+
+
+def _inactive(client: Any, sub: int | None) -> str | None:
+    """`suspended` or `terminated` when the webhook's subaccount is one; else None."""
+    if not sub:
+        return None
+    try:
+        status = str(client.get_subaccount(sub).status)
+    except SparkPostError:
+        return None
+    return status if status in ("suspended", "terminated") else None
 
 
 def _scope(value: Any) -> int | None:
@@ -410,12 +426,26 @@ class Webhook(Resource):
         return self._state(planned, prior["id"])
 
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:
+        client = client_of(ctx)
+        sub = _scope(state.get("subaccount_id"))
         try:
             with api_errors(f"delete webhook {state['id']}", grant=GRANT):
-                client_of(ctx).delete_webhook(state["id"], subaccount=_scope(state.get("subaccount_id")))
+                client.delete_webhook(state["id"], subaccount=sub)
         except ResourceError as err:
-            if not is_not_found(err):
+            if is_not_found(err):
+                return
+            status = _inactive(client, sub) if isinstance(err.__cause__, Forbidden) else None
+            if sub is None or status is None:
                 raise
+            # SparkPost makes a suspended or terminated subaccount read-only (a subaccount
+            # terminated by hand and now re-created, say): only leaving the webhook lets apply go on.
+            ctx.diagnostics.warning(
+                f"Webhook {state['id']} left in {status} subaccount {sub}",
+                f"SparkPost makes a {status} subaccount read-only: its webhooks can be neither deleted nor changed. "
+                f"The webhook therefore stays in SparkPost and Terraform no longer manages it"
+                + (". A terminated subaccount sends no more mail, so it has no more events to post."
+                   if status == "terminated" else f"; if subaccount {sub} is reactivated, delete it then."),
+            )
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
         m = re.fullmatch(r"(?:(0|[1-9][0-9]{0,9}):)?([0-9A-Za-z-]{1,64})", import_id.strip())

@@ -328,3 +328,38 @@ resource "sparkpost_webhook" "nulls" {{
         assert error["address"] == "sparkpost_webhook.bad", error
         assert summary in error["summary"] and attr in json.dumps(error), error
         assert sp.api_calls() == before
+
+
+def test_webhook_of_a_subaccount_terminated_by_hand_is_left_and_one_apply_converges(
+        sp: SparkPostWorld, receiver: Receiver) -> None:
+    """A terminated subaccount is read-only in SparkPost (its webhooks cannot be deleted, 403).
+    The plan re-creates the subaccount and replaces its webhook; the apply leaves the old webhook
+    with a warning instead of failing on every apply, and the next plan is empty."""
+    key = _key(sp)
+    sp.write(f'''
+resource "sparkpost_subaccount" "acme" {{
+  name = "cloud-acme"
+}}
+resource "sparkpost_webhook" "acme" {{
+  name          = "acme bounces"
+  target        = "{receiver.url}"
+  events        = ["bounce"]
+  subaccount_id = sparkpost_subaccount.acme.id
+}}
+''')
+    sp.tf.init()
+    sp.tf.apply()
+    res = sp.tf.state_resources()
+    old_sub, old_hook = res["sparkpost_subaccount.acme"]["values"]["id"], res["sparkpost_webhook.acme"]["values"]["id"]
+    _call(sp, key, "PUT", f"/subaccounts/{old_sub}", {"status": "terminated"})
+    result, plan = sp.tf.plan()
+    assert result.returncode == 2
+    assert changes(plan) == {"sparkpost_subaccount.acme": ["create"], "sparkpost_webhook.acme": ["delete", "create"]}
+    text = " ".join(sp.tf.apply().stdout.split())
+    assert f"Warning: Webhook {old_hook} left in terminated subaccount {old_sub}" in text, text[-3000:]
+    res = sp.tf.state_resources()
+    new_sub = res["sparkpost_subaccount.acme"]["values"]["id"]
+    assert new_sub != old_sub and res["sparkpost_webhook.acme"]["values"]["subaccount_id"] == new_sub
+    assert _call(sp, key, "GET", f"/webhooks/{old_hook}", sub=int(old_sub))["name"] == "acme bounces"  # left as it was
+    result, plan = sp.tf.plan()
+    assert result.returncode == 0, changes(plan)
