@@ -32,13 +32,13 @@ from ..tfplugin.schema import Attribute, Block, NestedType, Schema, set_of
 from ..tfplugin.values import UNKNOWN, Unknown, same_set
 from ..tfplugin.validators import each, max_len, not_blank, plain_text
 from ..sparkpost import create_once
-from .common import client_of
+from .common import client_of, inactive_owner
 from .validators import ipv4_or_cidr, positive_subaccount_id_text, secret_name
 from .grants import check_grants
 from .import_ids import parse_api_key
 from .plan_probes import check_api_keys_api
 from .api_key_calls import (
-    api_call, api_fields_differ, inactive_owner, known_sub, left_in_inactive_owner, owner_text, sorted_ips, sub_of,
+    api_call, api_fields_differ, known_sub, left_in_inactive_owner, owner_text, sorted_ips, sub_of,
 )
 from .api_key_create import report_create, undo_create
 from .api_key_secret import sm_pending, write_pending, write_secret

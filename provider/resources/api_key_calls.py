@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from ..sparkpost.errors import Forbidden, SparkPostError
+from ..sparkpost.errors import Forbidden
 from ..tfplugin.diagnostics import PathStep, ResourceError
 from ..tfplugin.values import same_set
 from .common import api_errors
@@ -46,18 +46,6 @@ def known_sub(value: Any) -> int | None:
 
 def owner_text(sub: int | None) -> str:
     return f"subaccount {sub}" if sub is not None else "the primary account"
-
-
-def inactive_owner(client: Any, sub: int | None) -> str | None:
-    """`suspended` or `terminated` when the key's subaccount is one (SparkPost makes such a
-    subaccount read-only: its keys can be neither changed nor revoked, 403); else None."""
-    if sub is None:
-        return None
-    try:
-        status = str(client.get_subaccount(sub).status)
-    except SparkPostError:
-        return None
-    return status if status in ("suspended", "terminated") else None
 
 
 def left_in_inactive_owner(key_id: str, sub: int, status: str) -> tuple[str, str]:

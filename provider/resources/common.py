@@ -85,3 +85,21 @@ def api_errors(action: str, path: tuple[PathStep, ...] | None = None, *, state: 
 def is_not_found(err: BaseException) -> bool:
     """The API said the object does not exist (directly, or behind `api_errors`' wrapping)."""
     return isinstance(err, NotFound) or isinstance(err.__cause__, NotFound)
+
+
+def owner_status(client: Any, sub: int | None) -> str | None:
+    """The status of subaccount SUB, which owns an object SparkPost refused to change (403) or
+    that a plan moves away from it; None when not known (or SUB is the primary account)."""
+    if not sub or client is None:
+        return None
+    try:
+        return str(client.get_subaccount(sub).status)
+    except SparkPostError:
+        return None
+
+
+def inactive_owner(client: Any, sub: int | None) -> str | None:
+    """`suspended` or `terminated` when subaccount SUB is one: SparkPost makes such a subaccount
+    read-only (its objects can be neither changed nor deleted: 403); else None."""
+    status = owner_status(client, sub)
+    return status if status in ("suspended", "terminated") else None

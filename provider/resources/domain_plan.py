@@ -8,12 +8,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..sparkpost.errors import SparkPostError
 from ..tfplugin.diagnostics import Diagnostics
 from ..tfplugin.resource import PlanContext
 from ..tfplugin.values import UNKNOWN, CtyType, Unknown, equal
 from . import domain_messages as msg
-from .common import known
+from .common import known, owner_status
 from .dkim_keys import DEFAULT_DKIM_KEY_LENGTH, key_bits, key_der, key_pair_problem, normalise_key
 from .dns_records import BOUNCE_CNAME_TARGET, planned_dns_records
 from .domain_ids import import_id, same_owner, subaccount_of
@@ -190,12 +189,3 @@ def _region_for_plan(meta: Any) -> str | None:
     return None
 
 
-def owner_status(client: Any, sub: int | None) -> str | None:
-    """The status of the subaccount owning a domain (after SparkPost refused a change with 403,
-    or when a plan moves a domain away from it); None when not known."""
-    if sub is None or client is None:
-        return None
-    try:
-        return str(client.get_subaccount(sub).status)
-    except SparkPostError:
-        return None

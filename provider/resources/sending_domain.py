@@ -26,7 +26,7 @@ from ..tfplugin.validators import duration_between
 from ..tfplugin.values import Unknown
 from . import domain_messages as msg
 from . import domain_plan
-from .common import api_errors, client_of, is_not_found, known, meta_of
+from .common import api_errors, client_of, is_not_found, known, meta_of, owner_status
 from .dkim_keys import (
     DEFAULT_DKIM_KEY_LENGTH,
     dkim_key_length,
@@ -36,7 +36,6 @@ from .dkim_keys import (
 )
 from .dns_records import dns_records_attribute
 from .domain_ids import import_id, same_owner, subaccount_of
-from .domain_plan import owner_status
 from .import_ids import parse_domain
 from .domain_state import domain_state, status_attribute
 from .domain_verify import DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, finish

@@ -9,14 +9,14 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..sparkpost.errors import Forbidden, NotFound, SparkPostError, WebhookTestFailed
+from ..sparkpost.errors import Forbidden, NotFound, WebhookTestFailed
 from ..sparkpost.models import Webhook as WebhookModel, WebhookAuth
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
-from .common import api_errors, client_of, is_not_found, known, secrets_of
+from .common import api_errors, client_of, inactive_owner, is_not_found, known, secrets_of
 from .validators import secret_version_name
 
 GRANT = "webhooks/modify"
@@ -103,17 +103,6 @@ def _target(v: str) -> str | None:
 
 def _some_event(v: list[Any]) -> str | None:
     return None if v else "must hold at least one event type (SparkPost refuses a webhook with none), such as \"bounce\"."
-
-
-def _inactive(client: Any, sub: int | None) -> str | None:
-    """`suspended` or `terminated` when the webhook's subaccount is one; else None."""
-    if not sub:
-        return None
-    try:
-        status = str(client.get_subaccount(sub).status)
-    except SparkPostError:
-        return None
-    return status if status in ("suspended", "terminated") else None
 
 
 def _scope(value: Any) -> int | None:
@@ -434,7 +423,7 @@ class Webhook(Resource):
         except ResourceError as err:
             if is_not_found(err):
                 return
-            status = _inactive(client, sub) if isinstance(err.__cause__, Forbidden) else None
+            status = inactive_owner(client, sub) if isinstance(err.__cause__, Forbidden) else None
             if sub is None or status is None:
                 raise
             # SparkPost makes a suspended or terminated subaccount read-only (a subaccount
