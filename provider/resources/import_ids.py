@@ -17,11 +17,18 @@ _SUBACCOUNT_ID = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
 # Key ids SparkPost shows: UUIDs, and shorter words in its examples ("123id"). No dot, no slash,
 # so an id can never name another path ("..") when it becomes a URL segment.
 _KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,128}", re.ASCII)
+_POOL_ID = re.compile(r"[A-Za-z0-9_]{1,20}", re.ASCII)  # SparkPost derives it from the pool's name
+_WEBHOOK_ID = re.compile(r"[A-Za-z0-9-]{1,64}", re.ASCII)  # UUIDs
 
 SUBACCOUNT_FORMS = "SUBACCOUNT_ID: the subaccount's numeric id, like 123."
 API_KEY_FORMS = ("KEY_ID for a key of the primary account, or SUBACCOUNT_ID/KEY_ID for a subaccount's key, like "
                  "12/5f0c1d2e-0000-4000-8000-000000000001 (letters, digits, '-' and '_'). Ids are listed by "
                  "SparkPost's GET /api/v1/api-keys; they are not the key itself.")
+IP_POOL_FORMS = ("POOL_ID: the pool's id (1 to 20 letters, digits or underscores), like marketing_ip_pool; "
+                 "SparkPost derives it from the name when the pool is made.")
+WEBHOOK_FORMS = ("WEBHOOK_ID for a webhook of every account, or SUBACCOUNT_ID:WEBHOOK_ID for a webhook of one "
+                 "subaccount (0:WEBHOOK_ID for the primary account only), like 12affc24-f183-11e3-9234-3c15c2c818c2 "
+                 "or 3:12affc24-f183-11e3-9234-3c15c2c818c2.")
 DOMAIN_FORMS = ("DOMAIN for a domain of the primary account, like mail.example.com, or SUBACCOUNT_ID/DOMAIN for a "
                 "subaccount's domain, like 3/mail.example.com.")
 
@@ -87,3 +94,27 @@ def parse_domain(text: str) -> tuple[int | None, str]:
     except ValueError as err:
         raise invalid("sparkpost_sending_domain", text, str(err), DOMAIN_FORMS) from None
     return sub, domain
+
+
+def parse_ip_pool(text: str) -> str:
+    """`POOL_ID`."""
+    if not _POOL_ID.fullmatch(text):
+        problem = "the pool id is missing." if not text else "not an IP pool id."
+        raise invalid("sparkpost_ip_pool", text, problem, IP_POOL_FORMS)
+    return text
+
+
+def parse_webhook(text: str) -> tuple[int | None, str]:
+    """`WEBHOOK_ID` or `SUBACCOUNT_ID:WEBHOOK_ID` (0: the primary account only)."""
+    parts = text.split(":")
+    try:
+        if len(parts) > 2:
+            raise ValueError("too many ':'.")
+        sub = subaccount_id(parts[0], zero=True) if len(parts) == 2 else None
+        webhook_id = parts[-1]
+        if not _WEBHOOK_ID.fullmatch(webhook_id):
+            what = "missing" if not webhook_id else f"{shown(webhook_id)}, which is not a webhook id"
+            raise ValueError(f"the webhook id is {what}.")
+    except ValueError as err:
+        raise invalid("sparkpost_webhook", text, str(err), WEBHOOK_FORMS) from None
+    return sub, webhook_id

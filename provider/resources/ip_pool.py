@@ -12,6 +12,7 @@ from ..tfplugin.planmodifiers import UseStateForUnknown
 from ..tfplugin.resource import Context, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
 from ..tfplugin.validators import max_len, not_blank
+from .import_ids import parse_ip_pool
 from .common import api_errors, client_of, is_not_found, known
 from .validators import host_name
 
@@ -185,7 +186,7 @@ class IpPool(Resource):
                 raise
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
-        pool_id = _check_pool_id(import_id, ())
+        pool_id = parse_ip_pool(import_id)
         if pool_id == "default":
             raise ResourceError("The default IP pool cannot be managed",
                                 "SparkPost reserves `default`: it cannot be changed or deleted, so it is not a "

@@ -5,7 +5,6 @@ Credentials for the receiver never reach state: write-only, or read from Secret 
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
+from .import_ids import parse_webhook
 from .common import api_errors, client_of, inactive_owner, is_not_found, known, secrets_of
 from .validators import secret_version_name
 
@@ -437,10 +437,5 @@ class Webhook(Resource):
             )
 
     def import_state(self, ctx: Context, import_id: str) -> dict[str, Any]:
-        m = re.fullmatch(r"(?:(0|[1-9][0-9]{0,9}):)?([0-9A-Za-z-]{1,64})", import_id.strip())
-        if not m:
-            raise ResourceError("Invalid webhook import id",
-                                f"{import_id!r} is not a webhook id. Import with the webhook's id (every account), or "
-                                "SUBACCOUNT:ID for a webhook of one subaccount (0:ID for the primary account only), "
-                                "for example: terraform import sparkpost_webhook.alerts 12affc24-f183-11e3-9234-3c15c2c818c2")
-        return {"id": m.group(2), "subaccount_id": m.group(1)}
+        sub, webhook_id = parse_webhook(import_id)
+        return {"id": webhook_id, "subaccount_id": None if sub is None else str(sub)}

@@ -28,12 +28,17 @@ RESOURCE = {
     "sparkpost_subaccount": 'resource "sparkpost_subaccount" "CASE" {\n  name = "imported"\n}\n',
     "sparkpost_api_key": 'resource "sparkpost_api_key" "CASE" {\n  label = "imported"\n  grants = ["smtp/inject"]\n}\n',
     "sparkpost_sending_domain": 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "mail.example.com"\n}\n',
+    "sparkpost_ip_pool": 'resource "sparkpost_ip_pool" "CASE" {\n  name = "imported"\n}\n',
+    "sparkpost_webhook": ('resource "sparkpost_webhook" "CASE" {\n  name = "imported"\n  target = "https://hooks.example.com/x"\n'
+                          '  events = ["bounce"]\n}\n'),
 }
 # What the error must show: the form the resource expects.
 FORM = {
     "sparkpost_subaccount": "SUBACCOUNT_ID",
     "sparkpost_api_key": "SUBACCOUNT_ID/KEY_ID",
     "sparkpost_sending_domain": "SUBACCOUNT_ID/DOMAIN",
+    "sparkpost_ip_pool": "POOL_ID",
+    "sparkpost_webhook": "SUBACCOUNT_ID:WEBHOOK_ID",
 }
 
 
@@ -83,9 +88,23 @@ DOMAIN_IDS = [
     ("\u0661/mail.example.com", "arabic-indic-subaccount"), ("mail.exa mple.com", "inner-space"),
     ("mail.example.com?x", "query"), ("mail_x.example.com", "underscore"),
 ]
+POOL_IDS = [
+    ("..", "dot-dot"), (" pool", "leading-space"), ("pool ", "trailing-space"), ("my pool", "inner-space"),
+    ("p\u0430ol", "cyrillic-a"), ("x" * 21, "too-long"), ("pool-1", "dash"), ("pool\n", "newline"),
+    ("../ip-pools", "path-traversal"), ("pool%2f", "percent"), ("\uff50ool", "fullwidth-p"), ("pool\u200b", "zero-width-space"),
+]
+WEBHOOK_IDS = [
+    ("..", "dot-dot"), (" abc", "leading-space"), ("abc ", "trailing-space"), ("1:2:abc", "three-parts"),
+    ("12:", "no-webhook-id"), (":abc", "no-subaccount"), ("-1:abc", "subaccount-negative"),
+    ("007:abc", "subaccount-leading-zeros"), ("99999999999:abc", "subaccount-too-big"), ("abc/def", "slash"),
+    ("abc?x", "query"), ("\u0661:abc", "arabic-indic-subaccount"), ("x" * 65, "too-long"), ("ab\u200bc", "zero-width-space"),
+    ("../webhooks", "path-traversal"),
+]
 CASES = ([I("sparkpost_subaccount", i, w) for i, w in SUBACCOUNT_IDS]
          + [I("sparkpost_api_key", i, w) for i, w in KEY_IDS]
-         + [I("sparkpost_sending_domain", i, w) for i, w in DOMAIN_IDS])
+         + [I("sparkpost_sending_domain", i, w) for i, w in DOMAIN_IDS]
+         + [I("sparkpost_ip_pool", i, w) for i, w in POOL_IDS]
+         + [I("sparkpost_webhook", i, w) for i, w in WEBHOOK_IDS])
 
 
 class Batch:
@@ -134,7 +153,8 @@ def test_import_block(case: ImportCase, batch: Batch) -> None:
 
 CLI_CASES = [("sparkpost_api_key", "..", "dot-dot"), ("sparkpost_subaccount", "..", "dot-dot"),
              ("sparkpost_sending_domain", "..", "dot-dot"),
-             ("sparkpost_sending_domain", "ma\u0131l.example.com", "dotless-i")]
+             ("sparkpost_sending_domain", "ma\u0131l.example.com", "dotless-i"),
+             ("sparkpost_ip_pool", " pool", "leading-space"), ("sparkpost_webhook", " abc", "leading-space")]
 
 
 @pytest.mark.parametrize("type_name,import_id", [c[:2] for c in CLI_CASES],

@@ -87,7 +87,7 @@ resource "sparkpost_ip_pool" "b" {
     result = sp.tf.run("import", "-no-color", "sparkpost_ip_pool.x", "default", check=False)
     assert result.returncode == 1 and "default IP pool cannot be managed" in result.stderr
     result = sp.tf.run("import", "-no-color", "sparkpost_ip_pool.x", "bad id!", check=False)
-    assert result.returncode == 1 and "Invalid IP pool id" in result.stderr
+    assert result.returncode == 1 and "Invalid import ID for sparkpost_ip_pool" in result.stderr
 
 
 def test_operator_key_lacks_the_grant(sp: SparkPostWorld) -> None:

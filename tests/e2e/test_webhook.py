@@ -206,7 +206,7 @@ resource "sparkpost_webhook" "d" {{
     assert receiver.posts == []
     sp.write('resource "sparkpost_webhook" "x" {\n  name   = "x"\n  target = "https://a.example.com"\n  events = ["bounce"]\n}\n')
     result = sp.tf.run("import", "-no-color", "sparkpost_webhook.x", "not/an id", check=False)
-    assert result.returncode == 1 and "Invalid webhook import id" in result.stderr
+    assert result.returncode == 1 and "Invalid import ID for sparkpost_webhook" in result.stderr
 
 
 def test_operator_key_lacks_the_webhooks_grant(sp: SparkPostWorld, receiver: Receiver) -> None:
