@@ -8,8 +8,9 @@ from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.schema import Attribute, Block, Schema
 from ..tfplugin.values import Unknown
-from ..tfplugin.validators import matches, plain_text
+from ..tfplugin.validators import plain_text
 from .common import api_errors, client_of
+from .validators import positive_subaccount_id_text
 from .subaccount_state import subaccount_state
 
 _FIELDS = [
@@ -25,7 +26,7 @@ class SubaccountData(DataSource):
     schema = Schema(block=Block(
         description="Looks up one subaccount by `id`, or by exact `name` (an error when several share the name).",
         attributes=[
-            Attribute("id", "string", optional=True, computed=True, validators=[matches(r"[1-9][0-9]{0,9}", "a numeric subaccount id")],
+            Attribute("id", "string", optional=True, computed=True, validators=[positive_subaccount_id_text],
                       description="The subaccount's numeric id. Give this or `name`; null when `name` is given."),
             Attribute("name", "string", optional=True, computed=True, validators=[plain_text],
                       description="The subaccount's exact name. Give this or `id`; null when `id` is given."),

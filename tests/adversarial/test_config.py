@@ -101,7 +101,9 @@ CASES: list[ConfigCase] = [
     C("domain-tracking-domain-spaces", DOMAIN % '  tracking_domain = "bad domain"\n', "tracking_domain", "host name"),
     C("domain-verify-timeout-word", DOMAIN % '  verify = { timeout = "forever" }\n', "verify.timeout", "duration"),
     # data sources
-    C("data-subaccount-id-word", 'data "sparkpost_subaccount" "CASE" {\n  id = "abc"\n}\n', "id", "numeric"),
+    C("data-subaccount-id-word", 'data "sparkpost_subaccount" "CASE" {\n  id = "abc"\n}\n', "id", "must be a subaccount id"),
+    C("data-subaccount-id-too-big", 'data "sparkpost_subaccount" "CASE" {\n  id = "9999999999"\n}\n', "id", "from 1 to 2147483647"),
+    C("data-subaccount-id-zero", 'data "sparkpost_subaccount" "CASE" {\n  id = "0"\n}\n', "id", "from 1 to 2147483647"),
     C("data-subaccount-neither", 'data "sparkpost_subaccount" "CASE" {\n}\n', "id", "exactly one of id or name"),
     C("data-subaccount-both", 'data "sparkpost_subaccount" "CASE" {\n  id = "1"\n  name = "a"\n}\n', "name",
       "exactly one of id or name"),
