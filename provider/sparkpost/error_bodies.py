@@ -138,7 +138,7 @@ def parse_error_response(
             try:
                 parsed = json.loads(stripped)
                 is_json = True
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deeply
                 is_json = False
         if is_json:
             entries = _entries_from_json(parsed)

@@ -72,6 +72,15 @@ UNREACHABLE_MEMORY_SECONDS = 30.0
 # How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
 CANCEL_POLL_SECONDS = 0.1
 
+def _decode(raw: bytes, charset: str | None) -> str:
+    """The body as text, in the charset its Content-Type names; one Python does not know
+    (``charset=x-bogus``) is read as UTF-8, JSON's own encoding, rather than fail the call."""
+    try:
+        return raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return raw.decode("utf-8", errors="replace")
+
+
 @dataclass(frozen=True)
 class StatusOnly:
     """What ``_call`` returns for an answer whose status the caller asked for as such
@@ -303,7 +312,7 @@ class SparkPostHttp:
                   (time.monotonic() - started) * 1000)
         if status in statuses:
             return StatusOnly(status)
-        text = raw.decode(resp.encoding or "utf-8", errors="replace") if raw else ""
+        text = _decode(raw, resp.encoding) if raw else ""
 
         if not 200 <= status < 300:
             api_err = parse_error_response(
@@ -362,10 +371,11 @@ class SparkPostHttp:
             raise invalid("the response body is empty; expected a JSON object with 'results'")
         try:
             doc = jsonlib.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError) as exc:
             ctype = (content_type or "no content type").split(";")[0].strip()
             excerpt = " ".join(text[:120].split())
-            raise invalid(f"the response body is not JSON ({ctype}): {excerpt!r}") from None
+            why = "is JSON nested too deeply to read" if isinstance(exc, RecursionError) else "is not JSON"
+            raise invalid(f"the response body {why} ({ctype}): {excerpt!r}") from None
         if not isinstance(doc, dict) or "results" not in doc:
             if lenient and isinstance(doc, dict):
                 return doc if envelope else {}

@@ -225,3 +225,16 @@ def json_of_size(size: int) -> Behaviour:
         conn.send(head(Content_Type="application/json", Content_Length=str(len(body))) + body)
 
     return behave
+
+
+def reply(status: str, body: bytes, content_type: str = "application/json", **headers: str) -> Behaviour:
+    """One complete answer, whatever it holds."""
+    def behave(conn: Conn) -> None:
+        conn.send(head(status, Content_Type=content_type, Content_Length=str(len(body)), **headers) + body)
+
+    return behave
+
+
+def deeply_nested(status: str = "200 OK") -> Behaviour:
+    """Valid JSON nested 100,000 deep: well under the size cap, beyond any parser's recursion."""
+    return reply(status, b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")

@@ -163,6 +163,41 @@ def test_broken_http_is_a_clear_bounded_error(serve: Any, name: str, method: str
         assert info.value.attempts == 1
 
 
+# ---------------------------------------------------------------- bodies no parser should trust
+
+ODD_BODIES = {
+    "nested-too-deep-200": (H.deeply_nested(), E.InvalidResponse, "nested too deeply"),
+    "nested-too-deep-500": (H.deeply_nested("500 Internal Server Error"), E.ServerError, "500"),
+    "nested-too-deep-400": (H.deeply_nested("400 Bad Request"), E.BadRequest, "400"),
+    "unknown-charset-200": (H.reply("200 OK", b'{"results": {"id": 7, "name": "x"}}',
+                                    "application/json; charset=x-bogus"), E.InvalidResponse, "is missing"),
+    "unknown-charset-400": (H.reply("400 Bad Request", b'{"errors": [{"message": "bad name"}]}',
+                                    "application/json; charset=x-bogus"), E.BadRequest, "bad name"),
+}
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("name", list(ODD_BODIES))
+def test_odd_body_is_a_typed_error(serve: Any, name: str, method: str) -> None:
+    """JSON nested beyond the parser's recursion, a charset Python does not know: a typed error
+    naming the call (they were a RecursionError or LookupError: "Unexpected error" in Terraform)."""
+    behaviour, kind, phrase = ODD_BODIES[name]
+    c = client_for(serve(behaviour), max_retries=1)
+    with pytest.raises(kind) as info:
+        call(c, method)
+    check_error(info.value, method, phrase)
+
+
+def test_answer_for_another_subaccount_is_refused(serve: Any) -> None:
+    """GET /subaccounts/7 answered with subaccount 8 would move the resource in state onto 8
+    (and a destroy would terminate it)."""
+    body = b'{"results": {"id": 8, "name": "other", "status": "active"}}'
+    c = client_for(serve(H.reply("200 OK", body)))
+    with pytest.raises(E.InvalidResponse) as info:
+        c.get_subaccount(7)
+    check_error(info.value, "GET", "'results.id' is '8'", "another object", "'7'")
+
+
 # ---------------------------------------------------------------- Retry-After: capped, and said
 
 
