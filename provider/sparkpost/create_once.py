@@ -44,7 +44,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound, ServerError, SparkPostError, TransportError
+from .errors import InvalidResponse, NotFound, ServerError, SparkPostError, TransportError
 from .models import CreatedApiKey, CreatedSubaccount, InitialKey
 
 if TYPE_CHECKING:
@@ -183,9 +183,13 @@ def create_api_key(
 
 def ambiguous(err: SparkPostError) -> bool:
     """Whether a failed request may still have acted: sent, and answered by no verdict of
-    SparkPost's (a lost or cut-off answer, a 5xx). A 4xx or 429 is a refusal."""
+    SparkPost's (a lost or cut-off answer, a 5xx, or a success whose body cannot be read: not
+    JSON, the wrong shape, too large). A 4xx or 429 is a refusal."""
     if isinstance(err, TransportError):
         return err.request_sent
+    if isinstance(err, InvalidResponse):
+        # A field's shape error carries no status: the answer was a success.
+        return err.status is None or not 400 <= err.status < 500
     return isinstance(err, ServerError)
 
 

@@ -275,3 +275,87 @@ def test_find_orphans_lists_keys_and_domains_an_interrupted_apply_left(admin_wor
     text = subprocess.run([sys.executable, str(ROOT / "scripts" / "find-orphans"), "--dir", str(sp.tf.workdir)],
                           capture_output=True, text=True, env=env, timeout=120).stdout
     assert "made by an interrupted create" in text and "mail.orphan.example" in text and "2 API key(s)" in text
+
+
+# ---------------------------------------------------------------- a success whose body cannot be read
+
+
+class _ManglingProxy:
+    """Forwards to the emulator (which acts) and replaces the body of one route's successful answer:
+    SparkPost made the object, and what came back is no answer the client can read."""
+
+    def __init__(self, upstream: str, route: str, body: bytes) -> None:
+        import http.server
+
+        import requests
+
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                up = requests.request(self.command, upstream + self.path, data=data, headers=headers, timeout=10)
+                out = up.content
+                if f"{self.command} {self.path.split('?')[0]}" == route and up.status_code == 200:
+                    out = body
+                    proxy.mangled += 1
+                self.send_response(up.status_code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.mangled = 0
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+UNREADABLE = {
+    "truncated-json": b'{"results": {"subaccount_id": 1',
+    "not-json": b"<html>OK</html>",
+    "no-results": b'{"errors": [{"message": "something went wrong"}]}',
+    "wrong-shape": b'{"results": {"subaccount_id": "seven", "id": "seven"}}',
+    "nested-too-deep": b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+}
+
+
+@pytest.mark.parametrize("body", list(UNREADABLE), ids=list(UNREADABLE))
+def test_subaccount_made_but_its_answer_unreadable_is_found_not_forgotten(
+        body: str, client: SparkPostClient, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 200 whose body cannot be read (not JSON, the wrong shape, an error body): SparkPost made
+    the subaccount. It is found by its marker and returned, never left for no state to hold."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    proxy = _ManglingProxy(emu.url, SUB_POST, UNREADABLE[body])
+    try:
+        with SparkPostClient(KEY, base_url=proxy.url, timeout=5, retry_deadline=20, max_retries=8) as c:
+            c.retry_policy = client.retry_policy
+            created, outcome = create_once.create_subaccount(c, "cloud-garbled", ip_pool=None, initial_key=None)
+    finally:
+        proxy.httpd.shutdown()
+    assert proxy.mangled == 1 and outcome.adopted
+    assert [(s["id"], s["name"]) for s in subaccounts(emu)] == [(created.id, "cloud-garbled")]
+
+
+def test_api_key_made_but_its_answer_unreadable_is_revoked(
+        client: SparkPostClient, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key's secret was in the unreadable answer: the key is useless and is revoked."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    proxy = _ManglingProxy(emu.url, KEY_POST, UNREADABLE["truncated-json"])
+    try:
+        with SparkPostClient(KEY, base_url=proxy.url, timeout=5, retry_deadline=20, max_retries=8) as c:
+            c.retry_policy = client.retry_policy
+            with pytest.raises(SparkPostError):
+                create_once.create_api_key(c, "smtp", ["smtp/inject"], None, subaccount=None, label_max=1024)
+    finally:
+        proxy.httpd.shutdown()
+    assert proxy.mangled == 1 and user_keys(emu) == []
