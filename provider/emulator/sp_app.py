@@ -226,6 +226,13 @@ class App:
         except UnicodeDecodeError:
             raise sp_errors.not_utf8() from None
         try:
-            return json.loads(text)
-        except ValueError:
+            # NaN and Infinity are not JSON (RFC 8259), and SparkPost's parser refuses them;
+            # Python's would accept them and echo them back in error values, making the answer
+            # itself invalid JSON. RecursionError: nested too deeply to parse.
+            return json.loads(text, parse_constant=_not_json_constant)
+        except (ValueError, RecursionError):
             raise sp_errors.bad_json() from None
+
+
+def _not_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

@@ -18,6 +18,9 @@ from . import sp_errors
 from .sp_app import App, Outcome, json_outcome
 
 MAX_BODY = 1 << 20  # 1 MiB; SparkPost answers larger bodies with 413
+# A connection that sends nothing for this long (idle between keep-alive requests, or stalled
+# mid-request) is closed, so that clients that connect and stall cannot pile up threads.
+IDLE_SECONDS = 120.0
 
 
 class _BodyError(Exception):
@@ -85,6 +88,16 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "SparkPostEmulator/1"
     sys_version = ""
     server: EmulatorServer
+    timeout = IDLE_SECONDS  # StreamRequestHandler sets it on the socket: every read is bounded
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own errors (a request line that is not HTTP, headers too long or too
+        many, an unknown method) in SparkPost's JSON shape, not its HTML page."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # set when the request line could not be read
+            self.request_version = "HTTP/1.1"  # the status line and headers are always sent
+        phrase = message or self.responses.get(code, ("error",))[0]
+        self._send(json_outcome(code, sp_errors.message_only(code, phrase).body))
 
     def setup(self) -> None:
         super().setup()
@@ -108,7 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
             while True:
                 line = self.rfile.readline(1024)
                 try:
-                    size = int(line.split(b";")[0].strip(), 16)
+                    text = line.split(b";")[0].strip()
+                    if not text or text.strip(b"0123456789abcdefABCDEF"):
+                        raise ValueError("a chunk size is hex digits")  # not "-1", "+5" or "1_0"
+                    size = int(text, 16)
                 except ValueError:
                     self.close_connection = True
                     raise _BodyError(json_outcome(400, sp_errors.bad_json().body)) from None
@@ -126,9 +142,9 @@ class _Handler(BaseHTTPRequestHandler):
         if raw is None:
             return b""
         try:
+            if not raw.strip().isascii() or not raw.strip().isdigit():
+                raise ValueError  # int() would take "-1", "+5", "1_0" and other digits than ASCII
             length = int(raw)
-            if length < 0:
-                raise ValueError
         except ValueError:
             self.close_connection = True
             raise _BodyError(json_outcome(400, sp_errors.classic(400, "1200", "invalid params",
