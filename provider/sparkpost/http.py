@@ -81,6 +81,21 @@ def _decode(raw: bytes, charset: str | None) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+# How much of an error body under a success status is read for its message.
+MAX_EXCERPT = 64 * 1024
+
+
+def _redirect_hint(location: str | None) -> str:
+    """What a 3xx means here: never followed, so that the API key goes nowhere else."""
+    where = ""
+    if location:
+        parts = urlsplit(location.strip())
+        host = parts.netloc.rpartition("@")[2]  # never userinfo
+        where = f" to {host[:100]!r}" if host else " to another path"
+    return (f"SparkPost answered with a redirect{where}, which the provider does not follow (the API "
+            "key is never sent anywhere but base_url): check base_url (https, the /api/v1 path, the region).")
+
+
 @dataclass(frozen=True)
 class StatusOnly:
     """What ``_call`` returns for an answer whose status the caller asked for as such
@@ -319,6 +334,8 @@ class SparkPostHttp:
                 status, text, resp.headers.get("Content-Type"), method=method, path=path,
                 reason=resp.reason or None,
                 retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            if 300 <= status < 400:
+                api_err.add_hint(_redirect_hint(resp.headers.get("Location")))
             raise api_err.redact(self._api_key)
         return self._parse_success(status, text, resp.headers.get("Content-Type"), method,
                                    path, expect=expect, envelope=envelope, lenient=lenient)
@@ -379,7 +396,13 @@ class SparkPostHttp:
         if not isinstance(doc, dict) or "results" not in doc:
             if lenient and isinstance(doc, dict):
                 return doc if envelope else {}
-            raise invalid("the JSON response has no 'results' member")
+            said = ""
+            if isinstance(doc, dict) and ("errors" in doc or "error" in doc):
+                # An error body under a success status (a proxy, a gateway): say what it said.
+                said = parse_error_response(status, text[:MAX_EXCERPT], content_type, method=method,
+                                            path=path).message
+                said = f"; it is an error body under status {status}: {said}"
+            raise invalid(f"the JSON response has no 'results' member{said}")
         results = doc["results"]
         if not isinstance(results, expect):
             names = " or ".join("object" if t is dict else "array" for t in expect)

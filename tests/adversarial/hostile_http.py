@@ -228,9 +228,12 @@ def json_of_size(size: int) -> Behaviour:
 
 
 def reply(status: str, body: bytes, content_type: str = "application/json", **headers: str) -> Behaviour:
-    """One complete answer, whatever it holds."""
+    """One complete answer, whatever it holds; then the connection is held until the client hangs
+    up (closing with the request body unread would reset it, and cut the answer short)."""
     def behave(conn: Conn) -> None:
-        conn.send(head(status, Content_Type=content_type, Content_Length=str(len(body)), **headers) + body)
+        if conn.send(head(status, Content_Type=content_type, Content_Length=str(len(body)), Connection="close",
+                          **headers) + body):
+            silent(conn)
 
     return behave
 

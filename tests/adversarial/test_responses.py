@@ -198,6 +198,29 @@ def test_answer_for_another_subaccount_is_refused(serve: Any) -> None:
     check_error(info.value, "GET", "'results.id' is '8'", "another object", "'7'")
 
 
+@pytest.mark.parametrize("status", ["301 Moved Permanently", "302 Found", "307 Temporary Redirect",
+                                    "308 Permanent Redirect"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_redirect_to_another_host_is_not_followed_and_says_why(serve: Any, status: str, method: str) -> None:
+    elsewhere = serve(H.reply("200 OK", b'{"results": {}}'))
+    server = serve(H.reply(status, b"", Location=f"http://user:pw@localhost:{elsewhere.port}/api/v1/x"))
+    c = client_for(server)
+    with pytest.raises(E.SparkPostError) as info:
+        call(c, method)
+    check_error(info.value, method, status.split()[0], f"redirect to 'localhost:{elsewhere.port}'",
+                "does not follow", "check base_url")
+    assert "pw" not in str(info.value)
+    assert server.count == 1 and elsewhere.count == 0  # never sent, so the key went nowhere else
+
+
+def test_error_body_under_200_says_what_it_said(serve: Any) -> None:
+    body = b'{"errors": [{"message": "Upstream quota exhausted", "code": "1902"}]}'
+    c = client_for(serve(H.reply("200 OK", body)))
+    with pytest.raises(E.InvalidResponse) as info:
+        c.get_subaccount(7)
+    check_error(info.value, "GET", "no 'results' member", "error body under status 200: Upstream quota exhausted")
+
+
 # ---------------------------------------------------------------- Retry-After: capped, and said
 
 
