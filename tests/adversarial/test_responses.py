@@ -344,3 +344,24 @@ def test_hostile_slow_server_plan_is_bounded(make_tf: Any, serve: Any) -> None:
     assert "Traceback" not in out
 
 
+
+
+@pytest.mark.parametrize("behaviour,phrase", [
+    (H.deeply_nested(), "nested too deeply"),
+    (H.reply("200 OK", b'{"results": []}', "application/json; charset=x-bogus"), None),
+], ids=["nested-too-deep", "unknown-charset"])
+def test_odd_bodies_through_terraform_are_no_unexpected_error(make_tf: Any, serve: Any, behaviour: H.Behaviour,
+                                                              phrase: str | None) -> None:
+    """Every request answered so: the plan fails (or passes) with SparkPost's error, never
+    "Unexpected error" (they were a RecursionError and a LookupError)."""
+    server = serve(behaviour)
+    tf = make_tf(SPARKPOST_API_KEY="b" * 40)
+    tf.write(_provider_hcl(server.url, "  max_retries = 0\n") + 'data "sparkpost_subaccounts" "all" {}\n')
+    tf.init()
+    result = tf.run("plan", "-no-color", "-input=false", check=False)
+    out = result.stdout + result.stderr
+    assert "Unexpected error" not in out and "Traceback" not in out, out[-3000:]
+    if phrase:
+        assert result.returncode == 1 and phrase in " ".join(out.split()) and "GET /subaccounts" in out, out[-3000:]
+    else:
+        assert result.returncode == 0, out[-3000:]
