@@ -198,10 +198,8 @@ def configure(
         )
         return None
 
-    from .tfplugin.redact import register
-
-    register(api_key)
     from .sparkpost.client import SparkPostClient
+    from .tfplugin.redact import register
 
     try:
         client = SparkPostClient(
@@ -213,9 +211,10 @@ def configure(
             max_retries=int(config["max_retries"] if config.get("max_retries") is not None else DEFAULT_MAX_RETRIES),
             cancel_event=cancelled,
         )
-    except ValueError as err:
+    except ValueError as err:  # its text never holds the key
         diags.error("Invalid SparkPost provider configuration", str(err), [source])
         return None
+    register(api_key)  # after the client's checks: a 64 KiB "key" is refused, not indexed
 
     return ProviderData(client=client, region=region, secrets=secrets)
 

@@ -378,6 +378,12 @@ class SecretStore:
             "access", version_name, client.access_secret_version, types.AccessSecretVersionRequest(name=version_name), timeout
         )
         data: bytes = response.payload.data
+        if len(data) > MAX_PAYLOAD_BYTES:
+            # Secret Manager stores no more than this: a larger answer is not its own (and would
+            # be registered, scrubbed for and sent as a key, at seconds of CPU per use).
+            raise SecretManagerError(
+                f"Secret Manager returned {len(data)} bytes for {version_name!r}, more than a secret "
+                f"version can hold ({MAX_PAYLOAD_BYTES})", version_name, code="OUT_OF_RANGE")
         # Verify the checksum Google sends, so a corrupted payload is an error rather than a wrong key.
         if "data_crc32c" in response.payload and (response.payload.data_crc32c & 0xFFFFFFFF) != _crc32c(data):
             raise SecretManagerError(

@@ -186,6 +186,20 @@ def test_read_non_utf8(fake: SecretManagerFake, store: SecretStore) -> None:
     assert_no_payload(info.value)
 
 
+def test_read_more_than_a_version_can_hold_is_refused(fake: SecretManagerFake, store: SecretStore,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Secret Manager (or a fake) answering more than 64 KiB: not used as a key."""
+    from provider.emulator.secretmanager import store as fake_store
+
+    monkeypatch.setattr(fake_store, "MAX_PAYLOAD", 1 << 20)  # the fake misbehaves
+    fake.create_secret(SECRET)
+    fake.add_version(SECRET, PAYLOAD * 20_000)
+    with pytest.raises(SecretManagerError, match="more than a secret version can hold") as info:
+        store.read(LATEST)
+    assert info.value.code == "OUT_OF_RANGE"
+    assert_no_payload(info.value)
+
+
 # ----- writing -------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .deliverability import CHECK_METRICS, SubaccountCounts
-from .http import DEFAULT_USER_AGENT, REGION_BASE_URLS, SparkPostHttp, StatusOnly
+from .http import DEFAULT_USER_AGENT, MAX_KEY_CHARS, REGION_BASE_URLS, SparkPostHttp, StatusOnly
 from .urls import segment
 from .errors import (
     BadRequest,
@@ -297,7 +297,7 @@ class SparkPostClient(SparkPostHttp):
         (a key without the account grant, such as an SMTP-only send key) or 200 is True. 429,
         5xx and connection faults are retried as for any read."""
         key = key.strip() if isinstance(key, str) else ""
-        if not key or any(ch.isspace() or ord(ch) < 32 for ch in key):
+        if not key or len(key) > MAX_KEY_CHARS or any(ch.isspace() or ord(ch) < 32 for ch in key):
             return False  # no SparkPost key looks like this: it could not authenticate
         answer = self._call("GET", "/account", expect=(dict,), auth_key=key, statuses=_KEY_VERDICTS)
         return not (isinstance(answer, StatusOnly) and answer.status == 401)

@@ -69,6 +69,8 @@ MAX_PAGES = 10_000
 READ_TIMEOUT_SLACK = 1.0
 # After base_url could not be reached, how long later calls fail at once without trying.
 UNREACHABLE_MEMORY_SECONDS = 30.0
+# SparkPost's keys are 40 hex characters; anything much longer is not a key (see __init__).
+MAX_KEY_CHARS = 256
 # How often a request waiting for SparkPost's answer checks the cancel event (StopProvider).
 CANCEL_POLL_SECONDS = 0.1
 
@@ -134,6 +136,11 @@ class SparkPostHttp:
         if any(ch.isspace() or ord(ch) < 32 for ch in key):
             # Never echo the key: say what is wrong with it only.
             raise ValueError("api_key contains whitespace or control characters")
+        if len(key) > MAX_KEY_CHARS:
+            # A Secret Manager version may hold 64 KiB: sent in every request's header and
+            # scrubbed in every form from every error, such a "key" cost seconds of CPU per error.
+            raise ValueError(f"api_key is {len(key)} characters long; a SparkPost API key has 40 "
+                             f"(at most {MAX_KEY_CHARS} are accepted): is it the right value?")
         if region not in REGION_BASE_URLS:
             raise ValueError(f"region must be one of {sorted(REGION_BASE_URLS)}, got {region!r}")
         if timeout <= 0:

@@ -64,6 +64,21 @@ def test_bad_constructor_arguments():
         SparkPostClient(API_KEY, timeout=0)
 
 
+def test_a_key_far_longer_than_sparkposts_is_refused_without_echo():
+    """A Secret Manager version may hold 64 KiB: such a "key" cost ~10 s of CPU per error (its
+    forms scrubbed from each error text), and a 1 MiB one ~4 minutes."""
+    long_key = "ab" * 32 * 1024
+    with pytest.raises(ValueError, match="65536 characters long; a SparkPost API key has 40") as info:
+        SparkPostClient(long_key)
+    assert "abab" not in str(info.value)
+    SparkPostClient("a" * 256)  # generous, but bounded
+
+
+def test_check_key_refuses_a_key_far_longer_than_sparkposts_without_a_request(stub, client):
+    assert client.check_key("5e4d" * 16 * 1024) is False
+    assert stub.requests == []
+
+
 def test_repr_hides_the_key():
     c = SparkPostClient(API_KEY)
     assert repr(c) == "SparkPostClient(base_url='https://api.sparkpost.com/api/v1', region='us')"
