@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 from .errors import InvalidResponse
 
 T = TypeVar("T")
+SUBACCOUNT_ID_MAX = 2**31 - 1  # the range import IDs and state ids take (resources/subaccount.py)
 
 # ---------------------------------------------------------------- parsing helpers
 
@@ -77,6 +78,15 @@ class Fields:
 
     def opt_integer(self, name: str) -> int | None:
         value: int | None = self._get(name, int, False)
+        return value
+
+    def subaccount_id(self, name: str) -> int:
+        """A subaccount's own id: 1 to 2^31-1, as the provider accepts it everywhere else (an
+        id out of range would be recorded in state and then refused at every later read)."""
+        value = self.integer(name)
+        if not 1 <= value <= SUBACCOUNT_ID_MAX:
+            raise self.where.at(name).invalid(
+                f"is {str(value)[:40]}, expected a subaccount id (1 to {SUBACCOUNT_ID_MAX})")
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:
@@ -141,7 +151,7 @@ class Subaccount:
     def parse(cls, f: Fields) -> "Subaccount":
         options = f.obj("options")
         return cls(
-            id=f.integer("id"),
+            id=f.subaccount_id("id"),
             name=f.text("name"),
             status=f.text("status"),
             ip_pool=f.opt_text("ip_pool") or None,
@@ -161,7 +171,7 @@ class CreatedSubaccount:
 
     @classmethod
     def parse(cls, f: Fields) -> "CreatedSubaccount":
-        return cls(id=f.integer("subaccount_id"), key=f.opt_text("key") or None,
+        return cls(id=f.subaccount_id("subaccount_id"), key=f.opt_text("key") or None,
                    short_key=f.opt_text("short_key"), label=f.opt_text("label"))
 
 

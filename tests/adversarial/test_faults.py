@@ -326,6 +326,8 @@ UNREADABLE = {
     "no-results": b'{"errors": [{"message": "something went wrong"}]}',
     "wrong-shape": b'{"results": {"subaccount_id": "seven", "id": "seven"}}',
     "nested-too-deep": b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "id-negative": b'{"results": {"subaccount_id": -5}}',
+    "id-beyond-2-31": b'{"results": {"subaccount_id": 1099511627776}}',
 }
 
 
