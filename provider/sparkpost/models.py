@@ -19,6 +19,7 @@ from .errors import InvalidResponse
 
 T = TypeVar("T")
 SUBACCOUNT_ID_MAX = 2**31 - 1  # the range import IDs and state ids take (resources/subaccount.py)
+MAX_ID_CHARS = 1024  # API key, webhook and IP pool ids are UUIDs or short names
 
 # ---------------------------------------------------------------- parsing helpers
 
@@ -87,6 +88,17 @@ class Fields:
         if not 1 <= value <= SUBACCOUNT_ID_MAX:
             raise self.where.at(name).invalid(
                 f"is {str(value)[:40]}, expected a subaccount id (1 to {SUBACCOUNT_ID_MAX})")
+        return value
+
+    def ident(self, value: str | None, name: str) -> str | None:
+        """An object id the provider will put in a URL path later: one it cannot (empty, ".",
+        "..", spaces around it, control characters) is an invalid response here, naming the
+        field, rather than a ValueError at the next call, after the object was made."""
+        if value is None:
+            return None
+        if not value or value.strip() != value or value in (".", "..") or len(value) > MAX_ID_CHARS \
+                or any(ord(c) < 32 or c == "\x7f" for c in value):
+            raise self.where.at(name).invalid(f"is {value[:40]!r}, not an id that can name an object")
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:
@@ -204,7 +216,7 @@ class ApiKey:
         if key_id is not None and (isinstance(key_id, bool) or not isinstance(key_id, (str, int))):
             raise f.where.at("id").invalid(f"is {type(key_id).__name__}, expected a string")
         return cls(
-            id=str(key_id) if key_id is not None else None,
+            id=f.ident(str(key_id) if key_id is not None else None, "id"),
             label=f.opt_text("label"),
             grants=f.texts("grants"),
             valid_ips=f.texts("valid_ips", required=False),
@@ -229,7 +241,8 @@ class CreatedApiKey:
     @classmethod
     def parse(cls, f: Fields) -> "CreatedApiKey":
         link = f.obj("link")
-        key_id = f.opt_text("id") or (_id_from_href(link.opt_text("href")) if link else None)
+        key_id = f.ident(f.opt_text("id"), "id") or (
+            link.ident(_id_from_href(link.opt_text("href")), "href") if link else None)
         return cls(id=key_id, key=f.opt_text("key") or None, short_key=f.opt_text("short_key"),
                    label=f.opt_text("label"))
 
@@ -383,7 +396,7 @@ class IpPool:
     @classmethod
     def parse(cls, f: Fields) -> "IpPool":
         ips = f.raw("ips")
-        return cls(id=f.text("id"), name=f.opt_text("name"),
+        return cls(id=f.ident(f.text("id"), "id") or "", name=f.opt_text("name"),
                    signing_domain=f.opt_text("signing_domain") or None,
                    fbl_signing_domain=f.opt_text("fbl_signing_domain") or None,
                    auto_warmup_overflow_pool=f.opt_text("auto_warmup_overflow_pool") or None,
@@ -435,7 +448,7 @@ class Webhook:
         details = f.obj("auth_request_details")
         body = details.obj("body") if details else None
         return cls(
-            id=f.opt_text("id"),
+            id=f.ident(f.opt_text("id"), "id"),
             name=f.text("name"),
             target=f.text("target"),
             events=f.texts("events"),
@@ -463,4 +476,4 @@ class CreatedWebhook:
 
     @classmethod
     def parse(cls, f: Fields) -> "CreatedWebhook":
-        return cls(id=f.text("id"))
+        return cls(id=f.ident(f.text("id"), "id") or "")

@@ -348,11 +348,21 @@ def test_subaccount_made_but_its_answer_unreadable_is_found_not_forgotten(
     assert [(s["id"], s["name"]) for s in subaccounts(emu)] == [(created.id, "cloud-garbled")]
 
 
+UNUSABLE_KEY_ANSWERS = {
+    "truncated-json": UNREADABLE["truncated-json"],
+    # ids no URL can carry: they were a ValueError at the relabel, after the key was made
+    "href-dot-dot": b'{"results": {"key": "ab' + b"0" * 38 + b'", "short_key": "ab00", "label": "x",'
+                    b' "link": {"href": "/api/v1/api-keys/%2e%2e"}}}',
+    "id-with-spaces": b'{"results": {"key": "ab' + b"0" * 38 + b'", "id": " k-1 "}}',
+}
+
+
+@pytest.mark.parametrize("body", list(UNUSABLE_KEY_ANSWERS), ids=list(UNUSABLE_KEY_ANSWERS))
 def test_api_key_made_but_its_answer_unreadable_is_revoked(
-        client: SparkPostClient, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+        body: str, client: SparkPostClient, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
     """The key's secret was in the unreadable answer: the key is useless and is revoked."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    proxy = _ManglingProxy(emu.url, KEY_POST, UNREADABLE["truncated-json"])
+    proxy = _ManglingProxy(emu.url, KEY_POST, UNUSABLE_KEY_ANSWERS[body])
     try:
         with SparkPostClient(KEY, base_url=proxy.url, timeout=5, retry_deadline=20, max_retries=8) as c:
             c.retry_policy = client.retry_policy
