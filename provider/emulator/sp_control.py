@@ -53,6 +53,10 @@ def parse_domains(data: Any) -> list[str]:
     return [d.lower().rstrip(".") for d in data]
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: answers echoing them are not JSON either
+
+
 class Control:
     def __init__(self, emulator: "Emulator") -> None:
         self.emu = emulator
@@ -81,8 +85,8 @@ class Control:
             if handler is None:
                 raise ControlError(405, f"{method} not supported on {path}; use {', '.join(methods)}")
             try:
-                data = json.loads(body.decode("utf-8")) if body.strip() else None
-            except (UnicodeDecodeError, ValueError):
+                data = json.loads(body.decode("utf-8"), parse_constant=_not_json) if body.strip() else None
+            except (UnicodeDecodeError, ValueError, RecursionError):  # Recursion: nested too deeply
                 raise ControlError(400, "body is not valid JSON") from None
             return json_outcome(200, handler(data, query))
         except ControlError as err:

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 DROP_MODES = ("before", "after")
+MAX_LATENCY_MS = 600_000  # ten minutes per request is already beyond any client's timeout
 
 
 @dataclass
@@ -66,8 +67,9 @@ def parse_settings(data: Any) -> FaultSettings:
     for name in ("latency_ms",):
         if name in data:
             v = data[name]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise ValueError(f"{name} must be a non-negative number")
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= MAX_LATENCY_MS:
+                # NaN and Infinity fail the comparison: an endless sleep per request
+                raise ValueError(f"{name} must be a number from 0 to {MAX_LATENCY_MS}")
             setattr(s, name, v)
     for name in ("retry_after", "burst_429", "burst_5xx"):
         if name in data:

@@ -97,3 +97,17 @@ def test_a_stalled_client_is_disconnected(emu: Emulator, monkeypatch: pytest.Mon
         started = time.monotonic()
         assert s.recv(1024) == b""  # closed by the emulator
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("body,phrase", [
+    (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),  # was a closed connection, no answer
+    (b'{"rate_429": NaN}', "not valid JSON"),
+    (b'{"latency_ms": 1e400}', "latency_ms must be a number from 0 to 600000"),  # was Infinity: endless sleeps
+    (b'{"latency_ms": 1e12}', "latency_ms must be a number from 0 to 600000"),
+], ids=["nested-100000-deep", "nan", "infinite-latency", "latency-of-31-years"])
+def test_control_api_refuses_what_would_hang_or_break_it(emu: Emulator, body: bytes, phrase: str) -> None:
+    request = (b"PUT /__emulator/faults HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body)) + body
+    status, doc, raw = _exchange(emu, request)
+    assert status == 400 and phrase in str(doc["error"]), doc
+    assert b"Infinity" not in raw and b"NaN" not in raw
