@@ -115,7 +115,17 @@ def create_subaccount(
         created = CreatedSubaccount(id=ids[0])
         outcome.adopted = True
     try:
-        for twin in (i for i in mine() if i != created.id):
+        ids = mine()
+        if ids and created.id not in ids:
+            # The answer names a subaccount that does not carry this create's marker: another
+            # object (a proxy's cache, a server bug). Renaming it would take over someone else's
+            # subaccount, and the one this create made would be terminated as a twin. Keep the
+            # marked one; the answer's key is not trusted either (reported as lost).
+            log.warning("SparkPost POST /subaccounts answered with subaccount %s, which does not carry "
+                        "the create's marker; keeping subaccount %s, which does", created.id, ids[0])
+            outcome.adopted = True
+            created = CreatedSubaccount(id=ids[0])
+        for twin in (i for i in ids if i != created.id):
             client.update_subaccount(twin, status="terminated")
             outcome.removed_twins.append(str(twin))
             log.info("terminated subaccount %s: a second subaccount made by the same create", twin)

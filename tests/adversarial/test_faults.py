@@ -371,3 +371,25 @@ def test_api_key_made_but_its_answer_unreadable_is_revoked(
     finally:
         proxy.httpd.shutdown()
     assert proxy.mangled == 1 and user_keys(emu) == []
+
+
+def test_create_answered_with_another_subaccount_id_never_touches_that_one(
+        client: SparkPostClient, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """POST /subaccounts answered with the id of another, existing subaccount (a proxy's cache, a
+    server bug): that one was renamed to this create's name (taken over) and the new one
+    terminated as a twin. The subaccount with the create's marker is kept; the other is untouched."""
+    other = create_once.create_subaccount(client, "someone-else", ip_pool=None, initial_key=None)[0].id
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    answer = b'{"results": {"subaccount_id": %d, "key": "ab%s", "label": "x"}}' % (other, b"0" * 38)
+    proxy = _ManglingProxy(emu.url, SUB_POST, answer)
+    try:
+        with SparkPostClient(KEY, base_url=proxy.url, timeout=5, retry_deadline=20, max_retries=8) as c:
+            c.retry_policy = client.retry_policy
+            created, outcome = create_once.create_subaccount(
+                c, "cloud-mine", ip_pool=None, initial_key=InitialKey("smtp", ["smtp/inject"]))
+    finally:
+        proxy.httpd.shutdown()
+    assert proxy.mangled == 1 and outcome.adopted and created.id != other
+    assert created.key is None  # the answer's key is not trusted: reported as lost
+    live = {s["id"]: s["name"] for s in subaccounts(emu)}
+    assert live == {other: "someone-else", created.id: "cloud-mine"}, live
