@@ -41,11 +41,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidResponse, NotFound, ServerError, SparkPostError, TransportError
-from .models import CreatedApiKey, CreatedSubaccount, InitialKey
+from .models import ApiKey, CreatedApiKey, CreatedSubaccount, InitialKey
 
 if TYPE_CHECKING:
     from .client import SparkPostClient
@@ -148,8 +148,8 @@ def create_api_key(
     marker = new_marker()
     outcome = Outcome(marked_name=marked(label, marker, label_max))
 
-    def revoke_mine(keep: str | None = None) -> None:
-        for k in client.list_api_keys(subaccount=subaccount):
+    def revoke_mine(keep: str | None = None, listed: list[ApiKey] | None = None) -> None:
+        for k in listed if listed is not None else client.list_api_keys(subaccount=subaccount):
             if k.id and k.id != keep and (k.label or "").endswith(marker):
                 try:
                     client.delete_api_key(k.id, subaccount=k.subaccount_id if k.subaccount_id else subaccount)
@@ -176,9 +176,32 @@ def create_api_key(
             err.add_hint(f"A key labelled {outcome.marked_name!r} may exist and could not be revoked "
                          f"({again}); scripts/find-orphans lists it.")
         raise
+    mismatch: InvalidResponse | None = None  # raised when the answer is for another key
     try:
-        revoke_mine(keep=created.id)
+        listed = client.list_api_keys(subaccount=subaccount)
+        ours = [k for k in listed if k.id and (k.label or "").endswith(marker)]
+        if created.id and ours and created.id not in {k.id for k in ours}:
+            # The answer names a key that does not carry this create's marker: another key
+            # (a proxy's cache, a server bug), whose label and grants the relabel would
+            # overwrite. The marked key whose short_key is the answer's is the one made.
+            same = [k for k in ours if created.short_key and k.short_key == created.short_key]
+            if len(same) != 1:
+                text = (f"the answer names API key {created.id!r}, which is not the key this create "
+                        f"made (labelled {outcome.marked_name!r})")
+                try:
+                    revoke_mine(listed=listed)
+                    text += "; that key was revoked"
+                except SparkPostError as again:
+                    text += f"; revoking that key failed ({again}): scripts/find-orphans lists it"
+                mismatch = InvalidResponse(text, method="POST", path="/api-keys")
+                raise mismatch
+            log.warning("SparkPost POST /api-keys answered with key %s, which does not carry the create's "
+                        "marker; keeping key %s, which does", created.id, same[0].id)
+            created = replace(created, id=same[0].id)
+        revoke_mine(keep=created.id, listed=listed)
     except SparkPostError as err:
+        if err is mismatch:
+            raise
         outcome.cleanup_failed = str(err)
     if created.id:
         try:

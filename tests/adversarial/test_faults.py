@@ -284,7 +284,7 @@ class _ManglingProxy:
     """Forwards to the emulator (which acts) and replaces the body of one route's successful answer:
     SparkPost made the object, and what came back is no answer the client can read."""
 
-    def __init__(self, upstream: str, route: str, body: bytes) -> None:
+    def __init__(self, upstream: str, route: str, body: bytes | Callable[[bytes], bytes]) -> None:
         import http.server
 
         import requests
@@ -301,7 +301,7 @@ class _ManglingProxy:
                 up = requests.request(self.command, upstream + self.path, data=data, headers=headers, timeout=10)
                 out = up.content
                 if f"{self.command} {self.path.split('?')[0]}" == route and up.status_code == 200:
-                    out = body
+                    out = body(out) if callable(body) else body
                     proxy.mangled += 1
                 self.send_response(up.status_code)
                 self.send_header("Content-Type", "application/json")
@@ -393,3 +393,45 @@ def test_create_answered_with_another_subaccount_id_never_touches_that_one(
     assert created.key is None  # the answer's key is not trusted: reported as lost
     live = {s["id"]: s["name"] for s in subaccounts(emu)}
     assert live == {other: "someone-else", created.id: "cloud-mine"}, live
+
+
+@pytest.mark.parametrize("short_key_matches", [True, False], ids=["short-key-matches", "short-key-differs"])
+def test_key_create_answered_with_another_keys_id_never_touches_that_key(
+        short_key_matches: bool, client: SparkPostClient, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """POST /api-keys answered with another key's id: that key was relabelled and given this
+    create's grants (the operator's key narrowed to smtp/inject, say), and the key just made was
+    revoked as a twin. Now the other key is untouched; the made key is kept when the answer's
+    short_key names it, else revoked and the create fails."""
+    import json as jsonlib
+
+    other, _ = create_once.create_api_key(client, "someone-else", ["metrics/view"], None, subaccount=None,
+                                          label_max=1024)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    def another_id(body: bytes) -> bytes:  # the real answer, naming the other key
+        doc = jsonlib.loads(body)
+        doc["results"]["link"] = {"href": f"/api/v1/api-keys/{other.id}"}
+        doc["results"].pop("id", None)
+        if not short_key_matches:
+            doc["results"]["short_key"] = "zzzz"
+        return jsonlib.dumps(doc).encode()
+
+    proxy = _ManglingProxy(emu.url, KEY_POST, another_id)
+    try:
+        with SparkPostClient(KEY, base_url=proxy.url, timeout=5, retry_deadline=20, max_retries=8) as c:
+            c.retry_policy = client.retry_policy
+            if short_key_matches:
+                created, _ = create_once.create_api_key(c, "smtp", ["smtp/inject"], None, subaccount=None,
+                                                        label_max=1024)
+            else:
+                with pytest.raises(SparkPostError, match="not the key this create made"):
+                    create_once.create_api_key(c, "smtp", ["smtp/inject"], None, subaccount=None, label_max=1024)
+    finally:
+        proxy.httpd.shutdown()
+    assert proxy.mangled == 1
+    keys = {k["id"]: (k["label"], k["grants"]) for k in user_keys(emu)}
+    assert keys[other.id] == ("someone-else", ["metrics/view"])  # untouched
+    if short_key_matches:
+        assert created.id != other.id and keys[created.id] == ("smtp", ["smtp/inject"]) and len(keys) == 2
+    else:
+        assert list(keys) == [other.id]
