@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..sparkpost import create_once
 from ..sparkpost.errors import Forbidden, NotFound, WebhookTestFailed
 from ..sparkpost.models import Webhook as WebhookModel, WebhookAuth
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
@@ -15,6 +16,7 @@ from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
+from . import webhook_create
 from .import_ids import parse_webhook
 from .common import api_errors, client_of, inactive_owner, is_not_found, known, secrets_of
 from .validators import secret_version_name
@@ -62,6 +64,17 @@ after its apply, so a change of it in SparkPost cannot be seen: change `auth_sec
 send it again. A webhook moved to another scope by hand (a PUT with `subaccount_id`) is planned
 for replacement, with a warning: the moved webhook is deleted and a new one is made in the
 configured scope. A webhook deleted by hand is planned for creation.
+
+**At most one webhook per resource.** SparkPost allows any number of webhooks of one name
+(webhooks.apib documents no uniqueness) and has no idempotency keys, so a create is made under
+the name plus a marker of its own (` ~tf-` and 12 hex digits), and renamed once made. When the
+answer is lost (a dropped connection, a read timeout, a 5xx after SparkPost acted, a success
+whose body cannot be read), the webhook is found by its marker and recorded, never made twice.
+Before a create, a webhook already listed in the scope with the same target and the same name
+(or the marked name an interrupted create left) stops it, naming the import: an apply killed
+after SparkPost made the webhook and before Terraform saved state leaves one that no state
+holds, and a second one would post every event to the target twice. Import it (or delete it)
+and apply again; `scripts/find-orphans` lists such webhooks.
 
 **Import** by the webhook's id (`GET /api/v1/webhooks` lists them), or `SUBACCOUNT:ID` for a
 webhook of one subaccount (`0:ID` for the primary account only).
@@ -281,19 +294,27 @@ class Webhook(Resource):
     def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)
         auth = self._auth(ctx, config)
+        scope = _scope(planned.get("subaccount_id"))
+        # At most one webhook per resource instance: the orphan of an interrupted apply stops
+        # the create, and a lost answer is found by the create's marker (create_once).
+        webhook_create.refuse_a_second(ctx, planned["name"], planned["target"], scope)
         try:
             with api_errors(f"create webhook {planned['name']!r}", grant=GRANT):
-                hook_id = client.create_webhook(
-                    name=planned["name"], target=planned["target"], events=sorted(planned["events"]),
+                hook_id, outcome = create_once.create_webhook(
+                    client, planned["name"], target=planned["target"], events=sorted(planned["events"]),
                     active=bool(planned.get("active", True)), custom_headers=planned.get("custom_headers"),
                     exception_subaccounts=self._exceptions(planned.get("exception_subaccounts")),
-                    auth=auth, subaccount=_scope(planned.get("subaccount_id")))
+                    auth=auth, subaccount=scope)
         except ResourceError as err:
             if isinstance(err.__cause__, WebhookTestFailed):
                 raise ResourceError("SparkPost refused the webhook: the target did not answer 200",
                                     _test_failed(err.__cause__, planned["target"]), ["target"]) from None
             raise
-        return self._state(planned, hook_id)
+        webhook_create.report(ctx, hook_id, outcome)
+        state = self._state(planned, hook_id)
+        if outcome.rename_failed:
+            state["name"] = outcome.marked_name
+        return state
 
     def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
         new = dict(state)

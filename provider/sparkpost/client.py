@@ -343,9 +343,13 @@ class SparkPostClient(SparkPostHttp):
     def create_webhook(self, *, name: str, target: str, events: Sequence[str], active: bool,
                        custom_headers: Mapping[str, str] | None = None,
                        exception_subaccounts: Sequence[int] | None = None,
-                       auth: WebhookAuth | None = None, subaccount: int | None = None) -> str:
+                       auth: WebhookAuth | None = None, subaccount: int | None = None,
+                       idempotency_check: Callable[[], dict[str, Any] | None] | None = None) -> str:
         """POST /webhooks -> the id. SparkPost first POSTs a test batch to ``target`` and refuses
-        the webhook (``WebhookTestFailed``) unless the target answers 200."""
+        the webhook (``WebhookTestFailed``) unless the target answers 200. Not retried on
+        5xx/read timeouts (names need not be unique: a second POST makes a second webhook)
+        unless ``idempotency_check`` is given (``create_once.create_webhook``); it returns
+        ``{"id": ID}`` for a webhook the lost request made, or None."""
         body: dict[str, Any] = {"name": name, "target": target, "events": list(events),
                                 "active": bool(active)}
         if custom_headers:
@@ -355,7 +359,7 @@ class SparkPostClient(SparkPostHttp):
         body.update(_webhook_auth_body(auth or WebhookAuth("none")))
         with _webhook_test_failures():
             return self._one("POST", "/webhooks", CreatedWebhook.parse, json=body,
-                             subaccount=subaccount).id
+                             subaccount=subaccount, idempotency_check=idempotency_check).id
 
     def get_webhook(self, webhook_id: str, *, subaccount: int | None = None) -> Webhook:
         path = f"/webhooks/{segment(webhook_id, 'webhook id')}"

@@ -1,4 +1,4 @@
-"""Create a subaccount or an API key at most once, whatever the network loses.
+"""Create a subaccount, an API key or a webhook at most once, whatever the network loses.
 
 SparkPost has no idempotency keys, allows any number of subaccounts (and keys) of the same name,
 and cannot delete a subaccount. A create whose response is lost (a dropped connection, a read
@@ -25,6 +25,10 @@ create's and no one else's.
   fails, the object keeps the marked name, the caller records it in state with that name, and
   the next plan shows the rename.
 
+- Webhook: as a subaccount (adopted when found, the POST sent again when not; other webhooks
+  with the marker, made by lost attempts SparkPost finished late, are deleted). A webhook
+  holds no secret of its own, so adopting loses nothing.
+
 An apply killed between the POST and the rename leaves an object whose name ends in the
 marker: `scripts/find-orphans` reports those as made by an interrupted create.
 
@@ -34,6 +38,16 @@ documented character rule (SparkPost/developers.sparkpost.com content/api/subacc
 substring match that "may return false positives", so matches are compared here. Key labels
 have no documented limit (the emulator caps them at 1024, as the reference suggests). The
 marker (17 characters) replaces the end of a name too long to hold both.
+
+Webhooks (content/api/webhooks.apib): `name` is a required string with no documented length
+limit or uniqueness (two webhooks may share a name, target and events: a name or a match of
+the settings cannot tell a lost create from another webhook, the marker can); GET /webhooks
+"Returns a list of all your webhooks", with their names and ids, and has no filter, so it is
+listed and compared; the scope is the X-MSYS-SUBACCOUNT header, and the list is asked with
+the create's own header, under which the new webhook is always visible. Names are capped at
+1024 here (the resource's limit), the marker included. PUT with only `name` renames without
+the test batch a new target gets ("If you change the target URL, a test POST request will be
+sent").
 """
 
 from __future__ import annotations
@@ -45,7 +59,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidResponse, NotFound, ServerError, SparkPostError, TransportError
-from .models import ApiKey, CreatedApiKey, CreatedSubaccount, InitialKey
+from .models import ApiKey, CreatedApiKey, CreatedSubaccount, InitialKey, WebhookAuth
 
 if TYPE_CHECKING:
     from .client import SparkPostClient
@@ -56,6 +70,7 @@ MARKER_PREFIX = " ~tf-"
 MARKER_RE = re.compile(r" ~tf-[0-9a-f]{12}\Z", re.ASCII)
 MARKER_LEN = len(MARKER_PREFIX) + 12
 SUBACCOUNT_NAME_MAX = 64
+WEBHOOK_NAME_MAX = 1024  # the resource's own limit; SparkPost documents none
 
 
 def new_marker() -> str:
@@ -109,7 +124,7 @@ def create_subaccount(
     except SparkPostError as err:
         if not ambiguous(err):
             raise  # refused (4xx) or never sent: SparkPost made nothing
-        ids = _look_again(mine, err)
+        ids = _look_again(mine, err, "subaccount")
         if not ids:
             raise
         created = CreatedSubaccount(id=ids[0])
@@ -214,6 +229,65 @@ def create_api_key(
     return created, outcome
 
 
+# ---------------------------------------------------------------- webhooks
+
+
+def create_webhook(
+    client: "SparkPostClient", name: str, *, target: str, events: list[str], active: bool,
+    custom_headers: dict[str, str] | None, exception_subaccounts: list[int] | None,
+    auth: WebhookAuth, subaccount: int | None,
+) -> tuple[str, Outcome]:
+    """POST /webhooks under the marked name, then rename: the webhook's id and what happened."""
+    marker = new_marker()
+    outcome = Outcome(marked_name=marked(name, marker, WEBHOOK_NAME_MAX))
+
+    def mine() -> list[str]:
+        return sorted(h.id for h in client.list_webhooks(subaccount=subaccount)
+                      if h.id and h.name.endswith(marker))
+
+    def check() -> dict[str, Any] | None:
+        ids = mine()
+        outcome.adopted = bool(ids)
+        return {"id": ids[0]} if ids else None
+
+    try:
+        hook_id = client.create_webhook(
+            name=outcome.marked_name, target=target, events=events, active=active,
+            custom_headers=custom_headers, exception_subaccounts=exception_subaccounts, auth=auth,
+            subaccount=subaccount, idempotency_check=check)
+    except SparkPostError as err:
+        if not ambiguous(err):
+            raise  # refused (4xx, a target that did not answer 200) or never sent
+        ids = _look_again(mine, err, "webhook")
+        if not ids:
+            raise
+        hook_id = ids[0]
+        outcome.adopted = True
+    try:
+        ids = mine()
+        if ids and hook_id.lower() not in {i.lower() for i in ids}:
+            # An answer for another webhook (a proxy's cache, a server bug): renaming it would
+            # take it over, and this create's own would be deleted as a twin. Keep the marked one.
+            log.warning("SparkPost POST /webhooks answered with webhook %s, which does not carry the "
+                        "create's marker; keeping webhook %s, which does", hook_id, ids[0])
+            outcome.adopted = True
+            hook_id = ids[0]
+        for twin in (i for i in ids if i.lower() != hook_id.lower()):
+            try:
+                client.delete_webhook(twin, subaccount=subaccount)
+            except NotFound:
+                pass
+            outcome.removed_twins.append(twin)
+            log.info("deleted webhook %s: a second webhook made by the same create", twin)
+    except SparkPostError as err:
+        outcome.cleanup_failed = str(err)
+    try:
+        client.update_webhook(hook_id, name=name, subaccount=subaccount)
+    except SparkPostError as err:
+        outcome.rename_failed = str(err)
+    return hook_id, outcome
+
+
 def ambiguous(err: SparkPostError) -> bool:
     """Whether a failed request may still have acted: sent, and answered by no verdict of
     SparkPost's (a lost or cut-off answer, a 5xx, or a success whose body cannot be read: not
@@ -226,11 +300,11 @@ def ambiguous(err: SparkPostError) -> bool:
     return isinstance(err, ServerError)
 
 
-def _look_again(mine: Any, err: SparkPostError) -> list[int]:
+def _look_again(mine: Any, err: SparkPostError, what: str) -> list[Any]:
     """After a create failed: what its attempts made (empty when the list fails too)."""
     try:
         return list(mine())
     except SparkPostError as again:
-        err.add_hint(f"Whether SparkPost made the subaccount is unknown (listing failed: {again}); "
-                     "scripts/find-orphans lists a subaccount whose name ends in ' ~tf-' and 12 hex digits.")
+        err.add_hint(f"Whether SparkPost made the {what} is unknown (listing failed: {again}); "
+                     f"scripts/find-orphans lists a {what} whose name ends in ' ~tf-' and 12 hex digits.")
         return []

@@ -19,7 +19,7 @@ from provider.emulator.sparkpost import Emulator
 from provider.sparkpost import create_once
 from provider.sparkpost.client import SparkPostClient
 from provider.sparkpost.errors import SparkPostError
-from provider.sparkpost.models import InitialKey
+from provider.sparkpost.models import InitialKey, WebhookAuth
 from tests.e2e.harness import Terraform
 from tests.e2e.sparkpost_world import ADMIN_GRANTS, PROVIDER_BLOCK, make_world
 
@@ -435,3 +435,112 @@ def test_key_create_answered_with_another_keys_id_never_touches_that_key(
         assert created.id != other.id and keys[created.id] == ("smtp", ["smtp/inject"]) and len(keys) == 2
     else:
         assert list(keys) == [other.id]
+
+
+# ---------------------------------------------------------------- webhooks
+
+HOOK_KEY = "d1" * 20
+HOOK_POST = "POST /api/v1/webhooks"
+HOOK_PUT = "PUT /api/v1/webhooks/{id}"
+
+
+@pytest.fixture
+def hooks(client: SparkPostClient, emu: Emulator) -> Iterator[tuple[SparkPostClient, str]]:
+    """A client whose key may manage webhooks, and a receiver URL that answers the test batch."""
+    from tests.webhook_receiver import Receiver
+
+    emu.add_key(key=HOOK_KEY, grants=["webhooks/view", "webhooks/modify"], label="hooks")
+    with Receiver() as receiver, SparkPostClient(HOOK_KEY, base_url=emu.url, timeout=5, retry_deadline=20,
+                                                 max_retries=8) as c:
+        c.retry_policy = client.retry_policy
+        yield c, receiver.url + "/hook"
+
+
+def _make_hook(c: SparkPostClient, target: str, name: str = "alerts",
+               scope: int | None = 0) -> tuple[str, create_once.Outcome]:
+    return create_once.create_webhook(c, name, target=target, events=["bounce"], active=True, custom_headers=None,
+                                      exception_subaccounts=None, auth=WebhookAuth("none"), subaccount=scope)
+
+
+def webhooks(emu: Emulator) -> list[dict[str, Any]]:
+    return list(emu.dump_state()["webhooks"])
+
+
+def hook_faults() -> list[Fault]:
+    return [
+        Fault("answer-lost-every-time", {"drop_rate": 1.0, "drop_mode": "after", "routes": [HOOK_POST]}),
+        *[Fault(f"answer-lost-half-seed-{seed}", {"drop_rate": 0.5, "drop_mode": "after", "routes": [HOOK_POST],
+                                                  "seed": seed}) for seed in (1, 3, 4, 7)],
+        Fault("connection-dropped-before", {"drop_rate": 0.6, "drop_mode": "before", "routes": [HOOK_POST], "seed": 4}),
+        Fault("503-burst", {"burst_5xx": 3, "routes": [HOOK_POST]}),
+        Fault("503-always", {"rate_5xx": 1.0, "routes": [HOOK_POST]}, succeeds=False),
+        Fault("lists-flaky-answers-lost", {"drop_rate": 0.5, "drop_mode": "after", "seed": 12,
+                                           "routes": [HOOK_POST, "GET /api/v1/webhooks"]}, resent=False),
+    ]
+
+
+@pytest.mark.parametrize("fault", hook_faults(), ids=lambda f: f"webhook-{f.id}")
+def test_webhook_create_makes_at_most_one(fault: Fault, hooks: tuple[SparkPostClient, str], emu: Emulator) -> None:
+    """A POST /webhooks whose answer is lost used to fail with the webhook made and no state for
+    it; a retry then made a second. Now: exactly one, under its name, and the id returned."""
+    c, target = hooks
+    emu.set_faults(fault.settings)
+    emu.reset_request_log()
+    adopted = False
+    hook_id: str | None
+    try:
+        hook_id, outcome = _make_hook(c, target)
+        adopted = outcome.adopted
+    except SparkPostError:
+        hook_id = None
+    emu.clear_faults()
+    posts = emu.request_log()["by_route"].get(HOOK_POST, 0)
+    assert not fault.resent or posts > 1 or adopted, "the fault did not happen"
+    live = webhooks(emu)
+    if fault.succeeds:
+        assert hook_id is not None, "the create failed"
+        assert [(h["id"], h["name"], h["subaccount_id"]) for h in live] == [(hook_id, "alerts", 0)], live
+    else:
+        assert hook_id is None and live == [], live
+
+
+def test_webhook_rename_that_fails_keeps_the_marked_name(hooks: tuple[SparkPostClient, str], emu: Emulator) -> None:
+    c, target = hooks
+    emu.set_faults({"rate_5xx": 1.0, "routes": [HOOK_PUT]})
+    hook_id, outcome = _make_hook(c, target, name="n" * 1024)
+    emu.clear_faults()
+    assert outcome.rename_failed and len(outcome.marked_name) == 1024
+    assert create_once.unmarked(outcome.marked_name) == "n" * (1024 - create_once.MARKER_LEN)
+    assert [(h["id"], h["name"]) for h in webhooks(emu)] == [(hook_id, outcome.marked_name)]
+
+
+@pytest.mark.parametrize("body", ["truncated-json", "not-json", "no-results"])
+def test_webhook_made_but_its_answer_unreadable_is_found_not_forgotten(
+        body: str, hooks: tuple[SparkPostClient, str], emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, target = hooks
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    proxy = _ManglingProxy(emu.url, HOOK_POST, UNREADABLE[body])
+    try:
+        with SparkPostClient(HOOK_KEY, base_url=proxy.url, timeout=5, retry_deadline=20, max_retries=8) as pc:
+            pc.retry_policy = c.retry_policy
+            hook_id, outcome = _make_hook(pc, target, scope=None)
+    finally:
+        proxy.httpd.shutdown()
+    assert proxy.mangled == 1 and outcome.adopted
+    assert [(h["id"], h["name"]) for h in webhooks(emu)] == [(hook_id, "alerts")]
+
+
+def test_webhook_create_answered_with_another_webhooks_id_never_touches_it(
+        hooks: tuple[SparkPostClient, str], emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, target = hooks
+    other, _ = _make_hook(c, target, name="someone-else", scope=None)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    proxy = _ManglingProxy(emu.url, HOOK_POST, b'{"results": {"id": "%s"}}' % other.encode())
+    try:
+        with SparkPostClient(HOOK_KEY, base_url=proxy.url, timeout=5, retry_deadline=20, max_retries=8) as pc:
+            pc.retry_policy = c.retry_policy
+            hook_id, outcome = _make_hook(pc, target, name="mine", scope=None)
+    finally:
+        proxy.httpd.shutdown()
+    assert proxy.mangled == 1 and outcome.adopted and hook_id != other
+    assert {h["id"]: h["name"] for h in webhooks(emu)} == {other: "someone-else", hook_id: "mine"}
