@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any, TypedDict
 
+from ..sparkpost import create_once
+from ..sparkpost.errors import Conflict, SparkPostError
 from ..sparkpost.models import IpPool as IpPoolModel
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import UseStateForUnknown
@@ -43,6 +45,11 @@ A setting changed outside Terraform shows in the next plan as an in-place update
 outside Terraform is planned for creation; SparkPost gives it the same id (from the name), and
 subaccounts and pools that referenced it by `sparkpost_ip_pool.NAME.id` get it back in the same
 apply.
+
+**Interrupted applies.** A pool that exists before the create (one an apply killed after
+SparkPost made it left, or one made by hand) stops the create with the import to run:
+`terraform import ADDRESS POOL_ID`. A create whose answer was lost (a dropped connection, a read
+timeout, a 5xx after SparkPost acted) finds the pool by its name and records it.
 
 {CAVEAT}
 
@@ -116,6 +123,33 @@ def _check_pool_id(raw: Any, path: tuple[str, ...]) -> str:
     return text
 
 
+def _exists(name: str, pool_id: str | None, why: str) -> ResourceError:
+    iid = pool_id or _pool_id_for(name)
+    return ResourceError(
+        f"An IP pool named {name!r} already exists",
+        f"{why}\n\nSparkPost derives a pool's id from its name, so a second pool of this name cannot be made. "
+        f"If the pool is this resource's (an apply interrupted after SparkPost made it, or a pool made by hand "
+        f"to be managed), import it:\n\n  terraform import ADDRESS {iid}\n\n(or an import block with id = "
+        f"\"{iid}\"), then apply. Otherwise delete it (DELETE /api/v1/ip-pools/{iid}: its IPs move to the default "
+        "pool) or choose another name.",
+        ["name"],
+    )
+
+
+def _refuse_existing(ctx: Context, name: str) -> None:
+    """Before a create: a pool of this name, or with the id SparkPost would derive from it,
+    already exists (an interrupted apply's, or one made by hand). The create would be refused
+    anyway; this says which pool to import, and makes a pool of this name found after a lost
+    answer certainly this create's."""
+    want = _pool_id_for(name)
+    with api_errors(f"create IP pool {name!r} (listing the pools first)", ("name",), grant=GRANT):
+        pools = client_of(ctx).list_ip_pools()
+    for pool in pools:
+        if pool.name == name or pool.id == want:
+            raise _exists(name, pool.id, f"IP pool {pool.id!r} (named {pool.name!r}) is in SparkPost, and no "
+                                         "Terraform state here manages it.")
+
+
 class IpPool(Resource):
     type_name = "sparkpost_ip_pool"
     schema = Schema(block=Block(description=DESCRIPTION, attributes=[
@@ -147,11 +181,38 @@ class IpPool(Resource):
 
     def create(self, ctx: Context, planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
         client = client_of(ctx)
-        with api_errors(f"create IP pool {planned['name']!r}", grant=GRANT):
-            pool_id = client.create_ip_pool(
-                planned["name"], signing_domain=planned.get("signing_domain"),
-                fbl_signing_domain=planned.get("fbl_signing_domain"),
-                auto_warmup_overflow_pool=planned.get("auto_warmup_overflow_pool"))
+        name = planned["name"]
+        _refuse_existing(ctx, name)
+
+        def made() -> dict[str, Any] | None:
+            # After a lost answer: the pool of this name, which the check above showed did not
+            # exist before the POST, is the one it made (SparkPost derives ids from names, so
+            # a second POST could only answer "already exists").
+            found = [p.id for p in client.list_ip_pools() if p.name == name]
+            return {"id": found[0]} if found else None
+
+        with api_errors(f"create IP pool {name!r}", grant=GRANT):
+            try:
+                pool_id = client.create_ip_pool(
+                    name, signing_domain=planned.get("signing_domain"),
+                    fbl_signing_domain=planned.get("fbl_signing_domain"),
+                    auto_warmup_overflow_pool=planned.get("auto_warmup_overflow_pool"),
+                    idempotency_check=made)
+            except Conflict as err:
+                raise _exists(name, None, str(err)) from err
+            except SparkPostError as err:
+                # A success whose body could not be read, or every attempt lost: look once more.
+                if not create_once.ambiguous(err):
+                    raise
+                try:
+                    found = made()
+                except SparkPostError as again:
+                    err.add_hint(f"Whether SparkPost made the pool is unknown (listing failed: {again}); the "
+                                 f"next apply finds it if it did, and says how to import it.")
+                    raise err from None
+                if found is None:
+                    raise
+                pool_id = found["id"]
         state = {**planned, "id": pool_id}
         with api_errors(f"read IP pool {pool_id} after creating it", state={**state, "ips": []}, grant=GRANT):
             fresh = pool_state(client.get_ip_pool(pool_id))

@@ -309,15 +309,23 @@ class SparkPostClient(SparkPostHttp):
         self._same_id(pool.id, pool_id, path)
         return pool
 
+    def list_ip_pools(self) -> list[IpPool]:
+        """GET /ip-pools: every pool, ``default`` included (ip-pools.apib, "List IP Pools")."""
+        return self._many("/ip-pools", IpPool.parse)
+
     def create_ip_pool(self, name: str, *, signing_domain: str | None = None,
                        fbl_signing_domain: str | None = None,
-                       auto_warmup_overflow_pool: str | None = None) -> str:
+                       auto_warmup_overflow_pool: str | None = None,
+                       idempotency_check: Callable[[], dict[str, Any] | None] | None = None) -> str:
         """POST /ip-pools -> the new pool's id, which SparkPost derives from the name. Not
-        retried on 5xx/read timeouts: a second POST would answer "already exists"."""
+        retried on 5xx/read timeouts (a second POST would answer "already exists") unless
+        ``idempotency_check`` is given: it returns ``{"id": ID}`` for the pool the lost
+        request made, or None."""
         body = {"name": name, **_present(signing_domain=signing_domain,
                                          fbl_signing_domain=fbl_signing_domain,
                                          auto_warmup_overflow_pool=auto_warmup_overflow_pool)}
-        result = self._call("POST", "/ip-pools", json=body, expect=(dict,))
+        result = self._call("POST", "/ip-pools", json=body, expect=(dict,),
+                            idempotency_check=idempotency_check)
         pool_id = result.get("id")
         if not isinstance(pool_id, str) or not pool_id:
             raise InvalidResponse("the field 'results.id' is missing, expected a string",
