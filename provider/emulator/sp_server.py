@@ -7,10 +7,12 @@ only ever prints the method, path and status, never a header.
 
 from __future__ import annotations
 
+import io
 import selectors
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping, cast
 
@@ -21,6 +23,37 @@ MAX_BODY = 1 << 20  # 1 MiB; SparkPost answers larger bodies with 413
 # A connection that sends nothing for this long (idle between keep-alive requests, or stalled
 # mid-request) is closed, so that clients that connect and stall cannot pile up threads.
 IDLE_SECONDS = 120.0
+# A request's headers and body must all arrive within this long of its first byte. The idle
+# limit bounds each read only: a client dripping one byte every 100 s would pass every read
+# and hold its thread forever.
+REQUEST_SECONDS = 120.0
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket as the handler reads it: each read waits at most the idle limit, and none
+    after the request's deadline (REQUEST_SECONDS from its first byte) has passed."""
+
+    def __init__(self, sock: socket.socket, idle: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._idle = idle
+        self.deadline: float | None = None  # set by the request's first byte
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wait = self._idle
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"the request did not arrive within {REQUEST_SECONDS:g} s")
+            wait = min(wait, left)
+        self._sock.settimeout(wait)
+        n = self._sock.recv_into(buffer)
+        if n and self.deadline is None:
+            self.deadline = time.monotonic() + REQUEST_SECONDS
+        return n
 
 
 class _BodyError(Exception):
@@ -105,6 +138,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        # Reads go through the deadline (http.server answers a TimeoutError by closing).
+        self.rfile.close()  # the socket stays open: makefile() counts its users
+        self._reader = _DeadlineReader(self.connection, float(self.timeout or IDLE_SECONDS))
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        self._reader.deadline = None  # a new request: its deadline starts with its first byte
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         if self.server.app.verbose:
@@ -157,6 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         try:
             body = self._read_body()
+            self._reader.deadline = None  # the request has arrived: handling it is not bounded here
             # http.server's Message is a case-insensitive mapping of header names to values.
             headers = cast(Mapping[str, str], self.headers)
             outcome = self.server.app.handle(self.command, self.path, headers, body,

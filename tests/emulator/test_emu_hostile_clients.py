@@ -6,6 +6,7 @@ read to end of stream or a thread kept forever."""
 from __future__ import annotations
 
 import json
+import select
 import socket
 import time
 
@@ -97,6 +98,41 @@ def test_a_stalled_client_is_disconnected(emu: Emulator, monkeypatch: pytest.Mon
         started = time.monotonic()
         assert s.recv(1024) == b""  # closed by the emulator
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("head,drip", [
+    (b"", b"GET /api/v1/account HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: a\r\n" * 20),
+    (_post(b"Content-Length: 200\r\n", b""), b"{" + b" " * 199),
+], ids=["headers", "body"])
+def test_a_client_that_drips_bytes_is_cut_off_at_the_request_deadline(
+        emu: Emulator, monkeypatch: pytest.MonkeyPatch, head: bytes, drip: bytes) -> None:
+    """One byte at a time, each well within the idle limit: every read got a byte in time, so
+    the connection (and its thread) was held for as long as the client kept dripping. Now the
+    whole request (headers and body) must arrive within REQUEST_SECONDS of its first byte."""
+    assert sp_server.REQUEST_SECONDS <= 300
+    monkeypatch.setattr(sp_server._Handler, "timeout", 1.0)  # each byte comes well within it
+    monkeypatch.setattr(sp_server, "REQUEST_SECONDS", 1.5)
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=10) as s:
+        started = time.monotonic()
+        s.sendall(head)
+        closed_after = None
+        for i in range(len(drip)):
+            try:
+                s.sendall(drip[i:i + 1])
+            except OSError:  # reset: closed
+                closed_after = time.monotonic() - started
+                break
+            readable, _, _ = select.select([s], [], [], 0.3)
+            if readable:
+                try:
+                    got = s.recv(1024)
+                except OSError:
+                    got = b""
+                assert got == b"", got  # no answer: the connection is closed
+                closed_after = time.monotonic() - started
+                break
+        assert closed_after is not None, "the dripping client was never cut off"
+        assert 1.0 <= closed_after < 5, closed_after
 
 
 @pytest.mark.parametrize("body,phrase", [
