@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import threading
 import time
@@ -135,7 +136,15 @@ def _decision(err: SparkPostError, idempotent: bool, has_check: bool) -> str:
     return "check" if has_check else "surface"
 
 
+# Beyond 10^10 s (three centuries; an HTTP date in 2099 is below it), a wait is said as "more
+# than 10^10": a Retry-After of 1e400 (infinity once parsed, which read "inf s") or 1e30 has no
+# useful digits, only the fact that it is far beyond any retry budget.
+SAID_SECONDS_MAX = 10.0**10
+
+
 def _secs(seconds: float) -> str:
+    if not math.isfinite(seconds) or seconds > SAID_SECONDS_MAX:
+        return "more than 10^10"
     return f"{seconds:.0f}" if seconds >= 10 else f"{seconds:g}"
 
 

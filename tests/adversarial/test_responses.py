@@ -240,6 +240,22 @@ def test_long_retry_after_is_capped_and_said(serve: Any, retry_after: str, caplo
     assert warnings and "capped at 0.2 s" in warnings[0].getMessage()
 
 
+@pytest.mark.parametrize("retry_after", ["1e400", "1e30", "Infinity"])
+def test_absurd_retry_after_is_capped_and_said_sanely(serve: Any, retry_after: str,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """1e400 parses as infinity: the wait was capped, but the error said "asked to wait inf s"
+    (and 1e30, thirty-one digits)."""
+    server = serve(H.rate_limited(retry_after))
+    c = client_for(server, max_retries=1, max_retry_after=0.2)
+    caplog.set_level(logging.INFO, logger="provider.sparkpost")
+    with pytest.raises(E.RateLimited) as info:
+        c.get_subaccount(7)
+    said = str(info.value) + " ".join(r.getMessage() for r in caplog.records)
+    assert server.count == 2  # it did retry, after the capped wait
+    assert "asked to wait more than 10^10 s (Retry-After)" in str(info.value), str(info.value)
+    assert "inf" not in said.lower().replace("info", "") and not re.search(r"\d{12}", said), said
+
+
 def test_retry_after_beyond_the_retry_deadline_gives_up_at_once(serve: Any) -> None:
     server = serve(H.rate_limited("290"))
     c = client_for(server, retry_deadline=0.1, max_retry_after=60)
