@@ -74,7 +74,9 @@ Before a create, a webhook already listed in the scope with the same target and 
 (or the marked name an interrupted create left) stops it, naming the import: an apply killed
 after SparkPost made the webhook and before Terraform saved state leaves one that no state
 holds, and a second one would post every event to the target twice. Import it (or delete it)
-and apply again; `scripts/find-orphans` lists such webhooks.
+and apply again; `scripts/find-orphans` lists such webhooks. (With `create_before_destroy`, a
+replacement that moves a webhook to every account keeps the old one listed while the new one is
+made, and is refused the same way: change the name in the same apply.)
 
 **Import** by the webhook's id (`GET /api/v1/webhooks` lists them), or `SUBACCOUNT:ID` for a
 webhook of one subaccount (`0:ID` for the primary account only).

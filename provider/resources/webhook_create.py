@@ -57,7 +57,11 @@ def refuse_a_second(ctx: Context, name: str, target: str, scope: int | None) -> 
         f"- it is an orphan no one wants: delete it (DELETE /api/v1/webhooks/{first.id}"
         + ("" if scope is None else f" with X-MSYS-SUBACCOUNT: {scope}")
         + "; scripts/find-orphans lists orphaned webhooks) and apply again;\n"
-        "- it is deliberately another webhook: rename one of them.",
+        "- it is deliberately another webhook: rename one of them."
+        + ("" if scope is not None else
+           "\n\nWithout X-MSYS-SUBACCOUNT SparkPost lists the webhooks of every scope, and does not say "
+           "whose events each takes: if this one takes a single subaccount's (or the primary account's "
+           "only), import it as SUBACCOUNT:ID and set subaccount_id to match, or it is not this resource's."),
         ("name",),
     )
 
