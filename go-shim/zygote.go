@@ -151,14 +151,21 @@ func spawnZygote(cold launch, z zygoteAddr) {
 	_ = cmd.Process.Release()
 }
 
-// zygoteStarting: a launcher started the zygote, which has not bound its name yet.
+// zygoteStarting: a launcher started the zygote, which has not bound its name yet. The name is
+// predictable: a marker bound by another user is none of ours, and waiting for it would only
+// delay every launch of this Terraform process (by zygoteBindWait each).
 func zygoteStarting(name string) bool {
 	c, err := net.DialTimeout("unix", "@"+startingName(name), 100*time.Millisecond)
 	if err != nil {
 		return false
 	}
-	c.Close()
-	return true
+	defer c.Close()
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		return false
+	}
+	uid, err := peerUID(uc)
+	return err == nil && int(uid) == os.Getuid()
 }
 
 // awaitZygote connects to a zygote that is starting, within the time it takes an interpreter

@@ -398,3 +398,31 @@ def test_a_zygote_that_dies_while_starting_is_not_waited_for(fake_launcher: Path
     assert r.stdout == "COLD first\nCOLD second\n", r.stderr
     # so the second launch started one again (which records on its own time)
     assert wait_until(lambda: len(record.read_text().splitlines()) == 2), record.read_text()
+
+
+def test_a_starting_marker_of_another_user_is_not_waited_for(fake_launcher: Path, procs: list[Any], tmp_path: Path) -> None:
+    """Another user binds the "starting" name first (it is predictable: uid, Terraform's PID and
+    start time, the launcher's path). That may turn the fast path off for this Terraform
+    process, as a squatted zygote name does; it must not make every launch wait for a zygote
+    that will never come (it waited 2 s per launch)."""
+    if os.getuid() != 0:
+        pytest.skip("binding as another user needs root (setuid)")
+    marker = zygote_name(fake_launcher, os.getpid()).replace("tfprovider-zygote.", "tfprovider-zygote-starting.", 1)
+    other = """
+import os, socket, sys, time
+os.setgid(65534); os.setuid(65534)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\\0" + sys.argv[1]); s.listen(64)
+print("ready", flush=True)
+time.sleep(60)
+"""
+    squatter = subprocess.Popen([sys.executable, "-c", other, marker], stdout=subprocess.PIPE, text=True, cwd="/")
+    procs.append(squatter)  # type: ignore[arg-type]
+    assert squatter.stdout and squatter.stdout.readline().strip() == "ready"
+    record = tmp_path / "zygote.jsonl"
+    started = time.monotonic()
+    p = launch(fake_launcher, procs, launcher_env(FAKE_MARK="cold", FAKE_RECORD=str(record)))
+    out, err = p.communicate(timeout=30)
+    took = time.monotonic() - started
+    assert (p.returncode, out) == (0, b"COLD cold\n"), err
+    assert took < 1.0, f"the launch waited {took:.1f} s for another user's marker"
