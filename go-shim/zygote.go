@@ -21,6 +21,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 const (
@@ -391,11 +392,39 @@ func warmLaunch(c *net.UnixConn, cold launch, z zygoteAddr) {
 	os.Exit(child.wait())
 }
 
+// pollFd is struct pollfd of poll(2).
+type pollFd struct {
+	fd      int32
+	events  int16
+	revents int16
+}
+
+const (
+	pollOut = 0x4 // POLLOUT
+	pollErr = 0x8 // POLLERR: on a pipe's write end, every reader has closed it
+)
+
+// readerGone tells whether fd is a pipe nobody reads any more (poll(2) reports POLLERR on its
+// write end). Terraform reads our stdout until it dies: when it is gone, Terraform died
+// before this launch looked at its parent, and that parent is init or a subreaper.
+func readerGone(fd int) bool {
+	p := pollFd{fd: int32(fd), events: pollOut}
+	var now syscall.Timespec // zero: do not wait
+	n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&p)), 1, uintptr(unsafe.Pointer(&now)), 0, 0, 0)
+	return errno == 0 && n == 1 && p.revents&pollErr != 0
+}
+
 // fastLaunch tries the fast paths; it returns when the launch should be done cold.
 func fastLaunch(cold launch) {
 	z, err := newZygoteAddr()
 	if err != nil {
 		debugf("no fast launch: %v", err)
+		return
+	}
+	// After newZygoteAddr read our parent: Terraform's death closes its end of our stdout before
+	// the kernel hands us to another parent. A zygote started for init (or a subreaper) would
+	// never end, and nobody is left to serve.
+	if readerGone(1) {
 		return
 	}
 	c, err := dialZygote(z.name)

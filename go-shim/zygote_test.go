@@ -331,3 +331,26 @@ func TestALaunchWithAutoMTLSCarriesItsOwnCertificate(t *testing.T) {
 		seen[r.TLS.Key], seen[r.TLS.Cert] = true, true
 	}
 }
+
+func TestReaderGoneOnlyForAPipeNobodyReads(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if readerGone(int(w.Fd())) {
+		t.Fatal("a pipe with its reader is not gone")
+	}
+	r.Close()
+	if !readerGone(int(w.Fd())) {
+		t.Fatal("a pipe whose reader closed it is gone (Terraform died)")
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if readerGone(int(null.Fd())) {
+		t.Fatal("a file is not a pipe")
+	}
+}

@@ -46,6 +46,19 @@ def _umask() -> int:
     return mask
 
 
+def reader_gone(fd: int) -> bool:
+    """Whether fd is a pipe nobody reads any more (POLLERR on its write end). Terraform reads our
+    stdout until it dies, and its death closes that end before the kernel gives us another
+    parent: checked after reading our parent, it tells a launch whose Terraform died before it
+    looked, whose "Terraform" is then init or a subreaper (a zygote for it would never end)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    try:
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except OSError:
+        return False
+
+
 def zygote_command(executable: str, module: str) -> list[str]:
     if getattr(sys, "frozen", False):
         return [executable]
@@ -80,7 +93,7 @@ def attempt(*, argv: list[str], module: str, switch_env: str, start: Callable[[s
     executable = sys.executable
     launcher = os.path.realpath(executable)
     name = socket_name(terraform_pid, launcher_id(executable))
-    if name is None or not name.startswith(NAME_PREFIX):
+    if name is None or not name.startswith(NAME_PREFIX) or reader_gone(1):
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:

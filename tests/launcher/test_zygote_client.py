@@ -426,3 +426,45 @@ time.sleep(60)
     took = time.monotonic() - started
     assert (p.returncode, out) == (0, b"COLD cold\n"), err
     assert took < 1.0, f"the launch waited {took:.1f} s for another user's marker"
+
+
+ORPHANED = r"""
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER: orphans come to us, not to init
+launcher = sys.argv[1]
+terraform = os.fork()
+if terraform == 0:  # plays Terraform: starts the launcher on a pipe, and is killed at once
+    me = os.getpid()
+    r, w = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(r)
+        while os.getppid() == me:
+            time.sleep(0.001)  # until Terraform is gone (we are the subreaper's now)
+        os.dup2(w, 1)
+        os.execv(launcher, [launcher])
+    os._exit(0)  # SIGKILLed, as far as the launch can tell: its pipe closed, its child orphaned
+os.waitpid(terraform, 0)
+while True:  # reap the orphans until the test ends us
+    try:
+        pid, status = os.wait()
+        print("REAPED", pid, os.waitstatus_to_exitcode(status), flush=True)
+    except ChildProcessError:
+        time.sleep(0.05)
+"""
+
+
+def test_a_launch_orphaned_before_it_starts_starts_no_zygote(fake_launcher: Path, procs: list[Any], tmp_path: Path) -> None:
+    """Terraform killed between its fork of the launcher and the launcher's first look at its
+    parent: the launcher's parent is then init (or a subreaper), which never ends. A zygote
+    started for it would never end either."""
+    record = tmp_path / "zygote.jsonl"
+    reaper = subprocess.Popen([sys.executable, "-c", ORPHANED, str(fake_launcher)],
+                              env=launcher_env(FAKE_RECORD=str(record)), stdout=subprocess.PIPE, text=True)
+    procs.append(reaper)  # type: ignore[arg-type]
+    assert reaper.stdout is not None
+    line = reaper.stdout.readline()  # the launch ended (went cold, and its cold provider found no Terraform)
+    assert line.startswith("REAPED"), line
+    time.sleep(0.5)
+    assert not record.exists(), record.read_text()

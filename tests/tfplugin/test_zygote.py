@@ -616,3 +616,29 @@ def test_the_go_launchers_starting_marker_is_closed_once_the_name_is_bound() -> 
     """Only the marker for this zygote's own name goes; any other fd 3 is left alone."""
     run = subprocess.run([PY, "-c", MARKER_CHECK], capture_output=True, text=True, timeout=30)
     assert run.stdout.split() == ["marker:closed", "other-socket:open", "pipe:open"], run.stderr
+
+
+ORPHANED_LAUNCHER = r"""
+import os, sys
+from provider.tfplugin import warm
+r, w = os.pipe()
+os.close(r)  # Terraform died: nobody reads our stdout, and our parent is someone else
+os.dup2(w, 1)
+started = []
+code = warm.attempt(argv=[], module="provider", switch_env="TF_SPARKPOST_FAST_LAUNCH",
+                    start=lambda *a: started.append(a))
+print(f"{code} {len(started)}", file=sys.stderr)
+"""
+
+
+def test_a_launch_whose_terraform_is_gone_starts_no_zygote(tmp_path: Path) -> None:
+    """Terraform killed before the launcher looked at its parent: that parent is init or a
+    subreaper, and a zygote started for it would never end. Terraform's end of our stdout is
+    closed by then: the launch goes cold and starts nothing."""
+    run = subprocess.run([PY, "-c", ORPHANED_LAUNCHER], env=launch_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert run.stderr.strip().splitlines()[-1] == "None 0", run.stderr
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        assert warm.reader_gone(null) is False
+    finally:
+        os.close(null)
