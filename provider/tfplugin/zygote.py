@@ -28,6 +28,7 @@ import struct
 import sys
 import threading
 import time
+from types import FrameType
 from typing import Callable, NamedTuple, Sequence
 
 NAME_PREFIX = "tfprovider-zygote"
@@ -36,6 +37,7 @@ REQUEST_TIMEOUT_SECONDS = 2.0  # a launcher sends its request at once; anything 
 GO_TIMEOUT_SECONDS = 5.0  # the launcher answers {"pid"} with the go byte at once
 LIFELINE_GRACE_SECONDS = 0.7  # after the launcher is gone: clean up, then exit regardless
 TERM_GRACE_SECONDS = 0.5  # Terraform gone: children get SIGTERM, then SIGKILL after this
+LOAD_WATCH_SECONDS = 0.05  # while a preload stage runs, how often Terraform's pidfd is looked at
 
 Lifeline = Callable[[threading.Event, threading.Event], None]  # (stop, orphaned)
 GivenCertificate = tuple[str, str]  # (certificate PEM, private key PEM), made by the launcher
@@ -223,6 +225,27 @@ class Zygote:
             pass
         return True
 
+    def load(self, stage: Callable[[], object]) -> None:
+        """Run one preload stage while watching Terraform. A stage takes up to most of a second
+        on a busy machine (the first one: the protocol and the provider), and Terraform's death
+        must end this process and its children within half of one. A timer signal looks at the
+        pidfd meanwhile (no thread: ``fork`` copies only the calling one); the stage's system
+        calls are restarted after it."""
+
+        def check(_signum: int, _frame: FrameType | None) -> None:
+            if select.select([self.terraform_fd], [], [], 0)[0]:
+                self._end_children()
+                os._exit(0)
+
+        previous = signal.signal(signal.SIGALRM, check)
+        signal.siginterrupt(signal.SIGALRM, False)
+        signal.setitimer(signal.ITIMER_REAL, LOAD_WATCH_SECONDS, LOAD_WATCH_SECONDS)
+        try:
+            stage()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
     def _reap_ready(self, ready: list[int]) -> None:
         for pid, (fd, conn) in list(self.children.items()):
             if fd in ready:
@@ -378,7 +401,7 @@ def serve(name: str, terraform_pid: int, launcher: str, *, preload: Sequence[Cal
     # until everything is loaded; a child forked meanwhile turns it on for itself.
     gc.disable()
     for stage in preload:
-        stage()
+        zygote.load(stage)
         if not zygote.serve_pending():
             return 0  # Terraform ended while this was loading
     gc.freeze()  # what was loaded is never garbage: no later pass walks it

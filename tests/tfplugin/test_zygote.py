@@ -642,3 +642,40 @@ def test_a_launch_whose_terraform_is_gone_starts_no_zygote(tmp_path: Path) -> No
         assert warm.reader_gone(null) is False
     finally:
         os.close(null)
+
+
+SLOW_LOADING_ZYGOTE = r"""
+import sys, time
+from provider.tfplugin import zygote
+terraform = int(sys.argv[1])
+name = zygote.socket_name(terraform, "0123456789abcdef")
+print(name, flush=True)
+sys.exit(zygote.serve(name, terraform, "/nonexistent", preload=[lambda: time.sleep(10)], launch=lambda *_: 0))
+"""
+
+
+def test_terraform_killed_while_the_zygote_loads_ends_it_within_half_a_second(tmp_path: Path) -> None:
+    """A preload stage takes most of a second on a busy machine (the first: the protocol and the
+    provider). Terraform killed meanwhile: the zygote ends as fast as when it is idle, not
+    after the stage."""
+    terraform = subprocess.Popen(["sleep", "60"])
+    z = subprocess.Popen([PY, "-c", SLOW_LOADING_ZYGOTE, str(terraform.pid)], env=launch_env(tmp_path), stdout=subprocess.PIPE, text=True)
+    try:
+        assert z.stdout is not None
+        name = z.stdout.readline().strip()
+        deadline = time.monotonic() + 30
+        while zygote_pid(name) is None:  # bound: it is in its stage now
+            assert time.monotonic() < deadline and z.poll() is None, "the zygote did not come up"
+            time.sleep(0.01)
+        time.sleep(0.2)
+        terraform.kill()
+        terraform.wait()
+        killed = time.monotonic()
+        assert z.wait(timeout=15) == 0
+        took = time.monotonic() - killed
+        assert took < 0.5, f"the zygote outlived Terraform by {took:.2f} s"
+    finally:
+        for p in (terraform, z):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
