@@ -416,6 +416,10 @@ func readerGone(fd int) bool {
 
 // fastLaunch tries the fast paths; it returns when the launch should be done cold.
 func fastLaunch(cold launch) {
+	// A write to a stdout or stderr nobody reads any more (Terraform died) then fails with EPIPE
+	// instead of killing this process on the spot (Go's default for fds 1 and 2): every way out
+	// must remove the socket directory. execCold's signal.Reset restores the default.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	z, err := newZygoteAddr()
 	if err != nil {
 		debugf("no fast launch: %v", err)

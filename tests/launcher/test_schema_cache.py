@@ -408,3 +408,31 @@ def test_no_cached_launch(installed: Installed, launches: Any, env: dict[str, st
         return
     l = launches(installed.launcher, **env)
     assert not l.served_by_go()
+
+
+# Plays a Terraform that dies as the launch prints its handshake: the launcher's stdout is a
+# socket whose reader is gone (poll says POLLHUP, not POLLERR: the launch gets as far as the
+# handshake line, as when Terraform is killed at that moment). Prints the launcher's exit code.
+DIES_AT_THE_HANDSHAKE = """
+import socket, subprocess, sys
+ours, theirs = socket.socketpair()
+ours.close()
+p = subprocess.Popen([sys.argv[1]], stdout=theirs, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+theirs.close()
+print(p.wait(30), flush=True)
+"""
+
+
+def test_a_handshake_nobody_reads_still_removes_the_socket_directory(installed: Installed, tmp_path: Path) -> None:
+    """Terraform killed while the launch writes its handshake line: the write fails (EPIPE), and
+    the launch cleans up as on every other way out. Go's default for a broken stdout is to die
+    by SIGPIPE on the spot, which left the socket directory behind."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_", "PYTHON"))}
+    env.update(TF_PLUGIN_MAGIC_COOKIE=COOKIE, PLUGIN_PROTOCOL_VERSIONS="6", PLUGIN_CLIENT_CERT=client_cert().cert.decode(),
+               TMPDIR=str(tmp))
+    run = subprocess.run([sys.executable, "-c", DIES_AT_THE_HANDSHAKE, str(installed.launcher)], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.stdout.strip() == "1", run.stdout + run.stderr  # an exit, not death by SIGPIPE (-13)
+    assert glob.glob(str(tmp / "tfprovider-*")) == []
