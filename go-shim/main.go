@@ -131,5 +131,8 @@ func main() {
 	if fastLaunchAllowed(os.Getenv, os.Args[1:]) {
 		fastLaunch(cold) // returns only when the launch should go cold
 	}
+	if os.Getenv(cookieKey) == cookieValue && readerGone(1) {
+		os.Exit(1) // Terraform died: nobody reads the handshake line (zygote.go)
+	}
 	execCold(cold)
 }

@@ -427,9 +427,10 @@ func fastLaunch(cold launch) {
 	}
 	// After newZygoteAddr read our parent: Terraform's death closes its end of our stdout before
 	// the kernel hands us to another parent. A zygote started for init (or a subreaper) would
-	// never end, and nobody is left to serve.
+	// never end, and nobody is left to serve: not even a cold launch, which would only import
+	// for most of a second before its handshake line failed.
 	if readerGone(1) {
-		return
+		os.Exit(1)
 	}
 	c, err := dialZygote(z.name)
 	if err != nil && zygoteAbsent(err) && zygoteStarting(z.name) {

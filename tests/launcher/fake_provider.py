@@ -1,6 +1,7 @@
 """A stand-in for the provider module in the launcher's tests: records how it was started.
 
-Cold launch (no arguments): prints COLD and the environment's FAKE_MARK, exits FAKE_COLD_EXIT.
+Cold launch (no arguments): prints COLD and the environment's FAKE_MARK, exits FAKE_COLD_EXIT
+(and creates the file FAKE_COLD_RECORD names, when it is set).
 `--zygote NAME TFPID PATH`: appends what it saw (argv, session, stdio, fd 3) as one JSON line
 to FAKE_RECORD, then exits 2 as a provider without --zygote does. With FAKE_ZYGOTE_SERVE=S, it
 first sleeps S seconds (an interpreter importing), then binds NAME and answers every request
@@ -33,6 +34,8 @@ def main() -> int:
         if os.environ.get("FAKE_ZYGOTE_SERVE"):
             serve(args[1], float(os.environ["FAKE_ZYGOTE_SERVE"]), record or os.devnull)
         return 2
+    if os.environ.get("FAKE_COLD_RECORD"):
+        open(os.environ["FAKE_COLD_RECORD"], "a").close()
     print(f"COLD {os.environ.get('FAKE_MARK', '')}", flush=True)
     return int(os.environ.get("FAKE_COLD_EXIT", "0"))
 

@@ -455,16 +455,19 @@ while True:  # reap the orphans until the test ends us
 """
 
 
-def test_a_launch_orphaned_before_it_starts_starts_no_zygote(fake_launcher: Path, procs: list[Any], tmp_path: Path) -> None:
+@pytest.mark.parametrize("fast", ["on", "0"])
+def test_a_launch_orphaned_before_it_starts_starts_no_zygote(fake_launcher: Path, procs: list[Any], tmp_path: Path, fast: str) -> None:
     """Terraform killed between its fork of the launcher and the launcher's first look at its
     parent: the launcher's parent is then init (or a subreaper), which never ends. A zygote
-    started for it would never end either."""
-    record = tmp_path / "zygote.jsonl"
+    started for it would never end either. Terraform's end of the launcher's stdout is closed
+    by then: the launcher exits at once."""
+    record, cold = tmp_path / "zygote.jsonl", tmp_path / "cold"
     reaper = subprocess.Popen([sys.executable, "-c", ORPHANED, str(fake_launcher)],
-                              env=launcher_env(FAKE_RECORD=str(record)), stdout=subprocess.PIPE, text=True)
+                              env=launcher_env(FAKE_RECORD=str(record), FAKE_COLD_RECORD=str(cold), TF_SPARKPOST_FAST_LAUNCH=fast), stdout=subprocess.PIPE, text=True)
     procs.append(reaper)  # type: ignore[arg-type]
     assert reaper.stdout is not None
-    line = reaper.stdout.readline()  # the launch ended (went cold, and its cold provider found no Terraform)
-    assert line.startswith("REAPED"), line
+    line = reaper.stdout.readline()  # the launch ended at once: nobody is left to serve
+    assert line.split()[::2] == ["REAPED", "1"], line
     time.sleep(0.5)
     assert not record.exists(), record.read_text()
+    assert not cold.exists()  # not even cold: it would import for most of a second, then fail
