@@ -337,3 +337,34 @@ def parent_pid(pid: int) -> int | None:
             return int(f.read().rpartition(")")[2].split()[1])
     except OSError:
         return None
+
+
+@pytest.mark.parametrize("moment", [0.3, 0.6, 1.0])
+def test_terraform_killed_at_a_moment_of_a_plan_leaves_nothing_of_ours_after_a_second(sp: SparkPostWorld, moment: float) -> None:
+    """kill -9 at some moment of a refreshing plan: while launch 1 prints its handshake or is
+    served from the schema cache, while the zygote is still loading, while a relayed launch
+    refreshes. Every process of ours ends within a second, and no socket directory is left."""
+    sp.write(subaccounts(3))
+    sp.tf.init()
+    sp.tf.apply()
+    sp.emulator.set_faults(latency_ms=400)
+    proc = subprocess.Popen([sp.tf.binary, "plan", "-input=false", "-no-color"], cwd=sp.tf.workdir, env=dict(sp.tf.env, **{SWITCH: "on"}),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        time.sleep(moment)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        ended_at = time.monotonic()
+        while ours(sp.tf) and time.monotonic() - ended_at < 5:
+            time.sleep(0.02)
+        took = time.monotonic() - ended_at
+        assert not ours(sp.tf), ours(sp.tf)
+        assert took <= 1.0, f"our processes outlived Terraform by {took:.2f} s"
+        deadline = time.monotonic() + 2
+        while list(sp.tf.tmpdir.glob("tfprovider-*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not list(sp.tf.tmpdir.glob("tfprovider-*"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sp.emulator.set_faults(latency_ms=0)
