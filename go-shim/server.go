@@ -66,13 +66,33 @@ func makeSocketDir(tmp string) (string, error) {
 		path := filepath.Join(tmp, fmt.Sprintf("%s%s-%c%c", socketDirPrefix, tag, b36[int(r[0])%36], b36[int(r[1])%36]))
 		err := os.Mkdir(path, 0o700) // fails on anything already there, symlinks included
 		if err == nil {
-			return path, os.Chmod(path, 0o700) // the umask must not widen or narrow it
+			return path, makePrivate(path) // the umask must not widen or narrow it
 		}
 		if !errors.Is(err, os.ErrExist) {
 			return "", err
 		}
 	}
 	return "", errors.New("no free socket directory name")
+}
+
+// makePrivate sets the mode of the directory just made at path to 0700, through a descriptor:
+// chmod(2) follows symlinks, and in a TMPDIR others may write to without the sticky bit, one
+// could swap the new directory for a symlink to any file of ours (of anyone's, when Terraform
+// runs as root) and have that file's mode changed. Anything but our own directory is an error.
+func makePrivate(path string) error {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("the socket directory %s: %v", path, err)
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("the socket directory %s is not ours", path)
+	}
+	return syscall.Fchmod(fd, 0o700)
 }
 
 // sweepStaleSocketDirs removes the socket directories of launches that were SIGKILLed (no way

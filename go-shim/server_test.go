@@ -196,3 +196,36 @@ func TestSweepRemovesOnlyDeadLaunchesSocketDirectories(t *testing.T) {
 		}
 	}
 }
+
+func TestMakePrivateChangesOnlyOurNewDirectory(t *testing.T) {
+	tmp := t.TempDir()
+	target := filepath.Join(tmp, "someones-file")
+	if err := os.WriteFile(target, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The race makeSocketDir loses in a TMPDIR others may write to: its new directory swapped
+	// for a symlink between the mkdir and the chmod.
+	link := filepath.Join(tmp, "tfprovider-1-aa")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := makePrivate(link); err == nil {
+		t.Fatal("a symlink was taken for the socket directory")
+	}
+	if st, _ := os.Stat(target); st.Mode().Perm() != 0o644 {
+		t.Fatalf("the symlink's target was changed to %o", st.Mode().Perm())
+	}
+	dir := filepath.Join(tmp, "tfprovider-1-bb")
+	old := syscallUmask(0o277)
+	err := os.Mkdir(dir, 0o700)
+	syscallUmask(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := makePrivate(dir); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(dir); st.Mode().Perm() != 0o700 {
+		t.Fatalf("mode %o", st.Mode().Perm())
+	}
+}
