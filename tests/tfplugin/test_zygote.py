@@ -679,3 +679,59 @@ def test_terraform_killed_while_the_zygote_loads_ends_it_within_half_a_second(tm
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+FLOOD = r"""
+import json, os, socket, struct, sys
+name, n, who = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if who == "other":
+    os.setgid(65534); os.setuid(65534)
+payload = json.dumps({"v": 1, "argv": [], "env": ["SECRET=x"], "cwd": "/", "umask": 18}).encode()
+answers = []
+for i in range(n):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    try:
+        s.connect("\0" + name)
+        socket.send_fds(s, [struct.pack(">I", len(payload)) + payload], [0, 1, 2, 0, 1, 2] if i % 2 else [0, 1, 2])
+        answers.append(s.recv(200).decode().strip())
+    except OSError:
+        answers.append("")
+    finally:
+        s.close()
+print(json.dumps(answers))
+"""
+
+
+def fd_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@pytest.mark.parametrize("who", ["other", "same"])
+def test_a_flood_of_connections_gets_nothing_and_leaks_no_descriptor(zygote_up: tuple[str, int], tmp_path: Path, who: str) -> None:
+    """Another user's process connecting thousands of times with the descriptors and request of a
+    launch is dropped unanswered; the launcher's own, sending six descriptors instead of three,
+    is refused (and forked children that never get the go byte end). Either way the zygote
+    keeps no descriptor it was sent, and serves the next launch."""
+    if who == "other" and os.getuid() != 0:
+        pytest.skip("connecting as another user needs root (setuid)")
+    name, zpid = zygote_up
+    before = fd_count(zpid)
+    n = 3000 if who == "other" else 40
+    run = subprocess.run([PY, "-c", FLOOD, name, str(n), who], capture_output=True, text=True, timeout=300, cwd="/")
+    answers = json.loads(run.stdout)
+    assert len(answers) == n, run.stderr
+    if who == "other":
+        assert set(answers) == {""}  # not a byte: no fork, no error message
+    else:
+        assert all('"pid"' in a for a in answers[0::2]) and all('"error"' in a for a in answers[1::2])
+    assert alive(zpid)
+    deadline = time.monotonic() + 10
+    while fd_count(zpid) != before and time.monotonic() < deadline:  # the unstarted children are reaped
+        time.sleep(0.05)
+    assert fd_count(zpid) == before, os.listdir(f"/proc/{zpid}/fd")
+    launch = Launch(tmp_path)
+    try:
+        assert launch.shutdown() == 0
+    finally:
+        launch.kill()
