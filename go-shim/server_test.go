@@ -229,3 +229,44 @@ func TestMakePrivateChangesOnlyOurNewDirectory(t *testing.T) {
 		t.Fatalf("mode %o", st.Mode().Perm())
 	}
 }
+
+func TestSweepFollowsNoSymlinkAndSparesOtherUsers(t *testing.T) {
+	tmp := t.TempDir()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	tag := "tfprovider-" + strconv.FormatInt(int64(dead.Process.Pid), 36)
+	// A directory of ours elsewhere that looks like a dead launch's, behind a symlink that has
+	// the sweep's naming: neither it nor what it holds may go.
+	victim := filepath.Join(tmp, "victim")
+	if err := os.Mkdir(victim, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(victim, "plugin.sock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(tmp, tag+"-ij")); err != nil {
+		t.Fatal(err)
+	}
+	kept := []string{filepath.Join(victim, "plugin.sock"), filepath.Join(tmp, tag+"-ij")}
+	if os.Getuid() == 0 { // another user's dead launch: theirs to sweep
+		theirs := filepath.Join(tmp, tag+"-kl")
+		if err := os.Mkdir(theirs, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(theirs, "plugin.sock"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(theirs, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, theirs)
+	}
+	sweepStaleSocketDirs(tmp)
+	for _, p := range kept {
+		if _, err := os.Lstat(p); err != nil {
+			t.Fatalf("%s was removed: %v", p, err)
+		}
+	}
+}

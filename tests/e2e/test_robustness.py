@@ -177,6 +177,28 @@ def test_stale_socket_directories_are_swept_and_live_ones_kept(tmp_path: Path) -
     assert (made.stat().st_mode & 0o777) == 0o700
 
 
+def test_the_sweep_follows_no_symlink_and_spares_other_users(tmp_path: Path) -> None:
+    """A symlink with the sweep's naming to a directory of ours that looks like a dead launch's,
+    and (as root) another user's dead launch: nothing of either is removed."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    tag = f"tfprovider-{handshake._b36(dead.pid)}"
+    victim = tmp_path / "victim"
+    victim.mkdir(mode=0o700)
+    (victim / "plugin.sock").touch()
+    link = tmp_path / f"{tag}-ij"
+    link.symlink_to(victim)
+    kept = [victim / "plugin.sock", link]
+    if os.getuid() == 0:
+        theirs = tmp_path / f"{tag}-kl"
+        theirs.mkdir(mode=0o700)
+        (theirs / "plugin.sock").touch()
+        os.chown(theirs, 65534, 65534)
+        kept.append(theirs / "plugin.sock")
+    handshake._remove_stale_socket_dirs(str(tmp_path))
+    assert all(os.path.lexists(p) for p in kept)
+
+
 SLOW_MS = 20_000
 
 
