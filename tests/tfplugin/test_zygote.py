@@ -735,3 +735,39 @@ def test_a_flood_of_connections_gets_nothing_and_leaks_no_descriptor(zygote_up: 
         assert launch.shutdown() == 0
     finally:
         launch.kill()
+
+
+SQUATTER = r"""
+import os, socket, sys
+os.setgid(65534); os.setuid(65534)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind("\0" + sys.argv[1]); s.listen(8)
+print("ready", flush=True)
+c, _ = s.accept()
+c.settimeout(5)
+got = 0
+try:
+    while chunk := c.recv(65536):
+        got += len(chunk)
+except OSError:
+    pass
+print(got, flush=True)
+"""
+
+
+def test_the_python_launcher_sends_nothing_to_another_users_zygote(tmp_path: Path) -> None:
+    """Another user binds the zygote's (predictable) name first: the Python launcher checks the
+    socket's owner before it sends its environment, and goes cold."""
+    if os.getuid() != 0:
+        pytest.skip("binding as another user needs root (setuid)")
+    name = zygote_name()
+    kill_zygote(name)
+    squatter = subprocess.Popen([PY, "-c", SQUATTER, name], stdout=subprocess.PIPE, text=True, cwd="/")
+    try:
+        assert squatter.stdout is not None and squatter.stdout.readline().strip() == "ready"
+        run = subprocess.run([PY, CLIENT], env=launch_env(tmp_path, SPARKPOST_API_KEY="s3cret"), capture_output=True, text=True, timeout=60)
+        assert run.returncode == 99 and run.stdout.strip() == "COLD", run.stderr
+        assert squatter.stdout.readline().strip() == "0"  # connected, then closed: not a byte
+    finally:
+        squatter.kill()
+        squatter.wait()
