@@ -304,9 +304,11 @@ def test_fallback_is_silent_without_tf_log(fake_launcher: Path, procs: list[Any]
     assert (p.returncode, out, err) == (0, b"COLD \n", b"")
 
 
-def test_zygote_of_another_user_gets_nothing(fake_launcher: Path, procs: list[Any], tmp_path: Path) -> None:
+@pytest.mark.parametrize("relayed", [False, True])
+def test_zygote_of_another_user_gets_nothing(fake_launcher: Path, procs: list[Any], tmp_path: Path, relayed: bool) -> None:
     """A socket bound by another uid under the zygote's name: the launcher checks SO_PEERCRED
-    and goes cold without sending a byte (the environment holds credentials)."""
+    and goes cold without sending a byte (the environment holds credentials), whether it would
+    hand the child its stdio or relay its calls (AutoMTLS asked for)."""
     if os.getuid() != 0:
         pytest.skip("binding as another user needs root (setuid)")
     name = zygote_name(fake_launcher, os.getpid())
@@ -330,7 +332,8 @@ print(len(data), flush=True)
     thief = subprocess.Popen([sys.executable, "-c", other, name], stdout=subprocess.PIPE, text=True, cwd="/")
     procs.append(thief)  # type: ignore[arg-type]
     assert thief.stdout and thief.stdout.readline().strip() == "ready"
-    p = launch(fake_launcher, procs, launcher_env(SOME_SECRET="s3cret", FAKE_MARK="cold"))
+    extra = {"PLUGIN_CLIENT_CERT": "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"} if relayed else {}
+    p = launch(fake_launcher, procs, launcher_env(SOME_SECRET="s3cret", FAKE_MARK="cold", **extra))
     out, err = p.communicate(timeout=30)
     assert (p.returncode, out) == (0, b"COLD cold\n"), err
     received.write_text(thief.stdout.readline())
