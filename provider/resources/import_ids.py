@@ -9,6 +9,7 @@ the ID as given (escaped, and shortened when long) and the forms expected.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from ..tfplugin.diagnostics import ResourceError
 from .validators import SUBACCOUNT_ID_MAX, sending_domain_name
@@ -64,36 +65,41 @@ def parse_subaccount(text: str) -> int:
         raise invalid("sparkpost_subaccount", text, str(err), SUBACCOUNT_FORMS) from None
 
 
-def parse_api_key(text: str) -> tuple[int | None, str]:
-    """`KEY_ID` or `SUBACCOUNT_ID/KEY_ID`."""
-    parts = text.split("/")
+def _owned(text: str, sep: str, type_name: str, forms: str, *, zero: bool,
+           problem_of: Callable[[str], str | None]) -> tuple[int | None, str]:
+    """`ID` or `SUBACCOUNT_ID<sep>ID`: the subaccount (None without one) and the ID, which
+    PROBLEM_OF checks (None when fine)."""
+    parts = text.split(sep)
     try:
         if len(parts) > 2:
-            raise ValueError("too many '/'.")
-        sub = subaccount_id(parts[0]) if len(parts) == 2 else None
-        key_id = parts[-1]
-        if not _KEY_ID.fullmatch(key_id):
-            what = "missing" if not key_id else f"{shown(key_id)}, which is not a key id"
-            raise ValueError(f"the key id is {what}.")
+            raise ValueError(f"too many {sep!r}.")
+        sub = subaccount_id(parts[0], zero=zero) if len(parts) == 2 else None
+        problem = problem_of(parts[-1])
+        if problem:
+            raise ValueError(problem)
     except ValueError as err:
-        raise invalid("sparkpost_api_key", text, str(err), API_KEY_FORMS) from None
-    return sub, key_id
+        raise invalid(type_name, text, str(err), forms) from None
+    return sub, parts[-1]
+
+
+def _id_problem(pattern: re.Pattern[str], what: str) -> Callable[[str], str | None]:
+    def problem(value: str) -> str | None:
+        if pattern.fullmatch(value):
+            return None
+        return f"the {what} is " + ("missing." if not value else f"{shown(value)}, which is not a {what}.")
+
+    return problem
+
+
+def parse_api_key(text: str) -> tuple[int | None, str]:
+    """`KEY_ID` or `SUBACCOUNT_ID/KEY_ID`."""
+    return _owned(text, "/", "sparkpost_api_key", API_KEY_FORMS, zero=False, problem_of=_id_problem(_KEY_ID, "key id"))
 
 
 def parse_domain(text: str) -> tuple[int | None, str]:
     """`DOMAIN` or `SUBACCOUNT_ID/DOMAIN`."""
-    parts = text.split("/")
-    try:
-        if len(parts) > 2:
-            raise ValueError("too many '/'.")
-        sub = subaccount_id(parts[0], zero=True) if len(parts) == 2 else None
-        domain = parts[-1]
-        problem = sending_domain_name(domain) if domain else "the domain is missing."
-        if problem:
-            raise ValueError(problem)
-    except ValueError as err:
-        raise invalid("sparkpost_sending_domain", text, str(err), DOMAIN_FORMS) from None
-    return sub, domain
+    return _owned(text, "/", "sparkpost_sending_domain", DOMAIN_FORMS, zero=True,
+                  problem_of=lambda d: sending_domain_name(d) if d else "the domain is missing.")
 
 
 def parse_ip_pool(text: str) -> str:
@@ -106,15 +112,5 @@ def parse_ip_pool(text: str) -> str:
 
 def parse_webhook(text: str) -> tuple[int | None, str]:
     """`WEBHOOK_ID` or `SUBACCOUNT_ID:WEBHOOK_ID` (0: the primary account only)."""
-    parts = text.split(":")
-    try:
-        if len(parts) > 2:
-            raise ValueError("too many ':'.")
-        sub = subaccount_id(parts[0], zero=True) if len(parts) == 2 else None
-        webhook_id = parts[-1]
-        if not _WEBHOOK_ID.fullmatch(webhook_id):
-            what = "missing" if not webhook_id else f"{shown(webhook_id)}, which is not a webhook id"
-            raise ValueError(f"the webhook id is {what}.")
-    except ValueError as err:
-        raise invalid("sparkpost_webhook", text, str(err), WEBHOOK_FORMS) from None
-    return sub, webhook_id
+    return _owned(text, ":", "sparkpost_webhook", WEBHOOK_FORMS, zero=True,
+                  problem_of=_id_problem(_WEBHOOK_ID, "webhook id"))
