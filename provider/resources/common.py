@@ -13,6 +13,7 @@ from ..tfplugin.values import Unknown
 
 if TYPE_CHECKING:
     from ..provider import ProviderData
+    from ..sparkpost import create_once
     from ..secrets import SecretStore
     from ..sparkpost.client import SparkPostClient
 
@@ -103,3 +104,33 @@ def inactive_owner(client: Any, sub: int | None) -> str | None:
     read-only (its objects can be neither changed nor deleted: 403); else None."""
     status = owner_status(client, sub)
     return status if status in ("suspended", "terminated") else None
+
+
+def report_marked_create(ctx: Context, kind: str, removed: str, made_id: object, outcome: "create_once.Outcome") -> None:
+    """Warnings for what a create under a marker (create_once) cleaned up or could not: KIND is
+    the object ("subaccount", "webhook"), REMOVED what was done to twins ("terminated")."""
+    noun = kind.capitalize()
+    if outcome.removed_twins:
+        ctx.diagnostics.warning(
+            f"Extra {kind}s {removed}",
+            f"A create request whose answer was lost was finished by SparkPost after the provider had "
+            f"looked for it and sent the request again: {kind}(s) {', '.join(outcome.removed_twins)}, "
+            f"made by this create and known to no one, were {removed}. {noun} {made_id} is the one kept.",
+            ("name",),
+        )
+    if outcome.cleanup_failed:
+        ctx.diagnostics.warning(
+            f"Could not check for extra {kind}s",
+            f"{noun} {made_id} was created, but looking for a second one made by a lost request failed: "
+            f"{outcome.cleanup_failed}. scripts/find-orphans lists any (their names end in ' ~tf-' and 12 "
+            "hex digits).",
+            ("name",),
+        )
+    if outcome.rename_failed:
+        ctx.diagnostics.warning(
+            f"{noun} created under its temporary name",
+            f"{noun} {made_id} was created as {outcome.marked_name!r} (the marker finds it if the response "
+            f"is lost), and renaming it failed: {outcome.rename_failed}. State records that name; the next "
+            "plan shows the rename and the next apply makes it.",
+            ("name",),
+        )

@@ -17,7 +17,7 @@ from ..tfplugin.validators import each, matches, max_len, not_blank, one_of, pla
 from ..tfplugin.values import Unknown
 from . import grants as grant_lists
 from . import send_key, send_key_plan, send_key_store, subaccount_create, subaccount_termination
-from .common import api_errors, client_of, is_not_found, known
+from .common import api_errors, client_of, is_not_found, known, report_marked_create
 from .import_ids import parse_subaccount
 from .plan_probes import check_ip_pool
 from .subaccount_state import InitialKeyValue, SubaccountChanges, subaccount_state
@@ -288,7 +288,7 @@ class Subaccount(Resource):
         with api_errors(f"create subaccount {name!r}"):
             created, outcome = create_once.create_subaccount(
                 client, name, ip_pool=planned.get("ip_pool"), initial_key=initial_key)
-        subaccount_create.report(ctx, created.id, outcome)
+        report_marked_create(ctx, "subaccount", "terminated", created.id, outcome)
         sub_id = created.id
         key = created.key
         ctx.register_secret(key)

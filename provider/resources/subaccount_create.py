@@ -49,33 +49,6 @@ def refuse_a_second(ctx: Context, name: str) -> None:
     )
 
 
-def report(ctx: Context, sub_id: int, outcome: create_once.Outcome) -> None:
-    if outcome.removed_twins:
-        ctx.diagnostics.warning(
-            "Extra subaccounts terminated",
-            f"A create request whose answer was lost was finished by SparkPost after the provider had "
-            f"looked for it and sent the request again: subaccount(s) {', '.join(outcome.removed_twins)}, "
-            f"made by this create and known to no one, were terminated. Subaccount {sub_id} is the one kept.",
-            ("name",),
-        )
-    if outcome.cleanup_failed:
-        ctx.diagnostics.warning(
-            "Could not check for extra subaccounts",
-            f"Subaccount {sub_id} was created, but looking for a second one made by a lost request failed: "
-            f"{outcome.cleanup_failed}. scripts/find-orphans lists any (their names end in ' ~tf-' and 12 "
-            "hex digits).",
-            ("name",),
-        )
-    if outcome.rename_failed:
-        ctx.diagnostics.warning(
-            "Subaccount created under its temporary name",
-            f"Subaccount {sub_id} was created as {outcome.marked_name!r} (the marker finds it if the response "
-            f"is lost), and renaming it failed: {outcome.rename_failed}. State records that name; the next "
-            "plan shows the rename and the next apply makes it.",
-            ("name",),
-        )
-
-
 def settle(ctx: Context, sub_id: int, state: dict[str, Any]) -> dict[str, Any]:
     """Fill computed values from a GET (the create response carries only the id). Best
     effort: the subaccount exists either way, and a failed create would taint it."""

@@ -18,7 +18,7 @@ from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
 from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
 from . import webhook_create
 from .import_ids import parse_webhook
-from .common import api_errors, client_of, inactive_owner, is_not_found, known, secrets_of
+from .common import api_errors, client_of, inactive_owner, is_not_found, known, report_marked_create, secrets_of
 from .validators import secret_version_name
 
 GRANT = "webhooks/modify"
@@ -312,7 +312,7 @@ class Webhook(Resource):
                 raise ResourceError("SparkPost refused the webhook: the target did not answer 200",
                                     _test_failed(err.__cause__, planned["target"]), ["target"]) from None
             raise
-        webhook_create.report(ctx, hook_id, outcome)
+        report_marked_create(ctx, "webhook", "deleted", hook_id, outcome)
         state = self._state(planned, hook_id)
         if outcome.rename_failed:
             state["name"] = outcome.marked_name

@@ -64,30 +64,3 @@ def refuse_a_second(ctx: Context, name: str, target: str, scope: int | None) -> 
            "only), import it as SUBACCOUNT:ID and set subaccount_id to match, or it is not this resource's."),
         ("name",),
     )
-
-
-def report(ctx: Context, hook_id: str, outcome: create_once.Outcome) -> None:
-    if outcome.removed_twins:
-        ctx.diagnostics.warning(
-            "Extra webhooks deleted",
-            f"A create request whose answer was lost was finished by SparkPost after the provider had looked "
-            f"for it and sent the request again: webhook(s) {', '.join(outcome.removed_twins)}, made by this "
-            f"create and known to no one, were deleted. Webhook {hook_id} is the one kept.",
-            ("name",),
-        )
-    if outcome.cleanup_failed:
-        ctx.diagnostics.warning(
-            "Could not check for extra webhooks",
-            f"Webhook {hook_id} was created, but looking for a second one made by a lost request failed: "
-            f"{outcome.cleanup_failed}. scripts/find-orphans lists any (their names end in ' ~tf-' and 12 hex "
-            "digits).",
-            ("name",),
-        )
-    if outcome.rename_failed:
-        ctx.diagnostics.warning(
-            "Webhook created under its temporary name",
-            f"Webhook {hook_id} was created as {outcome.marked_name!r} (the marker finds it if the response is "
-            f"lost), and renaming it failed: {outcome.rename_failed}. State records that name; the next plan "
-            "shows the rename and the next apply makes it.",
-            ("name",),
-        )

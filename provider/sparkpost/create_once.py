@@ -122,12 +122,7 @@ def create_subaccount(
             outcome.marked_name, ip_pool=ip_pool, initial_key=initial_key, idempotency_check=check
         )
     except SparkPostError as err:
-        if not ambiguous(err):
-            raise  # refused (4xx) or never sent: SparkPost made nothing
-        ids = _look_again(mine, err, "subaccount")
-        if not ids:
-            raise
-        created = CreatedSubaccount(id=ids[0])
+        created = CreatedSubaccount(id=_made_anyway(err, mine, "subaccount")[0])
         outcome.adopted = True
     try:
         ids = mine()
@@ -256,12 +251,7 @@ def create_webhook(
             custom_headers=custom_headers, exception_subaccounts=exception_subaccounts, auth=auth,
             subaccount=subaccount, idempotency_check=check)
     except SparkPostError as err:
-        if not ambiguous(err):
-            raise  # refused (4xx, a target that did not answer 200) or never sent
-        ids = _look_again(mine, err, "webhook")
-        if not ids:
-            raise
-        hook_id = ids[0]
+        hook_id = _made_anyway(err, mine, "webhook")[0]
         outcome.adopted = True
     try:
         ids = mine()
@@ -298,6 +288,18 @@ def ambiguous(err: SparkPostError) -> bool:
         # A field's shape error carries no status: the answer was a success.
         return err.status is None or not 400 <= err.status < 500
     return isinstance(err, ServerError)
+
+
+def _made_anyway(err: SparkPostError, mine: Any, what: str) -> list[Any]:
+    """After a create failed with ERR: what its attempts made, found by the marker. ERR is
+    raised again when the create was refused (4xx, a webhook target that did not answer 200) or
+    never sent, so SparkPost made nothing, and when nothing is found."""
+    if not ambiguous(err):
+        raise err
+    ids = _look_again(mine, err, what)
+    if not ids:
+        raise err
+    return ids
 
 
 def _look_again(mine: Any, err: SparkPostError, what: str) -> list[Any]:

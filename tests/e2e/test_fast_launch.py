@@ -71,6 +71,22 @@ def ours(tf: Terraform) -> list[int]:
     return sorted(pids)
 
 
+def assert_nothing_left_after(proc: "subprocess.Popen[bytes]", tf: Terraform) -> None:
+    """Terraform (PROC) was just killed: none of our processes outlives it by more than a second,
+    and every provider saw it go and removed its socket directory."""
+    proc.wait(timeout=60)
+    ended_at = time.monotonic()
+    while ours(tf) and time.monotonic() - ended_at < 5:
+        time.sleep(0.02)
+    took = time.monotonic() - ended_at
+    assert not ours(tf), ours(tf)
+    assert took <= 1.0, f"our processes outlived Terraform by {took:.2f} s"
+    deadline = time.monotonic() + 2
+    while list(tf.tmpdir.glob("tfprovider-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(tf.tmpdir.glob("tfprovider-*"))
+
+
 def launches_from_log(log: str) -> tuple[int, int]:
     """(launches, warm launches) in a Terraform trace log: go-plugin logs each process it
     starts, and the Go launcher says on stderr (which Terraform logs) when a zygote serves it."""
@@ -186,18 +202,7 @@ def test_terraform_ended_mid_apply_leaves_nothing_of_ours_after_a_second(sp: Spa
             proc.send_signal(signal.SIGKILL)
         else:
             os.killpg(proc.pid, signal.SIGINT)
-        proc.wait(timeout=60)
-        ended_at = time.monotonic()
-        while ours(sp.tf) and time.monotonic() - ended_at < 5:
-            time.sleep(0.02)
-        took = time.monotonic() - ended_at
-        assert not ours(sp.tf), ours(sp.tf)
-        assert took <= 1.0, f"our processes outlived Terraform by {took:.2f} s"
-        # Only Terraform was killed: every provider saw it go and removed its socket directory.
-        deadline = time.monotonic() + 2
-        while list(sp.tf.tmpdir.glob("tfprovider-*")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not list(sp.tf.tmpdir.glob("tfprovider-*"))
+        assert_nothing_left_after(proc, sp.tf)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -353,17 +358,7 @@ def test_terraform_killed_at_a_moment_of_a_plan_leaves_nothing_of_ours_after_a_s
     try:
         time.sleep(moment)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-        ended_at = time.monotonic()
-        while ours(sp.tf) and time.monotonic() - ended_at < 5:
-            time.sleep(0.02)
-        took = time.monotonic() - ended_at
-        assert not ours(sp.tf), ours(sp.tf)
-        assert took <= 1.0, f"our processes outlived Terraform by {took:.2f} s"
-        deadline = time.monotonic() + 2
-        while list(sp.tf.tmpdir.glob("tfprovider-*")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not list(sp.tf.tmpdir.glob("tfprovider-*"))
+        assert_nothing_left_after(proc, sp.tf)
     finally:
         if proc.poll() is None:
             proc.kill()
