@@ -228,7 +228,7 @@ func (s *cachedServer) run(line string) {
 	signal.Ignore(syscall.SIGINT) // as go-plugin servers: Terraform stops providers by RPC
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
-	go watchParent(s.zygote.tfpid, func() { s.cleanup(); os.Exit(1) })
+	go watchParent(s.zygote.tfpid, func() { s.abandon(); os.Exit(1) })
 	if !s.relayed {
 		debugf("first launch: GetProviderSchema is answered from the schema cache %s", schemaCache)
 	}
@@ -268,6 +268,15 @@ func (s *cachedServer) cleanup() {
 			_ = os.RemoveAll(s.dir)
 		}
 	})
+}
+
+// abandon is the way out once Terraform is gone: nobody is left to answer, so the upstream is
+// not waited for (stopping it waits up to a second). It sees this process end, by its
+// parent-death signal or its lifeline closing, and ends at once by itself.
+func (s *cachedServer) abandon() {
+	if s.dir != "" {
+		_ = os.RemoveAll(s.dir)
+	}
 }
 
 func (s *cachedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -139,13 +139,50 @@ def _remove_stale_socket_dirs(tmp: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# How long the way out may take once Terraform is gone (nobody is left to answer) before the
+# process removes its socket directory and exits regardless: the lifetime promise is 1 s.
+ORPHAN_GRACE_SECONDS = 0.3
+_PARENT_POLL_SECONDS = 0.1  # where pidfd_open is missing (Linux < 5.3, other systems)
+
+
 def _watch_parent(stop: threading.Event, orphaned: threading.Event) -> None:
-    """Exit when Terraform goes away without telling us (killed, crashed)."""
+    """Exit when Terraform goes away without telling us (killed, crashed): told at once by a
+    pidfd where there is one, by polling the parent PID elsewhere."""
     parent = os.getppid()
-    while not stop.wait(0.2):
-        if os.getppid() != parent:
+    pidfd = -1
+    if hasattr(os, "pidfd_open") and parent > 1:
+        try:
+            pidfd = os.pidfd_open(parent)
+        except OSError:
+            pidfd = -1
+    try:
+        if pidfd >= 0 and os.getppid() == parent:  # not re-parented before the pidfd was opened
+            import select
+
+            while not stop.is_set():
+                if select.select([pidfd], [], [], 0.5)[0]:
+                    break
+        else:
+            while not stop.wait(_PARENT_POLL_SECONDS):
+                if os.getppid() != parent:
+                    break
+        if not stop.is_set():
             orphaned.set()
             stop.set()
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
+
+
+def _exit_when_orphaned(orphaned: threading.Event, socket_dir: list[str]) -> None:
+    """Once Terraform is gone, give the way out ORPHAN_GRACE_SECONDS to finish, then remove the
+    socket directory and exit: a launch still importing, or stuck in a handler, must not
+    outlive Terraform."""
+    orphaned.wait()
+    threading.Event().wait(ORPHAN_GRACE_SECONDS)
+    for path in socket_dir:
+        shutil.rmtree(path, ignore_errors=True)
+    os._exit(1)
 
 
 def serve(
@@ -187,20 +224,29 @@ def serve(
 
         certificate = start_certificate(key_password)  # forks: before gRPC starts any thread
 
+    parent = os.getppid()
+    stop = threading.Event()
+    orphaned = threading.Event()
+    cancelled = threading.Event()
+    made_dirs: list[str] = []  # the socket directory, once made: the orphan guard removes it
+    if not debug:
+        # Watched from before the heavy imports: under load they take seconds, and Terraform
+        # may be killed meanwhile.
+        threading.Thread(target=watch or _watch_parent, args=(stop, orphaned), daemon=True).start()
+        threading.Thread(target=_exit_when_orphaned, args=(orphaned, made_dirs), daemon=True).start()
+
     import grpc  # the heavy imports wait until the cookie said Terraform is the caller
     from concurrent import futures
 
     from . import services
 
-    stop = threading.Event()
-    orphaned = threading.Event()
-    cancelled = threading.Event()
     # Before the directory exists: a SIGTERM arriving as soon as the handshake is read must
     # still clean up, not kill the process with the directory left behind.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     tmp = tempfile.gettempdir()
     _remove_stale_socket_dirs(tmp)
     socket_dir = _make_socket_dir(tmp)  # mode 0700 by construction
+    made_dirs.append(socket_dir)
     socket_path = os.path.join(socket_dir, "plugin.sock")
     server = None
     listener = None
@@ -246,15 +292,20 @@ def serve(
             # Ctrl-C reaches the whole process group; Terraform itself decides what to stop
             # (StopProvider, then Shutdown), as go-plugin servers do.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            threading.Thread(target=watch or _watch_parent, args=(stop, orphaned), daemon=True).start()
             sys.stdout.write(handshake_line(socket_path, cert_b64) + "\n")
             sys.stdout.flush()
         while not stop.wait(0.5):  # a timed wait lets signal handlers run promptly
             pass
+        if os.getppid() != parent:
+            # The SIGTERM came from the launcher's death (PR_SET_PDEATHSIG): Terraform is gone.
+            orphaned.set()
         cancelled.set()
         if listener is not None:
             listener.close()
-        server.stop(grace=0 if orphaned.is_set() else 1).wait(2)
+        if orphaned.is_set():
+            server.stop(grace=0)  # nobody is left to answer: no waiting for handlers
+            return 0
+        server.stop(grace=1).wait(2)
         return 0
     finally:
         shutil.rmtree(socket_dir, ignore_errors=True)

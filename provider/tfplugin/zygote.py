@@ -35,7 +35,7 @@ NAME_PREFIX = "tfprovider-zygote"
 MAX_REQUEST = 1 << 20  # an environment of a megabyte is already absurd
 REQUEST_TIMEOUT_SECONDS = 2.0  # a launcher sends its request at once; anything slower is not one
 GO_TIMEOUT_SECONDS = 5.0  # the launcher answers {"pid"} with the go byte at once
-LIFELINE_GRACE_SECONDS = 0.7  # after the launcher is gone: clean up, then exit regardless
+LIFELINE_GRACE_SECONDS = 0.3  # after the launcher is gone: clean up, then exit regardless
 TERM_GRACE_SECONDS = 0.5  # Terraform gone: children get SIGTERM, then SIGKILL after this
 LOAD_WATCH_SECONDS = 0.05  # while a preload stage runs, how often Terraform's pidfd is looked at
 

@@ -87,7 +87,7 @@ def test_latency_does_not_serialise_concurrent_requests(emu):
     elapsed = time.monotonic() - t0
     assert [s for s, _ in results] == [200] * 10
     assert all(t >= 0.3 for _, t in results)
-    assert elapsed < 1.5  # 10 x 300 ms serialised would be 3 s
+    assert elapsed < 2.5  # 10 x 300 ms serialised would be 3 s
 
 
 def test_put_replaces_delete_clears_get_reports(emu):

@@ -428,7 +428,7 @@ time.sleep(60)
     out, err = p.communicate(timeout=30)
     took = time.monotonic() - started
     assert (p.returncode, out) == (0, b"COLD cold\n"), err
-    assert took < 1.0, f"the launch waited {took:.1f} s for another user's marker"
+    assert took < 1.6, f"the launch waited {took:.1f} s for another user's marker"  # a wait is 2 s
 
 
 ORPHANED = r"""

@@ -13,14 +13,14 @@ from provider.sparkpost import errors as E
 
 
 def test_cancel_abandons_a_slow_get_in_flight(stub, make_client):
-    stub.script("GET", "/api/v1/subaccounts/7", Reply(200, {"results": {"id": 7}}, delay=3.0))
+    stub.script("GET", "/api/v1/subaccounts/7", Reply(200, {"results": {"id": 7}}, delay=10.0))
     event = threading.Event()
     client = make_client(cancel_event=event, timeout=10)
     threading.Timer(0.3, event.set).start()
     started = time.monotonic()
     with pytest.raises(E.Cancelled) as info:
         client.get_subaccount(7)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0  # far from the 10 s answer, even on a loaded machine
     assert str(info.value) == ("SparkPost API request GET /subaccounts/7 cancelled: the provider is stopping; "
                                "the request was abandoned before SparkPost answered.")
     assert stub.count() == 1  # sent once, never retried

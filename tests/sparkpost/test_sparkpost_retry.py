@@ -57,7 +57,7 @@ def test_429_storm_gives_up_at_the_deadline(stub, make_client):
     with pytest.raises(E.RateLimited) as info:
         client.get_subaccount(1)
     elapsed = time.monotonic() - started
-    assert 0.9 <= elapsed < 1.75, elapsed  # deadline + small slack for the last attempt
+    assert 0.9 <= elapsed < 3.0, elapsed  # deadline + slack for the last attempt on a loaded machine
     err = info.value
     assert err.attempts == stub.count() > 5
     assert str(err).startswith(f"SparkPost API error 429 on GET /subaccounts/1: gave up after "
@@ -71,7 +71,7 @@ def test_retry_after_beyond_the_deadline_gives_up_at_once(stub, make_client):
     started = time.monotonic()
     with pytest.raises(E.RateLimited, match="Retry-After 30 s is beyond the retry deadline 2 s"):
         client.request("GET", "/x")
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5  # not the 30 s Retry-After
     assert stub.count() == 1
 
 
@@ -95,7 +95,7 @@ def test_4xx_surfaces_without_retry(stub, client, status, cls):
         client.list_api_keys()
     assert stub.count() == 1
     assert info.value.attempts == 1
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 2  # no backoff sleeps
     if status == 403:
         assert str(info.value) == "SparkPost API error 403 on GET /api-keys: Forbidden."
 
@@ -170,14 +170,14 @@ def test_verify_post_is_retried_because_it_only_reads_dns(stub, client):
 # -- transport faults -------------------------------------------------------------------------
 
 def test_read_timeout_retried_on_get(stub, make_client):
-    stub.script("GET", "/api/v1/x", Reply(200, {"results": {}}, delay=0.6), ok({"n": 2}))
+    stub.script("GET", "/api/v1/x", Reply(200, {"results": {}}, delay=5.0), ok({"n": 2}))
     client = make_client(timeout=0.3)
     assert client.request("GET", "/x") == {"n": 2}
     assert stub.count() == 2
 
 
 def test_read_timeout_not_retried_on_post(stub, make_client):
-    stub.script("POST", "/api/v1/api-keys", Reply(200, {"results": {}}, delay=0.6))
+    stub.script("POST", "/api/v1/api-keys", Reply(200, {"results": {}}, delay=5.0))
     client = make_client(timeout=0.3)
     with pytest.raises(E.TransportError) as info:
         client.create_api_key("k", ["smtp/inject"])
@@ -241,7 +241,7 @@ def test_cancel_event_aborts_a_retry_sleep(stub, make_client):
     started = time.monotonic()
     with pytest.raises(E.Cancelled) as info:
         client.request("GET", "/x")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5  # not the 20 s Retry-After
     assert str(info.value) == "SparkPost API request GET /x cancelled: the provider is stopping."
     assert isinstance(info.value.__cause__, E.RateLimited)
     assert stub.count() == 1

@@ -88,7 +88,7 @@ def test_a_busy_or_abandoned_task_never_delays_another() -> None:
     done = threading.Event()
     started = time.monotonic()
     threads.run(done.set)
-    assert done.wait(5) and time.monotonic() - started < 1.0
+    assert done.wait(5) and time.monotonic() - started < 3.0  # not after the 5 s one
     release.set()
     threads.close()
 

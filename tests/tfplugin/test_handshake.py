@@ -422,6 +422,62 @@ def test_provider_exits_when_its_parent_dies(tmp_path: Path) -> None:
             os.kill(pid, signal.SIGKILL)  # the provider this test started
 
 
+# A launch whose Terraform goes while it is stuck (here: building its servicer for 30 s; in life,
+# imports on a loaded machine or a handler that will not return). ``watch`` is how a launch is
+# told its Terraform is gone.
+STUCK_WHEN_TERRAFORM_GOES = r"""
+import sys, time
+from provider.tfplugin import handshake
+
+def terraform_goes(stop, orphaned):
+    time.sleep(0.5)
+    orphaned.set()
+    stop.set()
+
+def stuck(cancelled):
+    print("stuck", flush=True)
+    time.sleep(30)
+
+sys.exit(handshake.serve(stuck, source_address="x", watch=terraform_goes))
+"""
+
+
+def test_a_launch_stuck_when_terraform_goes_still_exits_at_once_and_removes_its_directory(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", STUCK_WHEN_TERRAFORM_GOES], cwd=ROOT, env=provider_env(TMPDIR=str(tmp_path), **COOKIE),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert (proc.returncode, out) == (1, "stuck\n"), err
+    assert not list(tmp_path.glob("tfprovider-*")), "the socket directory was left behind"
+
+
+def test_an_orphaned_launch_is_told_at_once_by_its_parents_pidfd(tmp_path: Path) -> None:
+    """The parent is watched through a pidfd where there is one: told at its death, not at a poll."""
+    if not hasattr(os, "pidfd_open"):
+        pytest.skip("no pidfd_open here: the parent is polled every 0.1 s instead")
+    watcher = r"""
+import os, sys, threading, time
+from provider.tfplugin import handshake
+handshake._PARENT_POLL_SECONDS = 60  # a poll would not tell us within the test's bound
+stop, orphaned = threading.Event(), threading.Event()
+threading.Thread(target=handshake._watch_parent, args=(stop, orphaned), daemon=True).start()
+print("watching", flush=True)
+orphaned.wait(30)
+print(f"{orphaned.is_set()} {stop.is_set()}", flush=True)
+"""
+    (tmp_path / "watcher.py").write_text(watcher)
+    out = tmp_path / "out"
+    script = f"{sys.executable} {tmp_path / 'watcher.py'} >{out} 2>&1 </dev/null & i=0; while [ ! -s {out} ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done"
+    subprocess.run(["sh", "-c", script], cwd=ROOT, env=provider_env(), timeout=30, check=True)
+    deadline = time.monotonic() + 10
+    while out.read_text().count("\n") < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert out.read_text().splitlines() == ["watching", "True True"]
+
+
 def test_debug_mode_prints_reattach_json_and_stops_on_sigint(launch: Any) -> None:
     import grpc
 

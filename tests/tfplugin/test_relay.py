@@ -139,12 +139,12 @@ def test_calls_run_at_once_and_are_answered_as_they_finish() -> None:
     s = Served(Slow())
     try:
         started = time.monotonic()
-        for call_id, ms in ((1, 400), (2, 50), (3, 200)):
+        for call_id, ms in ((1, 900), (2, 50), (3, 450)):
             send_call(s.ours, call_id, "/tfplugin6.Provider/ReadResource",
                       relay.frame(pb.ReadResource.Request(type_name=str(ms)).SerializeToString()))
         order = [read_answer(s.ours)[0] for _ in range(3)]
         assert order == [2, 3, 1]
-        assert time.monotonic() - started < 0.65  # not 0.65 s one after another
+        assert time.monotonic() - started < 1.35  # not 1.4 s one after another
     finally:
         s.close()
 

@@ -654,7 +654,7 @@ sys.exit(zygote.serve(name, terraform, "/nonexistent", preload=[lambda: time.sle
 """
 
 
-def test_terraform_killed_while_the_zygote_loads_ends_it_within_half_a_second(tmp_path: Path) -> None:
+def test_terraform_killed_while_the_zygote_loads_ends_it_within_a_second(tmp_path: Path) -> None:
     """A preload stage takes most of a second on a busy machine (the first: the protocol and the
     provider). Terraform killed meanwhile: the zygote ends as fast as when it is idle, not
     after the stage."""
@@ -673,7 +673,7 @@ def test_terraform_killed_while_the_zygote_loads_ends_it_within_half_a_second(tm
         killed = time.monotonic()
         assert z.wait(timeout=15) == 0
         took = time.monotonic() - killed
-        assert took < 0.5, f"the zygote outlived Terraform by {took:.2f} s"
+        assert took < 1.0, f"the zygote outlived Terraform by {took:.2f} s"  # not the stage's 10 s
     finally:
         for p in (terraform, z):
             if p.poll() is None:
