@@ -160,7 +160,13 @@ def _item(d: SendingDomain, with_domain: bool, with_dkim: bool) -> dict[str, Any
         out["status"]["verification_mailbox"] = d.verification_mailbox
     if with_dkim and d.dkim:
         out["dkim"] = d.public_dkim()
-    out["shared_with_subaccounts"] = d.shared_with_subaccounts
+    if d.subaccount_id is None:
+        # "shared_with_subaccounts ... Only available to domains belonging to a primary
+        # account", the mirror of "subaccount_id ... Only available to domains belonging to a
+        # subaccount" (D-sd, "Sending Domain Object").  The web app's fixtures agree: every
+        # subaccount-owned item lacks the field (SparkPost/2web2ui cypress/fixtures/
+        # sending-domains/200.get.multiple-results.json, "with-a-subaccount.com").
+        out["shared_with_subaccounts"] = d.shared_with_subaccounts
     out["is_default_bounce_domain"] = d.is_default_bounce_domain
     out["creation_time"] = d.creation_time
     if d.subaccount_id is not None:
