@@ -26,7 +26,7 @@ from .sp_router import API_PREFIX, Request, Response, Router
 
 MAX_RECIPIENTS = 1000
 # Deliberately simple: one @, something before it, a dot-bearing domain after it.
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 def _handler(kind: str) -> Any:

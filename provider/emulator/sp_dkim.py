@@ -37,7 +37,7 @@ def key_bits(public: str) -> int | None:
     except AttributeError:
         return None
 
-_SELECTOR_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})$")
+_SELECTOR_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62})\Z")
 
 
 def default_selector(now: _dt.datetime | None = None) -> str:

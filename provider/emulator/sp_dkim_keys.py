@@ -34,7 +34,7 @@ from .sp_model import DkimKey, SendingDomain, Store, now_z
 from .sp_router import API_PREFIX, Request, Response, Router
 
 MAX_KEYS = 256
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 _KEY_FIELDS = ("private", "public", "selector")
 
 

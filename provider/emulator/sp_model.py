@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 STATE_VERSION = 1
-KEY_RE = re.compile(r"^[0-9a-f]{40}$")
+KEY_RE = re.compile(r"^[0-9a-f]{40}\Z")
 SUBACCOUNT_STATUSES = ("active", "suspended", "terminated")
 
 

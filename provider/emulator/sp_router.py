@@ -86,7 +86,7 @@ class Route:
 
     def __post_init__(self) -> None:
         pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.template))
-        self.regex = re.compile(f"^{pattern}$")
+        self.regex = re.compile(f"^{pattern}\\Z")
 
 
 @dataclass

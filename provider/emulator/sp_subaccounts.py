@@ -22,7 +22,9 @@ from .sp_validate import is_int, is_uint_text, is_valid_ip_entry
 NAME_MAX = 64
 IP_POOL_MAX = 20
 KEY_LABEL_MAX = 1024  # UNCONFIRMED; the reference suggests capping at 1024
-_IP_POOL_RE = re.compile(r"^[A-Za-z0-9_]*$")
+# "ip_pool must be alphanumeric and underscore" (D-sub, Create a Subaccount, 400).  Every
+# pattern here ends in \Z, not $: `$` also matches before a final "\n", letting "pool\n" in.
+_IP_POOL_RE = re.compile(r"^[A-Za-z0-9_]*\Z")
 # Any of these switches the list into paginated mode (D-sub).
 _PAGINATION_PARAMS = ("cursor", "per_page", "sort_by", "order", "ip_pool", "status", "name", "ids", "option")
 _SORT_KEYS = ("created_at", "updated_at", "id", "name")

@@ -10,7 +10,7 @@ from typing import Any
 # nothing else; the server message for anything else is "must have valid netmask
 # values" (D-sub).  IPv6 is therefore REJECTED (reference section 3.2: the UI regex
 # does not accept it; server-side IPv6 support is UNCONFIRMED).
-_IPV4_RE = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:/([0-9]{1,2}))?$")
+_IPV4_RE = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})(?:/([0-9]{1,2}))?\Z")
 
 
 def is_valid_ip_entry(value: Any) -> bool:
@@ -47,8 +47,9 @@ def ip_allowed(client_ip: str, valid_ips: list[str]) -> bool:
 
 
 # The web app's domainRegex (reference section 4.4).
-_DOMAIN_RE = re.compile(r"^(?!://)([a-z0-9-]+\.)*[a-z0-9][a-z0-9-]+\.[a-z]{2,63}$", re.IGNORECASE)
-_DOMAIN_CHARS_RE = re.compile(r"^[A-Za-z0-9.-]+$")
+# \Z, not $: `$` also matches before a final "\n", and "example.com\n" is no domain name.
+_DOMAIN_RE = re.compile(r"^(?!://)([a-z0-9-]+\.)*[a-z0-9][a-z0-9-]+\.[a-z]{2,63}\Z", re.IGNORECASE)
+_DOMAIN_CHARS_RE = re.compile(r"^[A-Za-z0-9.-]+\Z")
 
 
 def domain_syntax_error(domain: str) -> str | None:

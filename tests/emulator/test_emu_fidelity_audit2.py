@@ -28,3 +28,31 @@ def test_shared_with_subaccounts_only_on_primary_domains(op: Api) -> None:
     assert "subaccount_id" not in listed["primary.example.com"]
     assert op.get("/sending-domains/primary.example.com").json()["results"]["shared_with_subaccounts"] is False
 
+
+def test_ip_pool_with_a_trailing_newline_is_not_alphanumeric(op: Api) -> None:
+    # subaccounts.apib, Create a Subaccount, 400: "ip_pool must be alphanumeric and underscore".
+    # A regex ending in `$` also matches before a final "\n", so the check let one through.
+    r = op.post("/subaccounts", {"name": "x", "setup_api_key": False, "ip_pool": "my_pool\n"})
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"] == [{"message": "ip_pool must be alphanumeric and underscore",
+                                   "param": "ip_pool", "value": "my_pool\n"}]
+    assert op.get("/subaccounts/summary").json()["results"]["total"] == 0
+
+
+def test_domain_with_a_trailing_newline_is_refused(op: Api) -> None:
+    # S-chg (reference section 4.4): 422/1300 "Error domain name contains invalid characters or
+    # spaces for domain: <d>".  The name must not be stored with its newline.
+    r = op.post("/sending-domains", {"domain": "example.com\n", "generate_dkim": False})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["code"] == "1300"
+    assert "invalid characters" in r.json()["errors"][0]["description"]
+    assert op.get("/sending-domains").json()["results"] == []
+
+
+def test_dkim_key_id_with_a_trailing_newline_is_refused(op: Api) -> None:
+    # sending-domains.apib, "DKIM Key Constraints": "Alphanumeric, hyphen, underscore".
+    _new_domain(op, "example.com")
+    r = op.post("/sending-domains/example.com/dkim-keys", {"id": "marketing\n", "dkim_key_length": 1024})
+    assert r.status_code == 400, r.text
+    assert r.json()["errors"][0]["code"] == "1300"
+    assert [k["id"] for k in op.get("/sending-domains/example.com/dkim-keys").json()["results"]] == []
