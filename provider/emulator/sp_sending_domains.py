@@ -252,15 +252,13 @@ def _updated_dkim(store: Store, d: SendingDomain, given: Any) -> dict[str, str]:
     if not isinstance(selector, str) or not selector:
         raise _required("field 'dkim.selector' is required")
     current = d.dkim or {}
-    if "private" in given or "public" in given:
-        problem = sp_dkim.check_supplied(given)
-        if problem:
-            raise _bad_format(problem)
-        private, public = sp_dkim.normalise_key_text(given["private"]), sp_dkim.normalise_key_text(given["public"])
-    elif current.get("public"):
-        private, public = current.get("private", ""), current["public"]
-    else:
-        raise _bad_format("Empty keys are not allowed.")
+    # "private (string, required)", "public (string, required)", "selector (string,
+    # required)" (D-sd, Update a Sending Domain, dkim): a PUT never reuses the stored pair,
+    # so a selector-only object is refused like a partial one on create (S-chg wording).
+    problem = sp_dkim.check_supplied(given)
+    if problem:
+        raise _bad_format(problem)
+    private, public = sp_dkim.normalise_key_text(given["private"]), sp_dkim.normalise_key_text(given["public"])
     signing = given.get("signing_domain", current.get("signing_domain") or d.domain)
     if not isinstance(signing, str):
         raise _bad_format("'dkim.signing_domain' must be a string")

@@ -6,6 +6,7 @@ and, where it is terse, SparkPost's own web app fixtures (SparkPost/2web2ui).
 
 from __future__ import annotations
 
+from provider.emulator.sparkpost import Emulator
 from tests.emulator.emu_helpers import Api, make_subaccount
 
 
@@ -56,3 +57,22 @@ def test_dkim_key_id_with_a_trailing_newline_is_refused(op: Api) -> None:
     assert r.status_code == 400, r.text
     assert r.json()["errors"][0]["code"] == "1300"
     assert [k["id"] for k in op.get("/sending-domains/example.com/dkim-keys").json()["results"]] == []
+
+
+def test_put_dkim_needs_the_whole_key_pair(emu: Emulator, op: Api) -> None:
+    # sending-domains.apib, Update a Sending Domain: dkim.private, dkim.public and dkim.selector
+    # are each "(string, required)".  A selector alone used to re-point the stored key.
+    r = op.post("/sending-domains", {"domain": "mail.example.com", "dkim_key_length": 1024})
+    assert r.status_code == 200, r.text
+    dkim = r.json()["results"]["dkim"]
+    # DNS publishes the stored key under the new selector, so only the missing keys can fail.
+    emu.add_dns([{"type": "TXT", "name": "s2._domainkey.mail.example.com",
+                  "value": f"v=DKIM1; k=rsa; h=sha256; p={dkim['public']}"}])
+    r = op.put("/sending-domains/mail.example.com", {"dkim": {"selector": "s2"}})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [{"message": "invalid data format/type",
+                                   "description": "Empty keys are not allowed.", "code": "1300"}]
+    got = op.get("/sending-domains/mail.example.com").json()["results"]
+    assert got["dkim"]["selector"] == dkim["selector"] and got["status"]["dkim_status"] == "unverified"
+    r = op.put("/sending-domains/mail.example.com", {"dkim": {"selector": "s2", "public": dkim["public"]}})
+    assert r.status_code == 422 and r.json()["errors"][0]["description"] == "Empty keys are not allowed."
