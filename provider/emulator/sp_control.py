@@ -14,6 +14,7 @@ are `{"error": "<text>"}` with 400/404/405/409.  Contract:
   GET             /__emulator/state         every object, without key secrets
   POST            /__emulator/reset         forget every object (faults and log are kept)
   GET|PUT|POST|DELETE /__emulator/foreign-domains   domains owned by other accounts (7004)
+  GET|PUT|POST|DELETE /__emulator/restricted-domains   domains SparkPost will not take (7000)
   GET             /__emulator/health        {"ok": true, "region": ...}
 """
 
@@ -71,6 +72,8 @@ class Control:
             "reset": {"POST": self.reset_post},
             "foreign-domains": {"GET": self.foreign_get, "PUT": self.foreign_put,
                                 "POST": self.foreign_post, "DELETE": self.foreign_delete},
+            "restricted-domains": {"GET": self.restricted_get, "PUT": self.restricted_put,
+                                   "POST": self.restricted_post, "DELETE": self.restricted_delete},
             "health": {"GET": lambda _b, _q: {"ok": True, "region": self.emu.region}},
         }
 
@@ -224,6 +227,26 @@ class Control:
     def foreign_delete(self, _body: Any, _q: dict[str, str]) -> Any:
         return self.foreign_put({"domains": []}, _q)
 
+    # ---- restricted domains ------------------------------------------------------------
+    def restricted_get(self, _body: Any, _q: dict[str, str]) -> Any:
+        with self.emu.store.lock:
+            return {"domains": list(self.emu.store.restricted_domains)}
+
+    def restricted_put(self, body: Any, _q: dict[str, str]) -> Any:
+        domains = parse_domains(body)
+        with self.emu.store.lock:
+            self.emu.store.restricted_domains = domains
+            self.emu.store.persist()
+        return self.restricted_get(None, _q)
+
+    def restricted_post(self, body: Any, _q: dict[str, str]) -> Any:
+        for d in parse_domains(body):
+            self.emu.add_restricted_domain(d)
+        return self.restricted_get(None, _q)
+
+    def restricted_delete(self, _body: Any, _q: dict[str, str]) -> Any:
+        return self.restricted_put({"domains": []}, _q)
+
 
 def state_dump(emu: "Emulator") -> dict[str, Any]:
     """Every object, for orphan checks.  Key secrets (and their digests) are left out."""
@@ -253,6 +276,7 @@ def state_dump(emu: "Emulator") -> dict[str, Any]:
             "webhooks": [{k: v for k, v in w.items() if k != "auth_credentials"} for w in s.webhooks.values()],
             "privacy_requests": list(s.privacy_requests),
             "foreign_domains": list(s.foreign_domains),
+            "restricted_domains": list(s.restricted_domains),
             "dkim_keys": {dom: [{k: v for k, v in asdict(key).items() if k != "private"} for key in keys.values()]
                           for dom, keys in s.dkim_keys.items()},
             "options": asdict(s.options),

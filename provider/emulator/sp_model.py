@@ -258,6 +258,7 @@ class Store:
         self.webhooks: dict[str, dict[str, Any]] = {}     # by id; the API object (sp_webhooks)
         self.privacy_requests: list[dict[str, Any]] = []  # data-privacy requests received
         self.foreign_domains: list[str] = []              # owned by *other* SparkPost accounts
+        self.restricted_domains: list[str] = []           # SparkPost refuses them: 400/7000
         self.next_subaccount_id = 1
         # Extra DKIM keys per sending domain (D-sd "DKIM Keys"): domain -> key id -> key.
         self.dkim_keys: dict[str, dict[str, DkimKey]] = {}
@@ -314,6 +315,7 @@ class Store:
             "webhooks": list(self.webhooks.values()),
             "privacy_requests": list(self.privacy_requests),
             "foreign_domains": list(self.foreign_domains),
+            "restricted_domains": list(self.restricted_domains),
             "dkim_keys": {d: [asdict(k) for k in keys.values()] for d, keys in self.dkim_keys.items()},
             "options": asdict(self.options),
         }
@@ -342,6 +344,7 @@ class Store:
             self.webhooks = {w["id"]: dict(w) for w in data.get("webhooks", [])}
             self.privacy_requests = [dict(r) for r in data.get("privacy_requests", [])]
             self.foreign_domains = [str(d) for d in data.get("foreign_domains", [])]
+            self.restricted_domains = [str(d) for d in data.get("restricted_domains", [])]
             for dom, keys in (data.get("dkim_keys") or {}).items():
                 self.dkim_keys[dom] = {k["id"]: DkimKey(**k) for k in keys}
             self.options = parse_options(data.get("options") or {})

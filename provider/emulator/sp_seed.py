@@ -53,7 +53,7 @@ def _need(cond: bool, what: str) -> None:
 
 
 _SEED_LISTS = ("ip_pools", "subaccounts", "keys", "tracking_domains", "sending_domains", "dns", "metrics",
-               "foreign_domains")
+               "foreign_domains", "restricted_domains")
 
 
 def apply_seed(store: Store, seed: dict[str, Any]) -> None:
@@ -138,6 +138,9 @@ def _apply_seed(store: Store, seed: dict[str, Any]) -> None:
     for f in seed.get("foreign_domains", []):
         _need(isinstance(f, str), "foreign_domains[] must be strings")
         store.foreign_domains.append(f.lower())
+    for r in seed.get("restricted_domains", []):
+        _need(isinstance(r, str), "restricted_domains[] must be strings")
+        store.restricted_domains.append(r.lower().rstrip("."))
 
 
 def add_metrics(store: Store, sid: int, counts: dict[str, int], ts: Any = None) -> None:

@@ -69,6 +69,13 @@ def _check_tracking(store: Store, name: Any, owner: int | None) -> str | None:
 
 
 def _check_conflicts(store: Store, domain: str) -> None:
+    for restricted in store.restricted_domains:
+        if domain == restricted or domain.endswith("." + restricted):
+            # The documented answer (D-sd, Create a Sending Domain, first 400 example).  Which
+            # domains SparkPost restricts is its own business, so tests choose them.
+            raise sp_errors.classic(
+                400, "7000", "Restricted domain",
+                "Please contact SparkPost support to get this domain authorized for your account.")
     for foreign in store.foreign_domains:
         if is_org_related(domain, foreign):
             raise sp_errors.classic(

@@ -63,12 +63,13 @@ Seed format (JSON object; every list optional)
       "metrics": [{"subaccount_id": 0, "count_sent": 10, "count_delivered": 9},  # every window
                   {"subaccount_id": 1, "ts": "2026-11-30T12:00", "count_sent": 5}],  # dated
       "foreign_domains": ["taken.example.org"],   # owned by another account: 400/7004
+      "restricted_domains": ["gmail.com"],         # refused to this account: 400/7000
       "options": {"api_keys_api": false,          # /api/v1/api-keys open to API keys
                   "error_descriptions": true}     # classic bodies keep `description`
     }
 
 Order of application: options, ip_pools, subaccounts, keys, tracking_domains,
-sending_domains, dns, metrics, foreign_domains.  The account options are described in
+sending_domains, dns, metrics, foreign_domains, restricted_domains.  The account options are described in
 `sp_model.AccountOptions`; ``Emulator(options=...)``, the CLI flags ``--api-keys-api`` and
 ``--no-error-descriptions`` and ``PUT /__emulator/options`` set them too.
 
@@ -244,6 +245,14 @@ class Emulator:
             name = domain.lower().rstrip(".")
             if name not in self.store.foreign_domains:
                 self.store.foreign_domains.append(name)
+            self.store.persist()
+
+    def add_restricted_domain(self, domain: str) -> None:
+        """Mark a domain (and its subdomains) as one SparkPost refuses to this account (7000)."""
+        with self.store.lock:
+            name = domain.lower().rstrip(".")
+            if name not in self.store.restricted_domains:
+                self.store.restricted_domains.append(name)
             self.store.persist()
 
     def dump_state(self) -> dict[str, Any]:

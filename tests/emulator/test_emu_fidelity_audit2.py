@@ -6,8 +6,12 @@ and, where it is terse, SparkPost's own web app fixtures (SparkPost/2web2ui).
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import requests
+
 from provider.emulator.sparkpost import Emulator
-from tests.emulator.emu_helpers import Api, make_subaccount
+from tests.emulator.emu_helpers import OPERATOR_GRANTS, OPERATOR_KEY, Api, make_subaccount
 
 
 def _new_domain(api: Api, domain: str, subaccount: int | None = None) -> None:
@@ -76,3 +80,43 @@ def test_put_dkim_needs_the_whole_key_pair(emu: Emulator, op: Api) -> None:
     assert got["dkim"]["selector"] == dkim["selector"] and got["status"]["dkim_status"] == "unverified"
     r = op.put("/sending-domains/mail.example.com", {"dkim": {"selector": "s2", "public": dkim["public"]}})
     assert r.status_code == 422 and r.json()["errors"][0]["description"] == "Empty keys are not allowed."
+
+
+RESTRICTED = {"message": "Restricted domain", "code": "7000",
+              "description": "Please contact SparkPost support to get this domain authorized for your account."}
+
+
+def test_restricted_domain_is_the_documented_400_7000(emu: Emulator, op: Api) -> None:
+    # sending-domains.apib, Create a Sending Domain, first 400 example: code 7000 "Restricted
+    # domain".  Which domains SparkPost restricts is not documented, so the test names them.
+    emu.add_restricted_domain("Blocked.example")
+    for name in ("blocked.example", "mail.BLOCKED.example"):
+        r = op.post("/sending-domains", {"domain": name})
+        assert r.status_code == 400, r.text
+        assert r.json()["errors"] == [RESTRICTED]
+    assert op.get("/sending-domains").json()["results"] == []
+    _new_domain(op, "notblocked.example")  # a name that merely ends the same way is fine
+
+
+def test_restricted_domains_through_control_api_seed_and_state(tmp_path: Path) -> None:
+    seed = {"restricted_domains": ["seeded.example"],
+            "keys": [{"key": OPERATOR_KEY, "label": "operator", "grants": OPERATOR_GRANTS}]}
+    state = tmp_path / "state.json"
+    with Emulator(state_path=str(state), seed=seed) as emu:
+        op = Api(emu.url, OPERATOR_KEY)
+        assert op.post("/sending-domains", {"domain": "seeded.example"}).json()["errors"] == [RESTRICTED]
+        ctl = emu.url + "/__emulator/restricted-domains"
+        assert requests.post(ctl, json={"domains": ["Added.example"]}, timeout=10).json() == {
+            "domains": ["seeded.example", "added.example"]}
+        assert requests.get(emu.url + "/__emulator/state", timeout=10).json()["restricted_domains"] == [
+            "seeded.example", "added.example"]
+    with Emulator(state_path=str(state)) as emu:  # the state file keeps them
+        op = Api(emu.url, OPERATOR_KEY)
+        assert op.post("/sending-domains", {"domain": "x.added.example"}).json()["errors"] == [RESTRICTED]
+        ctl = emu.url + "/__emulator/restricted-domains"
+        assert requests.put(ctl, json={"domains": ["other.example"]}, timeout=10).json() == {
+            "domains": ["other.example"]}
+        assert requests.delete(ctl, timeout=10).json() == {"domains": []}
+        assert requests.put(ctl, json={"domains": [5]}, timeout=10).status_code == 400
+        r = op.post("/sending-domains", {"domain": "added.example", "generate_dkim": False})
+        assert r.status_code == 200, r.text
