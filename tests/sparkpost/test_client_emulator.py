@@ -17,7 +17,8 @@ import requests
 from provider.emulator.sparkpost import Emulator
 from provider.sparkpost import errors as E
 from provider.sparkpost.client import SparkPostClient
-from provider.sparkpost.models import InitialKey
+from provider.sparkpost.models import DkimKey, InitialKey
+from tests.emulator.emu_helpers import rsa_pair
 from tests.sparkpost.sparkpost_stub import fast
 
 ADMIN_KEY = "a1" * 20
@@ -273,3 +274,18 @@ def test_one_client_shared_by_threads_sends_each_request_with_its_own_key(emu, o
     assert all(e["subaccount"] is None for e in log if e["status"] in (200, 401))
     assert {int(e["path"].rsplit("/", 1)[1]) for e in log if e["status"] == 200} == live_ids
     assert any(a["started"] < b["started"] < a["time"] for a in log for b in log), "no two requests overlapped"
+
+
+def test_restricted_domain_is_a_bad_request_not_a_dkim_refusal(emu, operator):
+    # sending-domains.apib, Create a Sending Domain: 400/7000 "Restricted domain".  Even with
+    # a DKIM pair in the body, the refusal is about the domain: the client must not blame the key.
+    control(emu, "PUT", "restricted-domains", {"domains": ["restricted.example"]})
+    try:
+        private, public = rsa_pair(1024)
+        for key in (None, DkimKey(selector="s1", public=public, private=private)):
+            with pytest.raises(E.BadRequest) as info:
+                operator.create_sending_domain("mail.restricted.example", dkim=key)
+            assert not isinstance(info.value, E.DkimRejected)
+            assert info.value.code == "7000"
+    finally:
+        control(emu, "DELETE", "restricted-domains")
