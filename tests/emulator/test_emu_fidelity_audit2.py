@@ -120,3 +120,21 @@ def test_restricted_domains_through_control_api_seed_and_state(tmp_path: Path) -
         assert requests.put(ctl, json={"domains": [5]}, timeout=10).status_code == 400
         r = op.post("/sending-domains", {"domain": "added.example", "generate_dkim": False})
         assert r.status_code == 200, r.text
+
+
+def test_documented_choices_where_the_reference_is_silent(op: Api) -> None:
+    # Pins the rows docs/emulator.md adds to "Where the emulator differs from SparkPost, on purpose".
+    for name in ("x.com", "t.co", "example.xn--p1ai", "dot.example.com."):
+        r = op.post("/sending-domains", {"domain": name, "generate_dkim": False})
+        assert r.status_code == 422 and "syntax" in r.json()["errors"][0]["description"], (name, r.text)
+    r = op.post("/subaccounts", {"name": "t", "key_label": "k", "key_grants": ["sending_domains/manage"]})
+    tenant = Api(op.base, r.json()["results"]["key"])
+    r = op.post("/sending-domains", {"domain": "shared.example.com", "generate_dkim": False,
+                                     "shared_with_subaccounts": True})
+    assert r.status_code == 200, r.text
+    assert tenant.get("/sending-domains/shared.example.com").status_code == 404
+    assert tenant.get("/sending-domains").json()["results"] == []
+    r = op.post("/sending-domains", {"domain": "empty.example.com", "dkim": {}, "dkim_key_length": 1024})
+    assert r.status_code == 200 and r.json()["results"]["dkim"]["public"], r.text
+    r = op.post("/sending-domains", {"domain": "nokey.example.com", "dkim": {}, "generate_dkim": False})
+    assert r.status_code == 200 and "dkim" not in r.json()["results"], r.text
