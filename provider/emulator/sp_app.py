@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import sys
 import time
 import traceback
@@ -229,10 +230,21 @@ class App:
             # NaN and Infinity are not JSON (RFC 8259), and SparkPost's parser refuses them;
             # Python's would accept them and echo them back in error values, making the answer
             # itself invalid JSON. RecursionError: nested too deeply to parse.
-            return json.loads(text, parse_constant=_not_json_constant)
+            return json.loads(text, parse_constant=_not_json_constant, parse_float=_finite_float)
         except (ValueError, RecursionError):
             raise sp_errors.bad_json() from None
 
 
 def _not_json_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    """A number too large for a double (`1e999`) would parse as infinity and come back in an
+    error's `value` as `Infinity`, which is not JSON.  SparkPost bounds its numbers ("Our JSON
+    number type is bounded to a signed 32-bit integer", index.apib, API Conventions), so such a
+    body is one it cannot parse: the same 422/1300 as NaN."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range")
+    return value

@@ -6,6 +6,7 @@ and, where it is terse, SparkPost's own web app fixtures (SparkPost/2web2ui).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import requests
@@ -138,3 +139,26 @@ def test_documented_choices_where_the_reference_is_silent(op: Api) -> None:
     assert r.status_code == 200 and r.json()["results"]["dkim"]["public"], r.text
     r = op.post("/sending-domains", {"domain": "nokey.example.com", "dkim": {}, "generate_dkim": False})
     assert r.status_code == 200 and "dkim" not in r.json()["results"], r.text
+
+
+def _strict_json(text: str) -> object:
+    """RFC 8259 JSON: Python's parser would also take Infinity and NaN; Go's and JavaScript's would not."""
+    def refuse(name: str) -> object:
+        raise ValueError(f"{name} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_numbers_too_large_for_a_double_are_unparseable_json(emu: Emulator) -> None:
+    # index.apib, API Conventions: "Our JSON number type is bounded to a signed 32-bit integer".
+    # 1e999 used to parse as infinity and come back in the 400's `value` as `Infinity`.
+    headers = {"Authorization": OPERATOR_KEY, "Content-Type": "application/json"}
+    for body in (b'{"name": 1e999, "setup_api_key": false}',
+                 b'{"name": "x", "setup_api_key": false, "options": {"deliverability": -1e400}}'):
+        r = requests.post(emu.url + "/api/v1/subaccounts", data=body, headers=headers, timeout=10)
+        assert r.status_code == 422, r.text
+        assert _strict_json(r.text) == {"errors": [{"message": "invalid data format/type",
+                                                    "description": "Problems parsing request as json",
+                                                    "code": "1300"}]}
+    r = requests.post(emu.url + "/api/v1/subaccounts", data=b'{"name": 1.5e3, "setup_api_key": false}',
+                      headers=headers, timeout=10)
+    assert r.status_code == 400 and _strict_json(r.text), r.text  # finite numbers still parse
