@@ -162,3 +162,13 @@ def test_numbers_too_large_for_a_double_are_unparseable_json(emu: Emulator) -> N
     r = requests.post(emu.url + "/api/v1/subaccounts", data=b'{"name": 1.5e3, "setup_api_key": false}',
                       headers=headers, timeout=10)
     assert r.status_code == 400 and _strict_json(r.text), r.text  # finite numbers still parse
+
+
+def test_deleting_a_tracking_domain_unlinks_it(op: Api, admin: Api) -> None:
+    # Pins a docs/emulator.md row (undocumented by SparkPost): the link goes with the domain.
+    assert admin.post("/tracking-domains", {"domain": "click.example.com"}).status_code == 200
+    r = op.post("/sending-domains", {"domain": "m.example.com", "generate_dkim": False,
+                                     "tracking_domain": "click.example.com"})
+    assert r.status_code == 200, r.text
+    assert admin.delete("/tracking-domains/click.example.com").status_code == 204
+    assert "tracking_domain" not in op.get("/sending-domains/m.example.com").json()["results"]
