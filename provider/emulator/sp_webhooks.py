@@ -226,6 +226,16 @@ def _hook_or_404(req: Request) -> dict[str, Any]:
     return hook
 
 
+def _check_exceptions_source(hook: dict[str, Any]) -> None:
+    """exception_subaccounts is "only available for webhooks with Primary and All Subaccounts
+    event source" (D-wh, Webhooks Object, Create and Update), i.e. subaccount_id -1.  Checked on
+    the webhook as it would be after the request, so a PUT that moves the source must also
+    empty the list."""
+    if hook.get("exception_subaccounts") and hook.get("subaccount_id", -1) != -1:
+        raise _invalid("exception_subaccounts is only available for webhooks with Primary and All "
+                       "Subaccounts event source")
+
+
 def _apply(hook: dict[str, Any], body: dict[str, Any]) -> None:
     for k in ("name", "target", "events", "active", "custom_headers", "exception_subaccounts",
               "auth_type", "auth_request_details", "auth_credentials", "auth_token", "subaccount_id"):
@@ -245,6 +255,7 @@ def create(req: Request) -> Response:
     _apply(hook, {k: v for k, v in body.items() if k != "subaccount_id"})
     if hook["auth_type"] == "oauth2":
         hook["auth_credentials"] = {}
+    _check_exceptions_source(hook)
     send_test_batch(hook)  # outside the store lock: the target may take up to 10 s
     with req.store.lock:
         req.store.webhooks[hook["id"]] = hook
@@ -270,6 +281,7 @@ def update(req: Request) -> Response:
         current = dict(_hook_or_404(req))
     changed = dict(current)
     _apply(changed, body)
+    _check_exceptions_source(changed)
     if changed["target"] != current["target"]:
         send_test_batch(changed)
     with req.store.lock:

@@ -13,6 +13,7 @@ import requests
 
 from provider.emulator.sparkpost import Emulator
 from tests.emulator.emu_helpers import OPERATOR_GRANTS, OPERATOR_KEY, Api, make_subaccount
+from tests.webhook_receiver import Receiver
 
 
 def _new_domain(api: Api, domain: str, subaccount: int | None = None) -> None:
@@ -172,3 +173,27 @@ def test_deleting_a_tracking_domain_unlinks_it(op: Api, admin: Api) -> None:
     assert r.status_code == 200, r.text
     assert admin.delete("/tracking-domains/click.example.com").status_code == 204
     assert "tracking_domain" not in op.get("/sending-domains/m.example.com").json()["results"]
+
+
+def test_exception_subaccounts_only_for_the_all_accounts_source(emu: Emulator, op: Api) -> None:
+    # webhooks.apib, Create and Update a Webhook: exception_subaccounts is "only available for
+    # webhooks with Primary and All Subaccounts event source" (no X-MSYS-SUBACCOUNT, or -1).
+    emu.add_key(key="ab" * 20, grants=["webhooks/view", "webhooks/modify"], label="webhooks")
+    hooks = Api(emu.url, "ab" * 20)
+    sid = make_subaccount(op)
+    with Receiver() as target:
+        body = {"name": "alerts", "target": target.url + "/hook", "events": ["bounce"],
+                "exception_subaccounts": [sid]}
+        for scope in (0, sid):
+            r = hooks.post("/webhooks", body, subaccount=scope)
+            assert r.status_code == 400, r.text
+            assert r.json()["errors"][0]["code"] == "1200"
+            assert "exception_subaccounts" in r.json()["errors"][0]["description"]
+        assert target.batches() == []  # refused before the test batch
+        hook_id = hooks.post("/webhooks", body).json()["results"]["id"]  # every account: fine
+        r = hooks.put(f"/webhooks/{hook_id}", {"subaccount_id": 0})  # moving keeps the list: refused
+        assert r.status_code == 400, r.text
+        assert hooks.get(f"/webhooks/{hook_id}").json()["results"]["exception_subaccounts"] == [str(sid)]
+        r = hooks.put(f"/webhooks/{hook_id}", {"subaccount_id": 0, "exception_subaccounts": []})
+        assert r.status_code == 200, r.text
+        assert hooks.get(f"/webhooks/{hook_id}", subaccount=0).json()["results"]["exception_subaccounts"] == []
