@@ -21,6 +21,7 @@ Source: SparkPost/developers.sparkpost.com, content/api/webhooks.apib (D-wh):
   port, because tests run their receiver on a free port and SparkPost could never reach a
   loopback address anyway.
 * ``GET /v1/webhooks``, ``GET/PUT/DELETE /v1/webhooks/{id}`` (DELETE 204),
+  ``GET /v1/webhooks/{id}/batch-status`` (always ``[]``: no event batches are delivered),
   ``POST /v1/webhooks/{id}/validate`` (``{"results": {"msg": "Test POST to endpoint succeeded",
   "response": {...}}}``).  GET returns ``auth_credentials`` in clear, as the documented samples
   do (so the emulator keeps them, and its state file holds them: do not persist a state file
@@ -45,6 +46,7 @@ from typing import Any
 
 from . import sp_errors
 from .sp_router import API_PREFIX, Request, Response, Router
+from .sp_validate import is_uint_text
 
 EVENT_TYPES = frozenset("""
 injection delivery policy_rejection delay bounce out_of_band spam_complaint initial_open open click
@@ -196,7 +198,20 @@ def _links(hook_id: str) -> list[dict[str, Any]]:
              "method": ["GET", "PUT"]}]
 
 
+def _validate_link(hook_id: str) -> dict[str, Any]:
+    return {"href": f"{API_PREFIX}/webhooks/{hook_id}/validate", "rel": "urn.msys.webhooks.validate",
+            "method": ["POST"]}
+
+
+def _batches_link(hook_id: str) -> dict[str, Any]:
+    return {"href": f"{API_PREFIX}/webhooks/{hook_id}/batch-status", "rel": "urn.msys.webhooks.batches",
+            "method": ["GET"]}
+
+
 def to_api(hook: dict[str, Any], with_id: bool) -> dict[str, Any]:
+    """A list item (``with_id``) links to the webhook itself, a single GET to its validate and
+    batch-status endpoints: the documented samples of "List all Webhooks" and "Retrieve a
+    Webhook" (D-wh)."""
     out: dict[str, Any] = {"id": hook["id"]} if with_id else {}
     out.update({
         "name": hook["name"], "target": hook["target"], "events": list(hook["events"]),
@@ -207,8 +222,7 @@ def to_api(hook: dict[str, Any], with_id: bool) -> dict[str, Any]:
         "auth_token": hook.get("auth_token", ""),
         "custom_headers": dict(hook.get("custom_headers") or {}),
         "active": hook.get("active", True),
-        "links": [{"href": f"{API_PREFIX}/webhooks/{hook['id']}/validate",
-                   "rel": "urn.msys.webhooks.validate", "method": ["POST"]}],
+        "links": _links(hook["id"]) if with_id else [_validate_link(hook["id"]), _batches_link(hook["id"])],
     })
     if hook.get("last_successful"):
         out["last_successful"] = hook["last_successful"]
@@ -289,7 +303,8 @@ def update(req: Request) -> Response:
             raise _not_found()
         req.store.webhooks[req.params["id"]] = changed
         req.store.persist()
-    return Response(200, {"results": {"id": changed["id"], "links": to_api(changed, True)["links"]}})
+    # The documented PUT answer links to validate only (D-wh, Update a Webhook).
+    return Response(200, {"results": {"id": changed["id"], "links": [_validate_link(changed["id"])]}})
 
 
 def delete(req: Request) -> Response:
@@ -307,6 +322,18 @@ def validate(req: Request) -> Response:
     return Response(200, {"results": {"msg": "Test POST to endpoint succeeded", "response": response}})
 
 
+def batch_status(req: Request) -> Response:
+    """GET /v1/webhooks/{id}/batch-status{?limit} (D-wh, Retrieve Batch Status Information).
+    The emulator delivers no event batches (only the test POSTs of create, update and
+    validate, which are not batches), so the list is always empty."""
+    limit = req.query.get("limit", "1000")
+    if not is_uint_text(limit) or int(limit) < 1:
+        raise _invalid("limit must be a positive integer")
+    with req.store.lock:
+        _hook_or_404(req)
+    return Response(200, {"results": []})
+
+
 def register(router: Router) -> None:
     base = f"{API_PREFIX}/webhooks"
     router.add("GET", base, list_all)
@@ -315,3 +342,4 @@ def register(router: Router) -> None:
     router.add("PUT", f"{base}/{{id}}", update)
     router.add("DELETE", f"{base}/{{id}}", delete)
     router.add("POST", f"{base}/{{id}}/validate", validate)
+    router.add("GET", f"{base}/{{id}}/batch-status", batch_status)

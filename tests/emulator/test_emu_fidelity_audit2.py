@@ -197,3 +197,25 @@ def test_exception_subaccounts_only_for_the_all_accounts_source(emu: Emulator, o
         r = hooks.put(f"/webhooks/{hook_id}", {"subaccount_id": 0, "exception_subaccounts": []})
         assert r.status_code == 200, r.text
         assert hooks.get(f"/webhooks/{hook_id}", subaccount=0).json()["results"]["exception_subaccounts"] == []
+
+
+def test_webhook_links_and_batch_status_follow_the_samples(emu: Emulator, op: Api) -> None:
+    # webhooks.apib: list items link to the webhook ("urn.msys.webhooks.webhook", GET and PUT);
+    # "Retrieve a Webhook" links to validate and batch-status; "Update a Webhook" to validate;
+    # "Retrieve Batch Status Information" is GET /v1/webhooks/{id}/batch-status{?limit}.
+    emu.add_key(key="ab" * 20, grants=["webhooks/view", "webhooks/modify"], label="webhooks")
+    hooks = Api(emu.url, "ab" * 20)
+    with Receiver() as target:
+        body = {"name": "alerts", "target": target.url + "/hook", "events": ["bounce"]}
+        hook_id = hooks.post("/webhooks", body).json()["results"]["id"]
+        base = f"/api/v1/webhooks/{hook_id}"
+        validate = {"href": f"{base}/validate", "rel": "urn.msys.webhooks.validate", "method": ["POST"]}
+        batches = {"href": f"{base}/batch-status", "rel": "urn.msys.webhooks.batches", "method": ["GET"]}
+        listed = hooks.get("/webhooks").json()["results"]
+        assert listed[0]["links"] == [{"href": base, "rel": "urn.msys.webhooks.webhook", "method": ["GET", "PUT"]}]
+        assert hooks.get(f"/webhooks/{hook_id}").json()["results"]["links"] == [validate, batches]
+        assert hooks.put(f"/webhooks/{hook_id}", {"name": "renamed"}).json()["results"]["links"] == [validate]
+        assert hooks.get(f"/webhooks/{hook_id}/batch-status").json() == {"results": []}
+        assert hooks.get(f"/webhooks/{hook_id}/batch-status", params={"limit": "10"}).status_code == 200
+        assert hooks.get(f"/webhooks/{hook_id}/batch-status", params={"limit": "x"}).status_code == 400
+        assert hooks.get("/webhooks/nope/batch-status").status_code == 404
