@@ -37,6 +37,18 @@ def create(req: Request) -> Response:
     return Response(200, {"results": {"domain": domain}})
 
 
+def _invalid_name(name: str) -> sp_errors.ApiError:
+    return sp_errors.validation([("domain must be valid", "domain", name)], status=400)
+
+
+def _find_named(req: Request, write: bool) -> TrackingDomain:
+    """Retrieve, Update and Delete document a 400 for a malformed name before the 404 (D-td:
+    `{"param": "domain", "message": "domain must be valid", "value": "baddomain"}`)."""
+    if domain_syntax_error(req.params["domain"]):
+        raise _invalid_name(req.params["domain"])
+    return _find(req, write)
+
+
 def _find(req: Request, write: bool) -> TrackingDomain:
     td = req.store.tracking_domains.get(req.params["domain"].lower())
     allowed = req.caller.can_write if write else req.caller.can_read
@@ -61,13 +73,13 @@ def list_all(req: Request) -> Response:
 
 def get_one(req: Request) -> Response:
     with req.store.lock:
-        return Response(200, {"results": _find(req, write=False).to_api()})
+        return Response(200, {"results": _find_named(req, write=False).to_api()})
 
 
 def update(req: Request) -> Response:
     body = req.json_object()
     with req.store.lock:
-        td = _find(req, write=True)
+        td = _find_named(req, write=True)
         for name in ("secure", "default"):
             if name in body and not isinstance(body[name], bool):
                 raise sp_errors.validation([(f"{name} must be a boolean", name, body[name])], status=422)
@@ -87,7 +99,7 @@ def update(req: Request) -> Response:
 
 def delete(req: Request) -> Response:
     with req.store.lock:
-        td = _find(req, write=True)
+        td = _find_named(req, write=True)
         del req.store.tracking_domains[td.domain]
         # UNCONFIRMED what SparkPost does with linked sending domains; we unlink them.
         for d in req.store.domains.values():

@@ -219,3 +219,17 @@ def test_webhook_links_and_batch_status_follow_the_samples(emu: Emulator, op: Ap
         assert hooks.get(f"/webhooks/{hook_id}/batch-status", params={"limit": "10"}).status_code == 200
         assert hooks.get(f"/webhooks/{hook_id}/batch-status", params={"limit": "x"}).status_code == 400
         assert hooks.get("/webhooks/nope/batch-status").status_code == 404
+
+
+def test_tracking_domain_with_a_malformed_name_is_400_before_404(admin: Api) -> None:
+    # tracking-domains.apib, Retrieve / Update / Delete a Tracking Domain: 400
+    # {"param": "domain", "message": "domain must be valid", "value": "baddomain"}; 404 is for a
+    # well-formed name that is not there.
+    bad = [{"param": "domain", "message": "domain must be valid", "value": "baddomain"}]
+    for r in (admin.get("/tracking-domains/baddomain"),
+              admin.put("/tracking-domains/baddomain", {"secure": True}),
+              admin.delete("/tracking-domains/baddomain")):
+        assert r.status_code == 400, r.text
+        assert r.json() == {"errors": bad}
+    missing = admin.get("/tracking-domains/click.example.com")
+    assert (missing.status_code, missing.json()) == (404, {"errors": [{"message": "resource not found"}]})
