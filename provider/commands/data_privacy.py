@@ -31,7 +31,7 @@ KINDS = {"opt-out": "opt-out", "delete": "rtbf"}  # command word -> API path wor
 BATCH = 1000  # "Array of email addresses (max 1000)"
 # Deliberately simple: one @, something before it, a dot-bearing domain after it; no spaces or
 # control characters anywhere (a NUL in a file means a broken file, not an address).
-_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z")
 
 
 def build_parser() -> Parser:

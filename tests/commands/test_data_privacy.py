@@ -44,6 +44,9 @@ def test_one_subaccount(emu):
 def test_bad_input_and_missing_grant(emu):
     p = run(DP, ["delete", "ok@example.com", "not-an-address", "--send"], emu)
     assert p.returncode == 2 and "not an email address (argument)" in p.stderr
+    # A trailing newline is no address either (a regex `$` would match before it).
+    p = run(DP, ["delete", "ok@example.com\n", "--send"], emu)
+    assert p.returncode == 2 and "not an email address (argument)" in p.stderr
     assert run(DP, ["forget", "a@example.com"], emu).returncode == 2
     assert run(DP, ["delete", "--send"], emu).returncode == 2
     assert run(DP, ["delete", "a@example.com", "--subaccount", "1", "--include-subaccounts"], emu).returncode == 2
