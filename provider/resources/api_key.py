@@ -41,7 +41,10 @@ from .api_key_calls import (
     api_call, api_fields_differ, known_sub, left_in_inactive_owner, owner_text, sorted_ips, sub_of,
 )
 from .api_key_create import report_create, undo_create
-from .api_key_secret import sm_pending, write_pending, write_secret
+from .api_key_secret import (
+    MISSING, PRESENT, check_beside, lost_secret_warning, sm_pending, version_to_check, write_pending,
+    write_secret,
+)
 from .state_upgrade import subaccount_id_as_text
 
 LABEL_MAX = 1024  # SparkPost's limit is unconfirmed; the reference suggests (and the emulator caps at) 1024
@@ -210,6 +213,25 @@ SCHEMA = Schema(
                 ),
             ),
             Attribute(
+                "check_secret", "bool", optional=True,
+                description=(
+                    "With `secret_manager`: read the version the key was written to on every refresh "
+                    "(one Secret Manager read; needs `secretmanager.versions.access` on the secret), so that "
+                    "a version destroyed or disabled, or the secret deleted, outside Terraform shows in the "
+                    "plan as a replacement of the key (SparkPost never shows a key twice: a new one is made "
+                    "and written as a new version). Null (unset) means true; false skips the check, and a "
+                    "lost key then goes unseen."
+                ),
+            ),
+            Attribute(
+                "secret_status", "string", computed=True,
+                description=(
+                    "What the last refresh found in the version the key was written to: `present`, or "
+                    "`missing` (destroyed, disabled, or the secret deleted: the plan replaces the key). Null "
+                    "when not checked: no `secret_manager`, `check_secret = false`, or an imported key."
+                ),
+            ),
+            Attribute(
                 "short_key", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
                 description="The first four characters of the key, as SparkPost shows them; not secret.",
             ),
@@ -268,18 +290,38 @@ class ApiKey(Resource):
         self._warn_unknown_grants(plan)
         planned, prior = plan.planned, plan.prior
         sm = planned.get("secret_manager")
+        checking = planned.get("check_secret") is not False
         if prior is None:
             if sm is not None and not isinstance(sm, Unknown):
                 planned["key"] = None  # it goes to Secret Manager, never to state
+            planned["secret_status"] = UNKNOWN if sm is not None and checking else None
             return
 
         if plan.requires_replace:
             return
+        if self._plan_lost_secret(plan, checking):
+            return
+        planned["secret_status"] = prior.get("secret_status") if checking else None
         if isinstance(sm, dict) and sm_pending(prior, sm):
             planned["key"] = None
             planned["secret_manager"] = dict(sm, version=UNKNOWN)
+            planned["secret_status"] = UNKNOWN if checking else None
         elif isinstance(sm, Unknown) and prior.get("key") is not None:
             planned["key"] = UNKNOWN  # known at apply: moved to Secret Manager or not
+
+    @staticmethod
+    def _plan_lost_secret(plan: PlanContext, checking: bool) -> bool:
+        """The refresh found the key's Secret Manager version empty: the key exists only in
+        SparkPost, which never shows it again, so the only way back to a usable key is a new one."""
+        prior, sm = plan.prior or {}, plan.planned.get("secret_manager")
+        prior_sm = prior.get("secret_manager")
+        if not (checking and prior.get("secret_status") == MISSING and isinstance(sm, dict)
+                and isinstance(prior_sm, dict) and sm.get("secret") == prior_sm.get("secret")):
+            return False  # a change of secret replaces the key anyway
+        plan.planned["secret_status"] = UNKNOWN
+        plan.requires_replace.append(("secret_status",))
+        plan.diagnostics.warning(*lost_secret_warning(prior.get("id"), prior_sm.get("version")))
+        return True
 
     # -- apply
 
@@ -331,17 +373,21 @@ class ApiKey(Resource):
                 undo_create(client, state, err)
             state["secret_manager"]["version"] = version
             state["key"] = None
+        if isinstance(state.get("secret_status"), Unknown):  # a known planned value must stay as planned
+            state["secret_status"] = PRESENT if version_to_check(state) else None
         return state
 
     def read(self, ctx: Context, state: dict[str, Any]) -> dict[str, Any] | None:
         client = client_of(ctx)
         sub = sub_of(state)
         new = dict(state)
+        secret_status = check_beside(ctx, state)  # beside the GET; discarded if the key is gone
         with api_call(f"read the API key {state['id']} of {owner_text(sub)}"):
             try:
                 item = client.get_api_key(state["id"], subaccount=sub)
             except NotFound:
                 return None  # revoked outside Terraform: the next plan creates it again
+        new["secret_status"] = secret_status()
         if item.label is not None:
             new["label"] = item.label
         new["grants"] = list(item.grants)
@@ -377,6 +423,8 @@ class ApiKey(Resource):
             write_pending(ctx, sm, prior["key"], state)
         elif isinstance(sm, dict) and isinstance(sm.get("version"), Unknown):
             state["secret_manager"] = dict(sm, version=None)
+        if isinstance(state.get("secret_status"), Unknown):  # a known planned value must stay as planned
+            state["secret_status"] = PRESENT if version_to_check(state) else None
         return state
 
     def delete(self, ctx: Context, state: dict[str, Any]) -> None:

@@ -591,3 +591,88 @@ resource "sparkpost_api_key" "send" {
     assert keys[old_key]["subaccount_id"] == int(old_sub)  # left where SparkPost keeps it
     assert keys[new_key["id"]]["subaccount_id"] == int(new_sub)
     plan_is_empty(sp)
+
+
+LOST_SECRET = "projects/cloud-inst-9/secrets/SEND_KEY"
+
+
+def lost_secret_config(check: str = "") -> str:
+    return f"""
+resource "sparkpost_api_key" "send" {{
+  label  = "send"
+  grants = ["smtp/inject"]
+  secret_manager = {{
+    secret        = "{LOST_SECRET}"
+    create_secret = true
+  }}
+  {check}
+}}
+"""
+
+
+def delete_secret_by_hand(sp: SparkPostWorld, name: str) -> None:
+    """`gcloud secrets delete`: through the fake's gRPC API, as a person's client would."""
+    import grpc
+    from google.cloud import secretmanager_v1
+    from google.cloud.secretmanager_v1.services.secret_manager_service.transports import (
+        SecretManagerServiceGrpcTransport,
+    )
+
+    with grpc.insecure_channel(sp.secret_manager.address) as channel:
+        client = secretmanager_v1.SecretManagerServiceClient(
+            transport=SecretManagerServiceGrpcTransport(channel=channel))
+        client.delete_secret(name=name)
+
+
+def assert_lost_key_replaced(sp: SparkPostWorld, old: dict[str, Any], version: int) -> dict[str, Any]:
+    """The plan replaces the key for its lost version, and apply writes a new one there."""
+    result, plan = sp.tf.plan()
+    assert result.returncode == 2 and changes(plan) == {"sparkpost_api_key.send": ["delete", "create"]}
+    rc = resource_change(plan, "sparkpost_api_key.send")
+    assert ["secret_status"] in rc["change"]["replace_paths"] and rc["change"]["before"]["secret_status"] == "missing"
+    text = " ".join(result.stdout.split())
+    assert "API key lost from Secret Manager" in text and old["secret_manager"]["version"] in text
+    sp.tf.apply()
+    new = values(sp, "sparkpost_api_key.send")
+    assert new["secret_manager"]["version"] == f"{LOST_SECRET}/versions/{version}"
+    assert new["secret_status"] == "present" and new["id"] != old["id"]
+    keys = emu_keys(sp)
+    assert old["id"] not in keys and new["id"] in keys  # the old key, unusable by anyone, is revoked
+    [latest] = [v for v in sp.secret_manager.versions(LOST_SECRET) if v.number == version]
+    assert sp.api("GET", "/sending-domains", key=latest.text).status_code == 403  # a live key (401 otherwise)
+    plan_is_empty(sp)
+    return new
+
+
+def test_secret_manager_version_lost_by_hand_replaces_the_key(sp: SparkPostWorld) -> None:
+    as_admin(sp)
+    sp.write(lost_secret_config())
+    sp.tf.init()
+    sp.tf.apply()
+    first = values(sp, "sparkpost_api_key.send")
+    assert first["secret_status"] == "present" and first["check_secret"] is None
+    plan_is_empty(sp)
+
+    # Disabled by hand: the plan replaces the key; enabled again, the key is kept.
+    sp.secret_manager.set_state(first["secret_manager"]["version"], "DISABLED")
+    result, plan = sp.tf.plan()
+    assert changes(plan) == {"sparkpost_api_key.send": ["delete", "create"]}
+    sp.secret_manager.set_state(first["secret_manager"]["version"], "ENABLED")
+    plan_is_empty(sp)
+
+    # Destroyed by hand: one apply makes a new key, written as the next version.
+    sp.secret_manager.set_state(first["secret_manager"]["version"], "DESTROYED")
+    second = assert_lost_key_replaced(sp, first, 2)
+
+    # The whole secret deleted by hand: made again (create_secret), the new key its version 1.
+    delete_secret_by_hand(sp, LOST_SECRET)
+    third = assert_lost_key_replaced(sp, second, 1)
+
+    # check_secret = false: no read, and a lost version goes unseen, as documented.
+    sp.write(lost_secret_config("check_secret = false"))
+    sp.tf.apply()
+    assert values(sp, "sparkpost_api_key.send")["secret_status"] is None
+    sp.secret_manager.set_state(third["secret_manager"]["version"], "DESTROYED")
+    calls = len(sp.secret_manager.calls())
+    plan_is_empty(sp)
+    assert [c for c in sp.secret_manager.calls()[calls:] if c[0] == "AccessSecretVersion"] == []

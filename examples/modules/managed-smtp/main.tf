@@ -42,6 +42,9 @@ resource "sparkpost_api_key" "send" {
     secret        = local.secret
     create_secret = var.create_secret
   }
+  # null is the provider's default (check): states written before check_secret existed hold null,
+  # and true would plan an update of every such instance.
+  check_secret = var.check_send_key ? null : false
 }
 
 resource "sparkpost_sending_domain" "custom" {

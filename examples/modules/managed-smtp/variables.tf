@@ -72,7 +72,7 @@ variable "adopt_existing_key" {
 }
 
 variable "check_send_key" {
-  description = "On every refresh, read the send key from its Secret Manager version and make one SparkPost request with it, so that a key revoked or deleted in SparkPost shows in the plan (the subaccount is then replaced: a key can only be made with a new subaccount). Costs one Secret Manager read and one SparkPost request per instance per refresh, and needs secretmanager.versions.access on the secret. null means the default."
+  description = "On every refresh, read the send key from its Secret Manager version and make one SparkPost request with it, so that a key revoked or deleted in SparkPost shows in the plan (the subaccount is then replaced: a key can only be made with a new subaccount). With key_via_api_key_resource, it reads the version the key was written to, so that a version destroyed or disabled, or the secret deleted, shows as a replacement of the key. Costs one Secret Manager read and one SparkPost request per instance per refresh, and needs secretmanager.versions.access on the secret. null means the default."
   type        = bool
   default     = true
   nullable    = false
