@@ -13,7 +13,7 @@ from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import UseStateForUnknown
 from ..tfplugin.resource import Context, Resource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
-from ..tfplugin.validators import max_len, not_blank
+from ..tfplugin.validators import max_len, not_blank, plain_text
 from .import_ids import parse_ip_pool
 from .common import api_errors, client_of, is_not_found, known
 from .validators import host_name
@@ -155,8 +155,9 @@ class IpPool(Resource):
     schema = Schema(block=Block(description=DESCRIPTION, attributes=[
         Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()],
                   description="The pool's id, derived by SparkPost from the name at creation; subaccounts reference it."),
-        Attribute("name", "string", required=True, validators=[not_blank, max_len(64)],
-                  description="The pool's name. Changing it renames the pool in place (the id stays)."),
+        Attribute("name", "string", required=True, validators=[not_blank, max_len(64), plain_text],
+                  description=("The pool's name, printable text (no control, zero-width or direction characters). "
+                               "Changing it renames the pool in place (the id stays).")),
         Attribute("signing_domain", "string", optional=True, validators=[host_name],
                   description="The DKIM-verified signing domain for mail sent from the pool. Null: none."),
         Attribute("fbl_signing_domain", "string", optional=True, validators=[host_name],

@@ -15,7 +15,7 @@ from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
-from ..tfplugin.validators import each, matches, max_len, not_blank, one_of
+from ..tfplugin.validators import each, matches, max_len, not_blank, one_of, plain_text
 from . import webhook_create
 from .import_ids import parse_webhook
 from .common import api_errors, client_of, inactive_owner, is_not_found, known, report_marked_create, secrets_of
@@ -127,8 +127,8 @@ def _scope(value: Any) -> int | None:
 
 SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
     Attribute("id", "string", computed=True, plan_modifiers=[UseStateForUnknown()], description="The webhook's id (a UUID)."),
-    Attribute("name", "string", required=True, validators=[not_blank, max_len(1024)],
-              description="The webhook's name."),
+    Attribute("name", "string", required=True, validators=[not_blank, max_len(1024), plain_text],
+              description="The webhook's name: printable text (no control, zero-width or direction characters)."),
     Attribute("target", "string", required=True, validators=[_target],
               description=("The URL SparkPost POSTs event batches to (port 80 or 443). Changing it makes SparkPost "
                            "test the new target first.")),

@@ -185,6 +185,13 @@ CASES: list[ConfigCase] = [
       "label", "U+200B"),
     C("api-key-label-nul", 'resource "sparkpost_api_key" "CASE" {\n  label = "a\\u0000"\n  grants = ["smtp/inject"]\n}\n',
       "label", "U+0000"),
+    # (audit 2) IP pool and webhook names too: "pool\u200b" was a pool whose id is "pool_", shown
+    # as "pool".
+    C("ip-pool-name-zero-width", 'resource "sparkpost_ip_pool" "CASE" {\n  name = "pool\\u200b"\n}\n', "name", "U+200B"),
+    C("ip-pool-name-newline", 'resource "sparkpost_ip_pool" "CASE" {\n  name = "my\\npool"\n}\n', "name", "U+000A"),
+    C("webhook-name-rtl-override",
+      'resource "sparkpost_webhook" "CASE" {\n  name = "alerts\\u202e"\n  target = "https://hooks.example.com/x"\n'
+      '  events = ["bounce"]\n}\n', "name", "U+202E"),
     C("data-subaccount-name-newline", 'data "sparkpost_subaccount" "CASE" {\n  name = "cloud\\nacme"\n}\n', "name", "U+000A"),
     # ... domain labels are ASCII (no lookalikes; punycode A-labels are the way to write IDNs), ...
     *[C(f"domain-{why}", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "%s"\n}\n' % text, "domain", named)
