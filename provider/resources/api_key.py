@@ -34,7 +34,7 @@ from ..tfplugin.validators import each, max_len, not_blank, plain_text
 from ..sparkpost import create_once
 from .common import client_of, inactive_owner
 from .validators import ipv4_or_cidr, positive_subaccount_id_text, secret_name
-from .grants import check_grants
+from .grants import check_grants, grant_shape
 from .import_ids import parse_api_key
 from .plan_probes import check_api_keys_api
 from .api_key_calls import (
@@ -129,11 +129,12 @@ SCHEMA = Schema(
                 description=f"The key's name in SparkPost, up to {LABEL_MAX} characters. Changed in place.",
             ),
             Attribute(
-                "grants", set_of("string"), required=True, validators=[_some_grant],
+                "grants", set_of("string"), required=True, validators=[_some_grant, each(grant_shape)],
                 plan_modifiers=[RequiresReplaceIf(_owned_by_a_subaccount, "")],  # the description says it
                 description=(
                     "What the key may do, such as `smtp/inject` (send over SMTP) or "
-                    "`transmissions/modify`. Checked at plan against the grants the provider knows for "
+                    "`transmissions/modify`: lowercase ASCII `RESOURCE/ACTION` (anything else, like a capital, a "
+                    "space or a lookalike letter, is an error at validate). Checked at plan against the grants the provider knows for "
                     "the key's owner: a grant only primary-account keys may hold is an error on a "
                     "subaccount's key, and a grant in neither list is a warning (SparkPost adds grants "
                     "from time to time; it refuses ones it does not know at apply). Changed in place on "

@@ -29,6 +29,7 @@ primary-only on a subaccount key is an *error*, since SparkPost refuses it for c
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 __all__ = [
@@ -183,3 +184,17 @@ def check_grants(grants: Iterable[str], *, subaccount: bool | None) -> tuple[lis
             "either, it refuses the key at apply."
         )
     return errors, warnings
+
+
+# Every grant SparkPost has ever named is lowercase ASCII RESOURCE/ACTION (with `_` or `-`).
+_GRANT_SHAPE = re.compile(r"[a-z][a-z0-9_-]*/[a-z][a-z0-9_-]*")
+
+
+def grant_shape(grant: str) -> str | None:
+    """A validator for one grant: a string of another shape (spaces around it, capitals, a
+    Cyrillic or fullwidth lookalike, a zero-width character) is no grant SparkPost could add
+    later, so it is an error at validate rather than the unknown-grant warning and a 400 at apply."""
+    if _GRANT_SHAPE.fullmatch(grant):
+        return None
+    return (f"{ascii(grant)} is not a grant: grants are lowercase ASCII RESOURCE/ACTION, like \"smtp/inject\"."
+            f"{_suggestion(grant.strip().lower(), ALL_GRANTS)}")

@@ -192,6 +192,15 @@ CASES: list[ConfigCase] = [
     C("webhook-name-rtl-override",
       'resource "sparkpost_webhook" "CASE" {\n  name = "alerts\\u202e"\n  target = "https://hooks.example.com/x"\n'
       '  events = ["bounce"]\n}\n', "name", "U+202E"),
+    # (audit 2) an API key grant that no SparkPost grant could ever be: an error at validate, not
+    # the unknown-grant warning followed by SparkPost's 400 at apply.
+    *[C(f"api-key-grant-{why}", KEY.replace('["smtp/inject"]', '["%s"]' % text) % "", "grants", named)
+      for why, text, named in [
+          ("trailing-space", "smtp/inject ", 'Did you mean "smtp/inject"'),
+          ("capitals", "SMTP/inject", "lowercase ASCII"),
+          ("cyrillic-e", "smtp/inj\\u0435ct", "u0435"),
+          ("zero-width", "smtp/\\u200binject", "u200b"),
+      ]],
     C("data-subaccount-name-newline", 'data "sparkpost_subaccount" "CASE" {\n  name = "cloud\\nacme"\n}\n', "name", "U+000A"),
     # ... domain labels are ASCII (no lookalikes; punycode A-labels are the way to write IDNs), ...
     *[C(f"domain-{why}", 'resource "sparkpost_sending_domain" "CASE" {\n  domain = "%s"\n}\n' % text, "domain", named)

@@ -54,3 +54,16 @@ def test_primary_and_unknown_owner() -> None:
     assert check_grants(["metrics/view", "smtp/inject"], subaccount=None) == ([], [])
     assert len(check_grants(["nope/x"], subaccount=None)[1]) == 1
     assert check_grants([UNKNOWN, None], subaccount=True) == ([], [])  # unknown during plan
+
+
+def test_a_grant_of_no_possible_shape_is_refused() -> None:
+    from provider.resources.grants import grant_shape
+
+    for grant in ALL_GRANTS:
+        assert grant_shape(grant) is None
+    assert grant_shape("new_resource/new-action") is None  # a grant SparkPost may add: a warning at plan
+    for lookalike in ("smtp/inject ", " smtp/inject", "SMTP/inject", "smtp/inj\u0435ct", "\uff53mtp/inject",
+                      "smtp/\u200binject", "smtp\\inject", "smtp", "", "/", "smtp/inject/x"):
+        problem = grant_shape(lookalike)
+        assert problem is not None and problem.startswith(ascii(lookalike)), lookalike
+    assert 'Did you mean "smtp/inject"?' in (grant_shape("smtp/inj\u0435ct") or "")
