@@ -303,6 +303,8 @@ class ApiKey(Resource):
         if self._plan_lost_secret(plan, checking):
             return
         planned["secret_status"] = prior.get("secret_status") if checking else None
+        if isinstance(planned.get("check_secret"), Unknown):
+            planned["secret_status"] = UNKNOWN  # whether it is checked is known at apply only
         if isinstance(sm, dict) and sm_pending(prior, sm):
             planned["key"] = None
             planned["secret_manager"] = dict(sm, version=UNKNOWN)

@@ -306,3 +306,21 @@ def test_version_0_state_gets_a_string_subaccount_id(stored: Any, upgraded: str 
     assert new == dict(old, subaccount_id=upgraded)
     assert old["subaccount_id"] == stored  # the stored state is not changed in place
     assert ApiKey().upgrade_state(1, new) == new
+
+
+def test_a_key_lost_from_secret_manager_is_replaced_while_checked() -> None:
+    written = state(key=None, secret_manager=sm(SECRET + "/versions/1"), secret_status="missing")
+    p = plan(written, config(secret_manager=sm()))
+    assert p.requires_replace == [("secret_status",)] and isinstance(p.planned["secret_status"], Unknown)
+    [warning] = list(p.diagnostics)
+    assert warning.summary.startswith("API key lost from Secret Manager") and SECRET + "/versions/1" in warning.detail
+    # not checked: nothing planned (documented: a lost key then goes unseen)
+    p = plan(written, config(secret_manager=sm(), check_secret=False))
+    assert p.requires_replace == [] and p.planned["secret_status"] is None
+    # another secret: replaced for that reason alone, without the lost-key warning
+    p = plan(written, config(secret_manager=dict(sm(), secret="projects/p-2/secrets/OTHER")))
+    assert p.requires_replace == [("secret_manager", "secret")] and list(p.diagnostics) == []
+    # present: kept as it is; whether it is checked unknown until apply: so is the status
+    present = dict(written, secret_status="present")
+    assert plan(present, config(secret_manager=sm())).planned["secret_status"] == "present"
+    assert isinstance(plan(present, config(secret_manager=sm(), check_secret=UNKNOWN)).planned["secret_status"], Unknown)
