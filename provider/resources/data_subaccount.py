@@ -50,8 +50,23 @@ class SubaccountData(DataSource):
             # SparkPost's name filter is a substring match: compare exactly here.
             found = [s for s in client.list_subaccounts(name=name) if s.name == name]
         if not found:
-            raise ResourceError("No such subaccount", f"No subaccount is named {name!r}.", ["name"])
+            raise ResourceError("No such subaccount", f"No subaccount is named {name!r}.{_near(client, name)}", ["name"])
         if len(found) > 1:
             ids = ", ".join(str(s.id) for s in found)
             raise ResourceError("Ambiguous subaccount name", f"{len(found)} subaccounts are named {name!r} (ids {ids}); look it up by id.", ["name"])
         return dict(subaccount_state(found[0]))
+
+
+def _near(client: Any, name: str) -> str:
+    """Subaccounts whose name differs from `name` only by case or surrounding spaces, said in
+    the error: the lookup is exact, and "acme " or "ACME" next to "acme" look like a SparkPost
+    fault otherwise. One more list request, on the error path only."""
+    wanted = name.strip().casefold()
+    if not wanted:
+        return ""
+    with api_errors("list subaccounts"):
+        near = [s for s in client.list_subaccounts(name=name.strip()) if s.name.strip().casefold() == wanted]
+    if not near:
+        return ""
+    said = ", ".join(f"subaccount {s.id} is named {s.name!r}" for s in near[:5])
+    return f" Names are compared exactly, case and spaces included: {said}."
