@@ -15,7 +15,7 @@ from ..tfplugin.diagnostics import Diagnostics, ResourceError
 from ..tfplugin.planmodifiers import RequiresReplace, UseStateForUnknown
 from ..tfplugin.resource import Context, PlanContext, Resource
 from ..tfplugin.schema import Attribute, Block, Schema, map_of, set_of
-from ..tfplugin.validators import each, matches, max_len, not_blank, one_of, plain_text
+from ..tfplugin.validators import describe_char, each, matches, max_len, not_blank, one_of, plain_text
 from . import webhook_create
 from .import_ids import parse_webhook
 from .common import api_errors, client_of, inactive_owner, is_not_found, known, report_marked_create, secrets_of
@@ -106,6 +106,13 @@ managing it.
 
 
 def _target(v: str) -> str | None:
+    # Checked before parsing: urlsplit strips surrounding spaces and drops tabs and newlines, so
+    # the URL it judged was not the one sent; and a non-ASCII host is its punycode, another host
+    # than the one it looks like ("h\u043eoks.example.com").
+    for i, c in enumerate(v):
+        if not "!" <= c <= "~":
+            return (f"must be an ASCII URL without spaces; character {i + 1} is {describe_char(c)}. Write an "
+                    "international host name in punycode (xn--...) and percent-encode the rest.")
     parts = urlsplit(v)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"must be an http:// or https:// URL; got {v!r}."
@@ -130,8 +137,8 @@ SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
     Attribute("name", "string", required=True, validators=[not_blank, max_len(1024), plain_text],
               description="The webhook's name: printable text (no control, zero-width or direction characters)."),
     Attribute("target", "string", required=True, validators=[_target],
-              description=("The URL SparkPost POSTs event batches to (port 80 or 443). Changing it makes SparkPost "
-                           "test the new target first.")),
+              description=("The URL SparkPost POSTs event batches to (port 80 or 443): ASCII without spaces, an "
+                           "international host name in punycode. Changing it makes SparkPost test the new target first.")),
     Attribute("events", set_of("string"), required=True, validators=[_some_event, each(one_of(*EVENT_TYPES))],
               description="The event types to send, e.g. `bounce`, `spam_complaint`, `policy_rejection`."),
     Attribute("active", "bool", optional=True, computed=True, default=True,
@@ -152,11 +159,11 @@ SCHEMA = Schema(block=Block(description=DESCRIPTION, attributes=[
     Attribute("auth_type", "string", optional=True, computed=True, default="none",
               validators=[one_of("none", "basic", "oauth2")],
               description="How SparkPost authenticates to the target: `none` (default), `basic` or `oauth2`."),
-    Attribute("auth_username", "string", optional=True, validators=[not_blank],
+    Attribute("auth_username", "string", optional=True, validators=[not_blank, plain_text],
               description="The basic-authentication user name (auth_type = basic); null otherwise."),
     Attribute("auth_token_url", "string", optional=True, validators=[_target],
               description="The OAuth2 token URL SparkPost asks for an access token (auth_type = oauth2); null otherwise."),
-    Attribute("auth_client_id", "string", optional=True, validators=[not_blank],
+    Attribute("auth_client_id", "string", optional=True, validators=[not_blank, plain_text],
               description="The OAuth2 client id (auth_type = oauth2; null otherwise); SparkPost uses the client-credentials grant."),
     Attribute("auth_secret_wo", "string", optional=True, write_only=True, sensitive=True,
               description=("The basic password or OAuth2 client secret. Write-only: sent to SparkPost, never stored "

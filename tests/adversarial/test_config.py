@@ -192,6 +192,23 @@ CASES: list[ConfigCase] = [
     C("webhook-name-rtl-override",
       'resource "sparkpost_webhook" "CASE" {\n  name = "alerts\\u202e"\n  target = "https://hooks.example.com/x"\n'
       '  events = ["bounce"]\n}\n', "name", "U+202E"),
+    # (audit 2) a webhook target is ASCII without spaces or control characters: Python's URL parser
+    # strips surrounding spaces and drops tabs and newlines, so these passed, and a Cyrillic host
+    # is another host (its punycode) than the one it looks like.
+    *[C(f"webhook-target-{why}",
+        'resource "sparkpost_webhook" "CASE" {\n  name = "w"\n  target = "%s"\n  events = ["bounce"]\n}\n' % text,
+        "target", named)
+      for why, text, named in [
+          ("trailing-space", "https://hooks.example.com/x ", "U+0020"),
+          ("leading-space", " https://hooks.example.com/x", "U+0020"),
+          ("tab-in-host", "https://hooks.exa\\tmple.com/x", "U+0009"),
+          ("newline", "https://hooks.example.com/x\\n", "U+000A"),
+          ("cyrillic-host", "https://h\\u043eoks.example.com/x", "U+043E"),
+          ("zero-width", "https://hooks.example.com/\\u200bx", "U+200B"),
+      ]],
+    C("webhook-auth-username-zero-width",
+      'resource "sparkpost_webhook" "CASE" {\n  name = "w"\n  target = "https://hooks.example.com/x"\n'
+      '  events = ["bounce"]\n  auth_type = "basic"\n  auth_username = "ops\\u200b"\n}\n', "auth_username", "U+200B"),
     # (audit 2) an API key grant that no SparkPost grant could ever be: an error at validate, not
     # the unknown-grant warning followed by SparkPost's 400 at apply.
     *[C(f"api-key-grant-{why}", KEY.replace('["smtp/inject"]', '["%s"]' % text) % "", "grants", named)
