@@ -76,7 +76,10 @@ An API key of the SparkPost account, or of one of its subaccounts (`subaccount_i
 **The secret.** SparkPost shows a key only once, in the response that creates it. Without
 `secret_manager` it is kept in Terraform state as `key` (sensitive). With `secret_manager`, it is
 written to a Google Secret Manager secret as a new version and never enters Terraform state;
-`secret_manager.version` records the version written. An imported key has no `key`.
+`secret_manager.version` records the version written, and every refresh reads it back
+(`check_secret`): a version destroyed or disabled, or the secret deleted, outside Terraform
+leaves a key nobody can use, and the plan replaces it (`secret_status` `missing`). An imported
+key has no `key`.
 
 **Rotation.** Any change of `rotation_trigger` replaces the key. Set it from, for example, a
 `time_rotating` resource, and add `lifecycle { create_before_destroy = true }` so that the new key
