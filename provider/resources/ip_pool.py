@@ -174,7 +174,8 @@ class IpPool(Resource):
         if known(name) and isinstance(name, str) and _pool_id_for(name) == "default":
             diags.error("Reserved IP pool name", "SparkPost reserves the pool id `default` (every account has it); "
                         "choose another name.", ["name"])
-        elif known(name) and isinstance(name, str) and not _pool_id_for(name).strip("_"):
+        elif known(name) and isinstance(name, str) and name.strip() and not _pool_id_for(name).strip("_"):
+            # (a blank name is not_blank's error already: one diagnostic is enough)
             diags.error("IP pool name without a letter or digit",
                         f"SparkPost derives the pool's id from its name (letters and digits, other characters "
                         f"becoming underscores), and {name!r} has none to derive it from: give the name an ASCII letter "
