@@ -70,10 +70,8 @@ class Control:
             "metrics": {"GET": self.metrics_get, "POST": self.metrics_post, "DELETE": self.metrics_delete},
             "state": {"GET": self.state_get},
             "reset": {"POST": self.reset_post},
-            "foreign-domains": {"GET": self.foreign_get, "PUT": self.foreign_put,
-                                "POST": self.foreign_post, "DELETE": self.foreign_delete},
-            "restricted-domains": {"GET": self.restricted_get, "PUT": self.restricted_put,
-                                   "POST": self.restricted_post, "DELETE": self.restricted_delete},
+            "foreign-domains": self._domain_list("foreign_domains"),
+            "restricted-domains": self._domain_list("restricted_domains"),
             "health": {"GET": lambda _b, _q: {"ok": True, "region": self.emu.region}},
         }
 
@@ -207,45 +205,27 @@ class Control:
         self.emu.reset()
         return self.emu.dump_state()
 
-    # ---- foreign domains ---------------------------------------------------------------
-    def foreign_get(self, _body: Any, _q: dict[str, str]) -> Any:
-        with self.emu.store.lock:
-            return {"domains": list(self.emu.store.foreign_domains)}
+    # ---- foreign and restricted domains ------------------------------------------------
+    def _domain_list(self, attr: str) -> dict[str, Callable[[Any, dict[str, str]], Any]]:
+        """GET, PUT (replace), POST (add) and DELETE (empty) of one of the store's domain lists."""
 
-    def foreign_put(self, body: Any, _q: dict[str, str]) -> Any:
-        domains = parse_domains(body)
-        with self.emu.store.lock:
-            self.emu.store.foreign_domains = domains
-            self.emu.store.persist()
-        return self.foreign_get(None, _q)
+        def get(_body: Any, _q: dict[str, str]) -> Any:
+            with self.emu.store.lock:
+                return {"domains": list(getattr(self.emu.store, attr))}
 
-    def foreign_post(self, body: Any, _q: dict[str, str]) -> Any:
-        for d in parse_domains(body):
-            self.emu.add_foreign_domain(d)
-        return self.foreign_get(None, _q)
+        def put(body: Any, q: dict[str, str]) -> Any:
+            domains = parse_domains(body)
+            with self.emu.store.lock:
+                setattr(self.emu.store, attr, domains)
+                self.emu.store.persist()
+            return get(None, q)
 
-    def foreign_delete(self, _body: Any, _q: dict[str, str]) -> Any:
-        return self.foreign_put({"domains": []}, _q)
+        def post(body: Any, q: dict[str, str]) -> Any:
+            for d in parse_domains(body):
+                self.emu.add_listed_domain(attr, d)
+            return get(None, q)
 
-    # ---- restricted domains ------------------------------------------------------------
-    def restricted_get(self, _body: Any, _q: dict[str, str]) -> Any:
-        with self.emu.store.lock:
-            return {"domains": list(self.emu.store.restricted_domains)}
-
-    def restricted_put(self, body: Any, _q: dict[str, str]) -> Any:
-        domains = parse_domains(body)
-        with self.emu.store.lock:
-            self.emu.store.restricted_domains = domains
-            self.emu.store.persist()
-        return self.restricted_get(None, _q)
-
-    def restricted_post(self, body: Any, _q: dict[str, str]) -> Any:
-        for d in parse_domains(body):
-            self.emu.add_restricted_domain(d)
-        return self.restricted_get(None, _q)
-
-    def restricted_delete(self, _body: Any, _q: dict[str, str]) -> Any:
-        return self.restricted_put({"domains": []}, _q)
+        return {"GET": get, "PUT": put, "POST": post, "DELETE": lambda _b, q: put({"domains": []}, q)}
 
 
 def state_dump(emu: "Emulator") -> dict[str, Any]:

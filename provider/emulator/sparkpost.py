@@ -241,18 +241,19 @@ class Emulator:
 
     def add_foreign_domain(self, domain: str) -> None:
         """Mark a domain (and its subdomains) as owned by another SparkPost account."""
-        with self.store.lock:
-            name = domain.lower().rstrip(".")
-            if name not in self.store.foreign_domains:
-                self.store.foreign_domains.append(name)
-            self.store.persist()
+        self.add_listed_domain("foreign_domains", domain)
 
     def add_restricted_domain(self, domain: str) -> None:
         """Mark a domain (and its subdomains) as one SparkPost refuses to this account (7000)."""
+        self.add_listed_domain("restricted_domains", domain)
+
+    def add_listed_domain(self, attr: str, domain: str) -> None:
+        """Add a domain to one of the store's domain lists (``foreign_domains``, ``restricted_domains``)."""
         with self.store.lock:
+            listed: list[str] = getattr(self.store, attr)
             name = domain.lower().rstrip(".")
-            if name not in self.store.restricted_domains:
-                self.store.restricted_domains.append(name)
+            if name not in listed:
+                listed.append(name)
             self.store.persist()
 
     def dump_state(self) -> dict[str, Any]:
