@@ -29,8 +29,11 @@ const (
 	zygotePayload = 1                      // the protocol version ("v")
 )
 
-// zygoteBindWait bounds the wait for a zygote that is starting to bind its name.
-const zygoteBindWait = 2 * time.Second
+// zygoteBindWait bounds the wait for a zygote that is starting to bind its name. Generous: on
+// a loaded machine an interpreter can take seconds to get there, and a launch that stops
+// waiting gains nothing (it serves from the schema cache and then waits for that same zygote).
+// A zygote that dies frees its marker, which ends the wait at once.
+const zygoteBindWait = 5 * time.Second
 
 var replyTimeout = 3 * time.Second // the zygote answers {"pid": N} within this, or we go cold (a var for tests)
 
