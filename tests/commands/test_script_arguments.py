@@ -1,0 +1,90 @@
+"""scripts/import-existing and scripts/find-orphans given bad arguments or environment: one line
+naming the problem and a failing exit status, never a Python traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provider.emulator.sparkpost import Emulator
+
+from .conftest import OPERATOR_KEY, ROOT
+
+
+def script(name: str, args: list[str], emu: Emulator | None, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SPARKPOST_") and k != "TERRAFORM"}
+    clean.update(SPARKPOST_API_KEY=OPERATOR_KEY, SPARKPOST_BASE_URL=emu.url if emu else "http://127.0.0.1:9")
+    clean.update(env)
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / name), *args], capture_output=True, text=True,
+                          cwd=ROOT, env=clean, timeout=120)
+
+
+@pytest.fixture
+def instances(tmp_path: Path) -> Path:
+    path = tmp_path / "instances.json"
+    path.write_text(json.dumps({"instances": {"acme": {"project": "p"}}}))
+    return path
+
+
+@pytest.mark.parametrize("flag,template,said", [
+    ("--name-format", "cloud-{customer}-{region}", "KeyError: 'region'"),
+    ("--name-format", "cloud-{customer}{", "Single '{'"),
+    ("--module-address", 'module.m["{customer}"]{0}', "IndexError"),
+])
+def test_import_existing_refuses_a_template_with_other_fields_before_any_call(
+        flag: str, template: str, said: str, instances: Path, emu: Emulator) -> None:
+    proc = script("import_existing.py", ["--instances", str(instances), flag, template], emu)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert f"{flag} {template!r} is not a template" in proc.stderr and said in proc.stderr
+    assert emu.request_log()["total"] == 0  # refused before listing anything
+
+
+@pytest.mark.parametrize("body", ['[{"instances": {}}]', '"instances"', "null"])
+def test_import_existing_refuses_instances_json_that_is_not_an_object(body: str, tmp_path: Path) -> None:
+    path = tmp_path / "instances.json"
+    path.write_text(body)
+    proc = script("import_existing.py", ["--instances", str(path)], None)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert 'expected a JSON object with "instances" in it' in proc.stderr
+
+
+@pytest.mark.parametrize("args,env,said", [
+    (["--base-url", "api.sparkpost.com"], {}, "base_url must be an absolute http(s) URL"),
+    ([], {"SPARKPOST_BASE_URL": "", "SPARKPOST_REGION": "EU"}, "region must be one of ['eu', 'us'], got 'EU'"),
+])
+def test_import_existing_bad_endpoint_settings_are_one_line(args: list[str], env: dict[str, str], said: str,
+                                                            instances: Path) -> None:
+    proc = script("import_existing.py", ["--instances", str(instances), *args], None, **env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith(f"import-existing: {said}") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_import_existing_write_to_an_unwritable_place_is_an_error_not_a_traceback(
+        instances: Path, tmp_path: Path, emu: Emulator) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = script("import_existing.py", ["--instances", str(instances), "--out", str(blocker / "sub"), "--write"], emu)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "import-existing: cannot write the files:" in proc.stderr
+    assert json.loads(instances.read_text()) == {"instances": {"acme": {"project": "p"}}}  # untouched
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_find_orphans_dir_that_is_not_a_directory(kind: str, tmp_path: Path) -> None:
+    target = tmp_path / "state-dir"
+    if kind == "file":
+        target.write_text("")
+    proc = script("find-orphans", ["--dir", str(target)], None)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == f"find-orphans: --dir {target}: not a directory (give a Terraform working directory)"
+
+
+def test_find_orphans_terraform_that_cannot_run(tmp_path: Path) -> None:
+    proc = script("find-orphans", ["--dir", str(tmp_path)], None, TERRAFORM=str(tmp_path / "no-terraform"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith(f"find-orphans: cannot run {tmp_path / 'no-terraform'}:")
