@@ -4,10 +4,12 @@ sources. A new resource is its module and one line in `RESOURCES` or `DATA_SOURC
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import urlsplit
 
 from .resources.api_key import ApiKey
 from .resources.data_ip_pool import IpPoolData
@@ -48,8 +50,29 @@ class ProviderData:
     unknown_reason: str | None = None
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always the loopback
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _base_url_check(v: str) -> str | None:
-    return None if v.startswith(("https://", "http://")) else "must start with https:// (or http:// for a local emulator)."
+    if not v.startswith(("https://", "http://")):
+        return "must start with https:// (or http:// for a local emulator)."
+    if v.startswith("http://"):
+        # Every request carries the API key in its Authorization header: over plain HTTP anyone
+        # on the path reads it. Only a loopback endpoint (a local emulator) may be http://.
+        try:
+            host = (urlsplit(v).hostname or "").rstrip(".")
+        except ValueError:
+            return None  # malformed: the client's own check says what is wrong
+        if not _is_loopback(host):
+            return (f"http:// to {host or 'a remote host'} would send the API key unencrypted: use https:// "
+                    "(http:// is only for a local emulator on localhost, 127.0.0.0/8 or [::1]).")
+    return None
 
 
 PROVIDER_SCHEMA = Schema(
@@ -89,7 +112,9 @@ PROVIDER_SCHEMA = Schema(
                 validators=[_base_url_check],
                 description=(
                     "API endpoint overriding the region's, e.g. an Enterprise tenant "
-                    "(`https://TENANT.api.e.sparkpost.com`) or a local emulator. Defaults to `SPARKPOST_BASE_URL`."
+                    "(`https://TENANT.api.e.sparkpost.com`) or a local emulator. Defaults to `SPARKPOST_BASE_URL`. "
+                    "`http://` is refused except to a loopback host (`localhost`, 127.0.0.0/8, `[::1]`): every "
+                    "request carries the API key."
                 ),
             ),
             Attribute(
@@ -174,6 +199,10 @@ def configure(
         diags.error("Invalid SparkPost region", f"SPARKPOST_REGION must be us or eu; got {region!r}.", ["region"])
         return None
     base_url = _setting(config, "base_url", "SPARKPOST_BASE_URL")
+    problem = _base_url_check(base_url.strip()) if isinstance(base_url, str) and config.get("base_url") is None else None
+    if problem:  # SPARKPOST_BASE_URL; the attribute's own validator has already judged base_url
+        diags.error("Invalid SparkPost base URL", f"SPARKPOST_BASE_URL={base_url!r}: {problem}", ["base_url"])
+        return None
 
     api_key = config.get("api_key")
     source = "api_key"  # the attribute credential errors point at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from provider.provider import ProviderData, SparkPostProvider, configure
 from provider.secrets import SecretManagerError
@@ -57,3 +58,22 @@ def test_conflicting_credentials() -> None:
     diags = Diagnostics()
     SparkPostProvider().validate({"api_key": "k", "api_key_secret": VERSION}, diags)
     assert diags.has_errors
+
+
+def test_an_http_base_url_to_a_remote_host_is_refused_from_the_environment(monkeypatch: Any) -> None:
+    """SPARKPOST_BASE_URL is not seen by the attribute's validator: configure judges it, before
+    the key is used anywhere."""
+    monkeypatch.setenv("SPARKPOST_BASE_URL", "http://api.sparkpost.com/api/v1")
+    data, diags = run({"api_key": "k" * 40, "base_url": None}, FakeStore(None))
+    assert data is None
+    [err] = diags
+    assert err.summary == "Invalid SparkPost base URL" and err.path == ("base_url",)
+    assert "SPARKPOST_BASE_URL='http://api.sparkpost.com/api/v1'" in err.detail
+    assert "would send the API key unencrypted" in err.detail
+
+
+def test_an_http_base_url_to_a_loopback_host_is_accepted(monkeypatch: Any) -> None:
+    for url in ("http://localhost:8025", "http://127.0.0.2:9/api/v1", "http://[::1]:9"):
+        monkeypatch.setenv("SPARKPOST_BASE_URL", url)
+        data, diags = run({"api_key": "k" * 40, "base_url": None}, FakeStore(None))
+        assert not diags.has_errors and data is not None and data.client is not None, url

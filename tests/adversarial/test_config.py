@@ -22,6 +22,9 @@ CASES: list[ConfigCase] = [
     # provider block
     P("provider-region-unknown", '  region = "ap"\n', "region", "must be one of"),
     P("provider-base-url-ftp", '  base_url = "ftp://x"\n', "base_url", "https://"),
+    P("provider-base-url-http-remote", '  base_url = "http://api.sparkpost.com/api/v1"\n', "base_url",
+      "would send the API key unencrypted"),
+    P("provider-base-url-http-private-ip", '  base_url = "http://10.0.0.7:8025"\n', "base_url", "use https://"),
     P("provider-key-and-secret", '  api_key = "k"\n  api_key_secret = "projects/my-project/secrets/k/versions/1"\n',
       "api_key_secret", "either api_key or api_key_secret"),
     P("provider-secret-no-version", '  api_key_secret = "projects/my-project/secrets/k"\n', "api_key_secret", "versions"),
