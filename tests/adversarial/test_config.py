@@ -111,6 +111,10 @@ CASES: list[ConfigCase] = [
     C("data-subaccount-both", 'data "sparkpost_subaccount" "CASE" {\n  id = "1"\n  name = "a"\n}\n', "name",
       "exactly one of id or name"),
     C("data-subaccounts-status", 'data "sparkpost_subaccounts" "CASE" {\n  status = "gone"\n}\n', "status", "must be one of"),
+    C("data-subaccounts-name-contains-newline", 'data "sparkpost_subaccounts" "CASE" {\n  name_contains = "cloud-\\n"\n}\n',
+      "name_contains", "U+000A"),
+    C("data-subaccounts-name-contains-zero-width",
+      'data "sparkpost_subaccounts" "CASE" {\n  name_contains = "cloud\\u200b"\n}\n', "name_contains", "U+200B"),
     C("data-sending-domain-spaces", 'data "sparkpost_sending_domain" "CASE" {\n  domain = "no spaces.example"\n}\n',
       "domain", "host name"),
     # null where a value is needed (issue 13 item 1): a literal null at validate, ...
