@@ -216,6 +216,18 @@ def configure(
         except SecretManagerError as err:
             diags.error("Cannot read the SparkPost API key from Secret Manager", err.message, ["api_key_secret"])
             return None
+    if isinstance(api_key, str) and not api_key.strip():
+        # Said apart from a missing key: "Set api_key (or SPARKPOST_API_KEY)" misled an operator
+        # whose variable was set but overridden by `api_key = var.x` defaulting to "".
+        if source == "api_key_secret":
+            detail = f"The Secret Manager version {secret} holds an empty value (or only whitespace)."
+        else:
+            detail = "api_key is set to an empty string."
+            if os.environ.get("SPARKPOST_API_KEY"):
+                detail += (" It overrides the SPARKPOST_API_KEY environment variable, which is set: leave api_key "
+                           "out, or set it to null, to use the variable.")
+        diags.error("Empty SparkPost API key", detail, [source])
+        return None
     if api_key is None:
         api_key = os.environ.get("SPARKPOST_API_KEY") or None
     if not api_key:

@@ -77,3 +77,24 @@ def test_an_http_base_url_to_a_loopback_host_is_accepted(monkeypatch: Any) -> No
         monkeypatch.setenv("SPARKPOST_BASE_URL", url)
         data, diags = run({"api_key": "k" * 40, "base_url": None}, FakeStore(None))
         assert not diags.has_errors and data is not None and data.client is not None, url
+
+
+def test_an_empty_api_key_is_not_called_missing_and_names_the_variable_it_overrides(monkeypatch: Any) -> None:
+    monkeypatch.setenv("SPARKPOST_API_KEY", "k" * 40)
+    data, diags = run({"api_key": ""}, FakeStore(None))
+    assert data is None
+    [err] = diags
+    assert err.summary == "Empty SparkPost API key" and err.path == ("api_key",)
+    assert "overrides the SPARKPOST_API_KEY environment variable" in err.detail and "null" in err.detail
+    monkeypatch.delenv("SPARKPOST_API_KEY")
+    data, diags = run({"api_key": "  "}, FakeStore(None))
+    [err] = diags
+    assert err.detail == "api_key is set to an empty string."
+
+
+def test_an_empty_secret_version_points_at_api_key_secret() -> None:
+    data, diags = run({"api_key_secret": VERSION}, FakeStore("\n"))
+    assert data is None
+    [err] = diags
+    assert err.summary == "Empty SparkPost API key" and err.path == ("api_key_secret",)
+    assert VERSION in err.detail

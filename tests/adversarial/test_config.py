@@ -21,6 +21,7 @@ IKEY = '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject"]\n  
 CASES: list[ConfigCase] = [
     # provider block
     P("provider-region-unknown", '  region = "ap"\n', "region", "must be one of"),
+    P("provider-api-key-empty", '  api_key = ""\n', "api_key", "api_key is set to an empty string", phase="plan"),
     P("provider-base-url-ftp", '  base_url = "ftp://x"\n', "base_url", "https://"),
     P("provider-base-url-http-remote", '  base_url = "http://api.sparkpost.com/api/v1"\n', "base_url",
       "would send the API key unencrypted"),
