@@ -88,3 +88,18 @@ def test_find_orphans_terraform_that_cannot_run(tmp_path: Path) -> None:
     proc = script("find-orphans", ["--dir", str(tmp_path)], None, TERRAFORM=str(tmp_path / "no-terraform"))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.startswith(f"find-orphans: cannot run {tmp_path / 'no-terraform'}:")
+
+
+@pytest.mark.parametrize("name,args,said", [
+    # --instances 0 ran the whole bench, then divided by zero; --sizes "" ran the default 300
+    ("bench-scale", ["--instances", "0"], "--instances must be 1 or more"),
+    ("bench-scale", ["--instances", "-5"], "--instances must be 1 or more"),
+    ("bench-scale", ["--sizes", ""], "--sizes needs at least one number of instances"),
+    ("bench-scale", ["--latency-ms", "-1"], "must not be negative"),
+    ("bench-startup", ["--release", "/nonexistent/sparkpost.zip"], "--release /nonexistent/sparkpost.zip: no such file"),
+    ("bench-startup", ["--launches", "0"], "--launches and --plans must be 1 or more"),
+])
+def test_bench_scripts_refuse_bad_arguments_before_running(name: str, args: list[str], said: str) -> None:
+    proc = script(name, args, None)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert said in proc.stderr and proc.stdout == ""  # nothing was measured
