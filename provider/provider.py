@@ -203,6 +203,15 @@ def configure(
     if problem:  # SPARKPOST_BASE_URL; the attribute's own validator has already judged base_url
         diags.error("Invalid SparkPost base URL", f"SPARKPOST_BASE_URL={base_url!r}: {problem}", ["base_url"])
         return None
+    if isinstance(base_url, str) and base_url:
+        from .sparkpost.urls import normalise_base_url
+
+        try:
+            normalise_base_url(base_url)
+        except ValueError as err:  # checked here so that the error points at base_url, not api_key
+            origin = "" if config.get("base_url") is not None else "From SPARKPOST_BASE_URL: "
+            diags.error("Invalid SparkPost base URL", f"{origin}{err}", ["base_url"])
+            return None
 
     api_key = config.get("api_key")
     source = "api_key"  # the attribute credential errors point at

@@ -98,3 +98,16 @@ def test_an_empty_secret_version_points_at_api_key_secret() -> None:
     [err] = diags
     assert err.summary == "Empty SparkPost API key" and err.path == ("api_key_secret",)
     assert VERSION in err.detail
+
+
+def test_a_malformed_base_url_points_at_base_url_not_at_the_key(monkeypatch: Any) -> None:
+    for url, said in (("https://user:pw@api.sparkpost.com", "must not contain credentials"),
+                      ("https://api.sparkpost.com/api/v1?x=1", "must not contain a query")):
+        data, diags = run({"api_key": "k" * 40, "base_url": url}, FakeStore(None))
+        [err] = diags
+        assert data is None and err.summary == "Invalid SparkPost base URL" and err.path == ("base_url",)
+        assert said in err.detail and "pw" not in err.detail.replace(url, "")
+    monkeypatch.setenv("SPARKPOST_BASE_URL", "https://api.sparkpost.com#frag")
+    data, diags = run({"api_key": "k" * 40, "base_url": None}, FakeStore(None))
+    [err] = diags
+    assert err.path == ("base_url",) and err.detail.startswith("From SPARKPOST_BASE_URL: ")
