@@ -60,6 +60,13 @@ def _hcl_string(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid HCL string literal
 
 
+def _hcl_key(customer: str) -> str:
+    """A customer key as it goes between the quotes of the module address: a `"` or `\\` (JSON
+    escapes are HCL's) or a `${` / `%{` (doubled, else a template) in a tfvars key made the
+    written imports.tf unparsable, and with it every plan of the configuration."""
+    return json.dumps(customer, ensure_ascii=False)[1:-1].replace("${", "$${").replace("%{", "%%{")
+
+
 def match(instances: dict[str, dict[str, Any]], subaccounts: "list[Subaccount]",
           domains: "list[SendingDomain]", keys: "list[ApiKey] | None", name_format: str) -> Report:
     report = Report(keys_listed=keys is not None)
@@ -102,7 +109,7 @@ def render_imports(report: Report, module_address: str) -> str:
         "",
     ]
     for a in report.adopted:
-        addr = module_address.format(customer=a.customer)
+        addr = module_address.format(customer=_hcl_key(a.customer))
         lines += [
             "import {",
             f"  to = {addr}.sparkpost_subaccount.this",

@@ -103,3 +103,30 @@ def test_bench_scripts_refuse_bad_arguments_before_running(name: str, args: list
     proc = script(name, args, None)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert said in proc.stderr and proc.stdout == ""  # nothing was measured
+
+
+def test_import_existing_escapes_customer_keys_in_the_module_address(tmp_path: Path) -> None:
+    """tfvars keys are any strings: a quote, a backslash or a template sequence in one is
+    written so that the address names that very key, and imports.tf stays valid HCL."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("import_existing", ROOT / "scripts" / "import_existing.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(mod)
+    finally:
+        del sys.modules[spec.name]
+    from provider.sparkpost.models import Subaccount
+
+    keys = ['a"b', "c${d}", "e%{f}", "g\\h", "plain"]
+    report = mod.Report(adopted=[mod.Adoption(k, Subaccount(id=i, name=f"cloud-{k}", status="active",
+                                                             compliance_status="active"))
+                                 for i, k in enumerate(keys, 1)])
+    text = mod.render_imports(report, mod.DEFAULT_MODULE_ADDRESS)
+    assert 'to = module.managed_smtp["a\\"b"].sparkpost_subaccount.this' in text
+    assert 'to = module.managed_smtp["c$${d}"].sparkpost_subaccount.this' in text
+    assert 'to = module.managed_smtp["e%%{f}"].sparkpost_subaccount.this' in text
+    assert 'to = module.managed_smtp["g\\\\h"].sparkpost_subaccount.this' in text
+    assert 'to = module.managed_smtp["plain"].sparkpost_subaccount.this' in text
