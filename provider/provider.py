@@ -59,6 +59,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _local(url: str) -> bool:
+    try:
+        return _is_loopback((urlsplit(url.strip()).hostname or "").rstrip("."))
+    except ValueError:
+        return False
+
+
 def _base_url_check(v: str) -> str | None:
     if not v.startswith(("https://", "http://")):
         return "must start with https:// (or http:// for a local emulator)."
@@ -104,7 +111,9 @@ PROVIDER_SCHEMA = Schema(
                 description=(
                     "The SparkPost region of the account: `us` (api.sparkpost.com, the default) or `eu` "
                     "(api.eu.sparkpost.com). Defaults to `SPARKPOST_REGION`. Also decides the bounce CNAME "
-                    "target of sending domains."
+                    "target of sending domains. A `base_url` (or `SPARKPOST_BASE_URL`) overrides its endpoint; "
+                    "the variable overriding a configured region is warned about, unless it names a local "
+                    "emulator."
                 ),
             ),
             Attribute(
@@ -203,6 +212,19 @@ def configure(
     if problem:  # SPARKPOST_BASE_URL; the attribute's own validator has already judged base_url
         diags.error("Invalid SparkPost base URL", f"SPARKPOST_BASE_URL={base_url!r}: {problem}", ["base_url"])
         return None
+    env_url = os.environ.get("SPARKPOST_BASE_URL")
+    if config.get("region") is not None and config.get("base_url") is None and env_url and not _local(env_url):
+        # The configured region still sets DNS values and SMTP hosts, while every API call goes
+        # where the variable says: a leftover variable made an "eu" configuration talk to
+        # another endpoint, and its key failed there as "for the other region". A local
+        # emulator (the demo, the tests) is plainly meant: no warning.
+        diags.warning(
+            "SPARKPOST_BASE_URL overrides region for API calls",
+            f"region = {region!r} is configured, but the SPARKPOST_BASE_URL environment variable "
+            f"({env_url!r}) names the endpoint every API call goes to. Unset the variable to use "
+            f"{region}'s endpoint, or set base_url in the provider block to say this is meant.",
+            ["region"],
+        )
     if isinstance(base_url, str) and base_url:
         from .sparkpost.urls import normalise_base_url
 

@@ -111,3 +111,19 @@ def test_a_malformed_base_url_points_at_base_url_not_at_the_key(monkeypatch: Any
     data, diags = run({"api_key": "k" * 40, "base_url": None}, FakeStore(None))
     [err] = diags
     assert err.path == ("base_url",) and err.detail.startswith("From SPARKPOST_BASE_URL: ")
+
+
+def test_a_configured_region_overridden_by_sparkpost_base_url_is_warned(monkeypatch: Any) -> None:
+    monkeypatch.setenv("SPARKPOST_BASE_URL", "https://api.sparkpost.com")
+    data, diags = run({"api_key": "k" * 40, "base_url": None, "region": "eu"}, FakeStore(None))
+    assert data is not None and not diags.has_errors and data.region == "eu"
+    [warn] = diags
+    assert warn.summary == "SPARKPOST_BASE_URL overrides region for API calls" and warn.path == ("region",)
+    assert "'https://api.sparkpost.com'" in warn.detail
+    # base_url in the block, no region in it, or a local emulator: nothing to warn about
+    for config in ({"region": "eu", "base_url": "https://api.sparkpost.com"}, {"base_url": None}):
+        data, diags = run({"api_key": "k" * 40, **config}, FakeStore(None))
+        assert data is not None and list(diags) == [], config
+    monkeypatch.setenv("SPARKPOST_BASE_URL", "http://127.0.0.1:9")
+    data, diags = run({"api_key": "k" * 40, "base_url": None, "region": "eu"}, FakeStore(None))
+    assert data is not None and list(diags) == []
