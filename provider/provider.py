@@ -4,10 +4,12 @@ sources. A new resource is its module and one line in `RESOURCES` or `DATA_SOURC
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import urlsplit
 
 from .resources.api_key import ApiKey
 from .resources.data_ip_pool import IpPoolData
@@ -48,8 +50,36 @@ class ProviderData:
     unknown_reason: str | None = None
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always the loopback
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _local(url: str) -> bool:
+    try:
+        return _is_loopback((urlsplit(url.strip()).hostname or "").rstrip("."))
+    except ValueError:
+        return False
+
+
 def _base_url_check(v: str) -> str | None:
-    return None if v.startswith(("https://", "http://")) else "must start with https:// (or http:// for a local emulator)."
+    if not v.startswith(("https://", "http://")):
+        return "must start with https:// (or http:// for a local emulator)."
+    if v.startswith("http://"):
+        # Every request carries the API key in its Authorization header: over plain HTTP anyone
+        # on the path reads it. Only a loopback endpoint (a local emulator) may be http://.
+        try:
+            host = (urlsplit(v).hostname or "").rstrip(".")
+        except ValueError:
+            return None  # malformed: the client's own check says what is wrong
+        if not _is_loopback(host):
+            return (f"http:// to {host or 'a remote host'} would send the API key unencrypted: use https:// "
+                    "(http:// is only for a local emulator on localhost, 127.0.0.0/8 or [::1]).")
+    return None
 
 
 PROVIDER_SCHEMA = Schema(
@@ -81,7 +111,9 @@ PROVIDER_SCHEMA = Schema(
                 description=(
                     "The SparkPost region of the account: `us` (api.sparkpost.com, the default) or `eu` "
                     "(api.eu.sparkpost.com). Defaults to `SPARKPOST_REGION`. Also decides the bounce CNAME "
-                    "target of sending domains."
+                    "target of sending domains. A `base_url` (or `SPARKPOST_BASE_URL`) overrides its endpoint; "
+                    "the variable overriding a configured region is warned about, unless it names a local "
+                    "emulator."
                 ),
             ),
             Attribute(
@@ -89,7 +121,9 @@ PROVIDER_SCHEMA = Schema(
                 validators=[_base_url_check],
                 description=(
                     "API endpoint overriding the region's, e.g. an Enterprise tenant "
-                    "(`https://TENANT.api.e.sparkpost.com`) or a local emulator. Defaults to `SPARKPOST_BASE_URL`."
+                    "(`https://TENANT.api.e.sparkpost.com`) or a local emulator. Defaults to `SPARKPOST_BASE_URL`. "
+                    "`http://` is refused except to a loopback host (`localhost`, 127.0.0.0/8, `[::1]`): every "
+                    "request carries the API key."
                 ),
             ),
             Attribute(
@@ -174,6 +208,32 @@ def configure(
         diags.error("Invalid SparkPost region", f"SPARKPOST_REGION must be us or eu; got {region!r}.", ["region"])
         return None
     base_url = _setting(config, "base_url", "SPARKPOST_BASE_URL")
+    problem = _base_url_check(base_url.strip()) if isinstance(base_url, str) and config.get("base_url") is None else None
+    if problem:  # SPARKPOST_BASE_URL; the attribute's own validator has already judged base_url
+        diags.error("Invalid SparkPost base URL", f"SPARKPOST_BASE_URL={base_url!r}: {problem}", ["base_url"])
+        return None
+    env_url = os.environ.get("SPARKPOST_BASE_URL")
+    if config.get("region") is not None and config.get("base_url") is None and env_url and not _local(env_url):
+        # The configured region still sets DNS values and SMTP hosts, while every API call goes
+        # where the variable says: a leftover variable made an "eu" configuration talk to
+        # another endpoint, and its key failed there as "for the other region". A local
+        # emulator (the demo, the tests) is plainly meant: no warning.
+        diags.warning(
+            "SPARKPOST_BASE_URL overrides region for API calls",
+            f"region = {region!r} is configured, but the SPARKPOST_BASE_URL environment variable "
+            f"({env_url!r}) names the endpoint every API call goes to. Unset the variable to use "
+            f"{region}'s endpoint, or set base_url in the provider block to say this is meant.",
+            ["region"],
+        )
+    if isinstance(base_url, str) and base_url:
+        from .sparkpost.urls import normalise_base_url
+
+        try:
+            normalise_base_url(base_url)
+        except ValueError as err:  # checked here so that the error points at base_url, not api_key
+            origin = "" if config.get("base_url") is not None else "From SPARKPOST_BASE_URL: "
+            diags.error("Invalid SparkPost base URL", f"{origin}{err}", ["base_url"])
+            return None
 
     api_key = config.get("api_key")
     source = "api_key"  # the attribute credential errors point at
@@ -187,6 +247,18 @@ def configure(
         except SecretManagerError as err:
             diags.error("Cannot read the SparkPost API key from Secret Manager", err.message, ["api_key_secret"])
             return None
+    if isinstance(api_key, str) and not api_key.strip():
+        # Said apart from a missing key: "Set api_key (or SPARKPOST_API_KEY)" misled an operator
+        # whose variable was set but overridden by `api_key = var.x` defaulting to "".
+        if source == "api_key_secret":
+            detail = f"The Secret Manager version {secret} holds an empty value (or only whitespace)."
+        else:
+            detail = "api_key is set to an empty string."
+            if os.environ.get("SPARKPOST_API_KEY"):
+                detail += (" It overrides the SPARKPOST_API_KEY environment variable, which is set: leave api_key "
+                           "out, or set it to null, to use the variable.")
+        diags.error("Empty SparkPost API key", detail, [source])
+        return None
     if api_key is None:
         api_key = os.environ.get("SPARKPOST_API_KEY") or None
     if not api_key:

@@ -60,6 +60,13 @@ def _hcl_string(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid HCL string literal
 
 
+def _hcl_key(customer: str) -> str:
+    """A customer key as it goes between the quotes of the module address: a `"` or `\\` (JSON
+    escapes are HCL's) or a `${` / `%{` (doubled, else a template) in a tfvars key made the
+    written imports.tf unparsable, and with it every plan of the configuration."""
+    return json.dumps(customer, ensure_ascii=False)[1:-1].replace("${", "$${").replace("%{", "%%{")
+
+
 def match(instances: dict[str, dict[str, Any]], subaccounts: "list[Subaccount]",
           domains: "list[SendingDomain]", keys: "list[ApiKey] | None", name_format: str) -> Report:
     report = Report(keys_listed=keys is not None)
@@ -102,7 +109,7 @@ def render_imports(report: Report, module_address: str) -> str:
         "",
     ]
     for a in report.adopted:
-        addr = module_address.format(customer=a.customer)
+        addr = module_address.format(customer=_hcl_key(a.customer))
         lines += [
             "import {",
             f"  to = {addr}.sparkpost_subaccount.this",
@@ -188,7 +195,10 @@ def _client(args: argparse.Namespace) -> Any:
     if not key:
         raise SystemExit("import-existing: set SPARKPOST_API_KEY or --api-key-secret")
     base_url = args.base_url or os.environ.get("SPARKPOST_BASE_URL")
-    return SparkPostClient(key, region=args.region, base_url=base_url)
+    try:
+        return SparkPostClient(key, region=args.region, base_url=base_url)
+    except ValueError as err:  # a malformed base URL, or SPARKPOST_REGION=EU; never holds the key
+        raise SystemExit(f"import-existing: {err}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,8 +217,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if "{customer}" not in args.name_format or "{customer}" not in args.module_address:
         parser.error("--name-format and --module-address must contain {customer}")
+    for flag, template in (("--name-format", args.name_format), ("--module-address", args.module_address)):
+        # Tried before any API call: "{customer}{x}" or a lone "{" failed only after the listing.
+        try:
+            template.format(customer="c")
+        except (KeyError, IndexError, ValueError, AttributeError) as err:
+            parser.error(f"{flag} {template!r} is not a template with only {{customer}} in it "
+                         f"({type(err).__name__}: {err}); write a literal brace as {{{{ or }}}}")
     try:
         doc = json.loads(args.instances.read_text())
+        if not isinstance(doc, dict) or "instances" not in doc:
+            raise ValueError('expected a JSON object with "instances" in it')
         instances = doc["instances"]
         if not isinstance(instances, dict) or not all(isinstance(v, dict) for v in instances.values()):
             raise ValueError("instances must map customer slugs to objects")
@@ -244,13 +263,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nDry run: nothing written. With --write: {imports_path} ({describe_blocks(imports)}) "
               f"and {args.instances} (adopt_existing_key on adopted instances).")
         return 0
-    out_dir.mkdir(parents=True, exist_ok=True)
-    imports_path.write_text(imports)
-    shutil.copy2(args.instances, args.instances.with_suffix(args.instances.suffix + ".bak"))
-    doc["instances"] = adopted_instances(instances, report)
-    tmp = args.instances.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, args.instances)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        imports_path.write_text(imports)
+        shutil.copy2(args.instances, args.instances.with_suffix(args.instances.suffix + ".bak"))
+        doc["instances"] = adopted_instances(instances, report)
+        tmp = args.instances.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, args.instances)
+    except OSError as err:
+        print(f"import-existing: cannot write the files: {err}", file=sys.stderr)
+        return 1
     print(f"\nWrote {imports_path} and {args.instances} (backup: {args.instances}.bak).")
     print("Next: terraform plan (expect only imports), then terraform apply.")
     return 0

@@ -34,6 +34,14 @@ BATCH = 1000  # "Array of email addresses (max 1000)"
 _EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z")
 
 
+def _subaccount_id(text: str) -> int:
+    """ASCII digits only: int() also reads "１２" (fullwidth) and " 12 " as 12, which the import IDs
+    refuse; a request that cannot be undone goes to the subaccount written, or to none."""
+    if not re.fullmatch(r"[0-9]{1,10}", text, re.ASCII):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a subaccount id (0 or more, in ASCII digits)")
+    return int(text)
+
+
 def build_parser() -> Parser:
     p = Parser(prog=PROG, description=(
         "Send SparkPost Data Privacy requests: opt-out of third-party data use, or delete "
@@ -42,7 +50,7 @@ def build_parser() -> Parser:
     p.add_argument("recipients", nargs="*", metavar="EMAIL", help="recipient addresses")
     p.add_argument("--file", metavar="PATH", help="more recipients, one per line ('-' for stdin)")
     scope = p.add_mutually_exclusive_group()
-    scope.add_argument("--subaccount", type=int, metavar="ID", help="only this subaccount's data")
+    scope.add_argument("--subaccount", type=_subaccount_id, metavar="ID", help="only this subaccount's data")
     scope.add_argument("--include-subaccounts", action="store_true",
                        help="the primary account and every subaccount (default: the primary account only)")
     p.add_argument("--send", action="store_true", help="really send the requests (default: dry run)")
@@ -84,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..sparkpost.errors import SparkPostError
 
     try:
-        args = build_parser().parse_args(argv)
+        # Intermixed: "opt-out --include-subaccounts a@b.com" (a flag between the kind and the
+        # addresses) was "unrecognized arguments: a@b.com", the addresses list already closed.
+        args = build_parser().parse_intermixed_args(argv)
         if args.subaccount is not None and args.subaccount < 0:
             raise UsageError("--subaccount must be a subaccount id (0 or more)")
         recipients = read_recipients(args)

@@ -82,12 +82,17 @@ class Instance:
 
 
 # ---- arguments ---------------------------------------------------------------------------
+MAX_WINDOW_DAYS = 3660  # ten years: far beyond what SparkPost keeps, far within a datetime
 def _duration(text: str) -> dt.timedelta:
     m = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", text)
     if not m or int(m.group(1)) == 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 24h or 7d")
     n, unit = int(m.group(1)), m.group(2)
-    return dt.timedelta(minutes=n) if unit == "m" else dt.timedelta(hours=n) if unit == "h" else dt.timedelta(days=n)
+    minutes = n * {"m": 1, "h": 60, "d": 1440}[unit]
+    if minutes > MAX_WINDOW_DAYS * 1440:
+        # "9999999999d" overflowed timedelta (a traceback); SparkPost keeps 6 months anyway.
+        raise argparse.ArgumentTypeError(f"{text!r} is longer than {MAX_WINDOW_DAYS}d (SparkPost keeps 6 months of metrics)")
+    return dt.timedelta(minutes=minutes)
 
 
 def _pair(text: str) -> tuple[float, float]:

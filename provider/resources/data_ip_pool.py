@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..sparkpost.errors import SparkPostError
+from ..tfplugin.diagnostics import ResourceError
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.schema import Attribute, Block, Schema
 from ..tfplugin.validators import matches
-from .common import api_errors, client_of
+from .common import api_errors, client_of, is_not_found
 from .ip_pool import _IPS, CAVEAT, POOL_ID_PATTERN, pool_state
 
 GRANT = "ip_pools/view or ip_pools/manage"
@@ -34,5 +36,23 @@ class IpPoolData(DataSource):
     ))
 
     def read(self, ctx: Context, config: dict[str, Any]) -> dict[str, Any]:
-        with api_errors(f"read IP pool {config['id']}", ("id",), grant=GRANT):
-            return dict(pool_state(client_of(ctx).get_ip_pool(config["id"])))
+        client = client_of(ctx)
+        try:
+            with api_errors(f"read IP pool {config['id']}", ("id",), grant=GRANT):
+                return dict(pool_state(client.get_ip_pool(config["id"])))
+        except ResourceError as err:
+            if is_not_found(err):
+                err.detail += _near(client, config["id"])
+            raise
+
+
+def _near(client: Any, pool_id: str) -> str:
+    """Pools whose id differs from POOL_ID only by case ("Marketing" for "marketing", the id
+    SparkPost derived from the name), said after the 404. One list request, on the error path
+    only; nothing when the pools cannot be listed."""
+    try:
+        pools = client.list_ip_pools()
+    except SparkPostError:
+        return ""
+    near = [p.id for p in pools if p.id.casefold() == pool_id.casefold() and p.id != pool_id]
+    return f"\n\nIds are compared exactly, case included: there is a pool {near[0]!r}." if near else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from ..tfplugin.diagnostics import Diagnostics, ResourceError
@@ -57,15 +58,25 @@ class SubaccountData(DataSource):
         return dict(subaccount_state(found[0]))
 
 
+def _loose(name: str) -> str:
+    """A name as a person reads it: compatibility forms folded (fullwidth "ａｃｍｅ" is "acme"),
+    then surrounding spaces and case ignored."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
 def _near(client: Any, name: str) -> str:
-    """Subaccounts whose name differs from `name` only by case or surrounding spaces, said in
-    the error: the lookup is exact, and "acme " or "ACME" next to "acme" look like a SparkPost
-    fault otherwise. One more list request, on the error path only."""
-    wanted = name.strip().casefold()
+    """Subaccounts whose name differs from `name` only by case, surrounding spaces or
+    compatibility forms (fullwidth letters, ligatures), said in the error: the lookup is exact,
+    and "acme " or "ACME" or "ａｃｍｅ" next to "acme" look like a SparkPost fault otherwise. One
+    more list request, on the error path only."""
+    wanted = _loose(name)
     if not wanted:
         return ""
     with api_errors("list subaccounts"):
-        near = [s for s in client.list_subaccounts(name=name.strip()) if s.name.strip().casefold() == wanted]
+        # SparkPost's filter is a case-insensitive substring match: ask with the folded form, so
+        # that "ａｃｍｅ" finds "acme".
+        near = [s for s in client.list_subaccounts(name=unicodedata.normalize("NFKC", name).strip())
+                if _loose(s.name) == wanted]
     if not near:
         return ""
     said = ", ".join(f"subaccount {s.id} is named {s.name!r}" for s in near[:5])

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..tfplugin.resource import Context, DataSource
 from ..tfplugin.schema import Attribute, Block, NestedType, Schema
-from ..tfplugin.validators import one_of
+from ..tfplugin.validators import one_of, plain_text
 from .common import api_errors, client_of
 from .subaccount_state import subaccount_state
 
@@ -16,8 +16,11 @@ class SubaccountsData(DataSource):
     schema = Schema(block=Block(
         description="Lists the account's subaccounts (all pages), optionally filtered by name and status.",
         attributes=[
-            Attribute("name_contains", "string", optional=True,
-                      description="Keep only subaccounts whose name contains this text (case-sensitive). Null keeps every name."),
+            # plain_text, as subaccount names are: "alpha\n" (a file() read) or a zero-width space
+            # matched nothing, silently, and a for_each over the list then made nothing.
+            Attribute("name_contains", "string", optional=True, validators=[plain_text],
+                      description="Keep only subaccounts whose name contains this text (case-sensitive; printable "
+                                  "text, as names are). Null keeps every name."),
             Attribute("status", "string", optional=True, validators=[one_of("active", "suspended", "terminated")],
                       description="Keep only subaccounts with this status. Null keeps every status."),
             Attribute(

@@ -370,7 +370,9 @@ class SendingDomain(Resource):
     def import_state(self, ctx: Context, import_id_text: str) -> dict[str, Any]:
         sub, domain = parse_domain(import_id_text)
         # Read fills in the rest; a subaccount's domain imported as DOMAIN gets its subaccount_id from SparkPost.
-        return {"id": import_id(sub, domain.lower()), "domain": domain,
+        # The name as SparkPost keeps it (lowercase): "MAIL.Example.com" typed in the import ID
+        # used to stay in state and plan an update of the configuration's "mail.example.com".
+        return {"id": import_id(sub, domain.lower()), "domain": domain.lower(),
                 "subaccount_id": str(sub) if sub is not None else None}
 
     # ------------------------------------------------------------ reading back

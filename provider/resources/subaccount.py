@@ -125,7 +125,10 @@ SCHEMA = Schema(
                 "deletion_protection", "bool", optional=True, computed=True, default=True,
                 description=(
                     "While true (the default), destroying this resource fails with an error and changes "
-                    "nothing. Set it to false and apply before a destroy."
+                    "nothing. Set it to false and apply before a destroy. A replacement asked with `-replace` "
+                    "or `lifecycle { replace_triggered_by }` is refused at plan too; a tainted subaccount, which "
+                    "Terraform plans as a new one, is refused only at apply, after the resources that depend on "
+                    "it are destroyed: `terraform untaint` it first."
                 ),
             ),
             Attribute(
@@ -217,6 +220,11 @@ SCHEMA = Schema(
 _CONFIG_ONLY = ("deletion_protection", "on_destroy", "initial_api_key", "check_initial_api_key")
 # Private state: the IP pool an imported subaccount had (kept while ip_pool is unset).
 _ADOPTED_POOL = "adopted_ip_pool"
+# Set by the plan of an existing subaccount that deletion_protection guards. Terraform plans a
+# replacement (-replace, replace_triggered_by) by asking again with no prior state and this
+# plan's private data: the marker is then the only sign that the plan destroys a protected
+# subaccount, which must be refused before its dependents are destroyed at apply.
+_PROTECTED_PRIOR = "protected_prior"
 _IMPORTED = "imported"
 
 
@@ -246,6 +254,10 @@ class Subaccount(Resource):
         self._check_ip_pool(plan)
         planned, config, prior = plan.planned, plan.config, plan.prior
         if prior is None:
+            protected = plan.private.pop(_PROTECTED_PRIOR, None)
+            if isinstance(protected, dict) and not plan.private.get(send_key_plan.REPLACING_DEAD_KEY):
+                plan.diagnostics.error(*subaccount_termination.protected_replacement_message(protected))
+                return
             send_key_plan.plan_create(planned, config)
             if config.get("ip_pool") is None:
                 planned["ip_pool"] = None
@@ -254,6 +266,10 @@ class Subaccount(Resource):
         if config.get("ip_pool") is None:
             planned["ip_pool"] = plan.private.get(_ADOPTED_POOL) if _ADOPTED_POOL in plan.private else None
         send_key_plan.plan_update(plan, prior)
+        if prior.get("deletion_protection") is not False:
+            plan.private[_PROTECTED_PRIOR] = {k: prior.get(k) for k in ("id", "name", "on_destroy")}
+        else:
+            plan.private.pop(_PROTECTED_PRIOR, None)
 
     @staticmethod
     def _check_ip_pool(plan: PlanContext) -> None:
@@ -356,6 +372,7 @@ class Subaccount(Resource):
         return new
 
     def update(self, ctx: Context, prior: dict[str, Any], planned: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
+        ctx.private.pop(_PROTECTED_PRIOR, None)  # a plan-time marker only, never kept in state
         client = client_of(ctx)
         sub_id = _parse_id(prior["id"])
         changes: SubaccountChanges = {}

@@ -57,6 +57,17 @@ def protected_message(state: dict[str, Any]) -> tuple[str, str]:
     )
 
 
+def protected_replacement_message(prior: dict[str, Any]) -> tuple[str, str]:
+    """The plan error for a replacement Terraform (not the provider) asked for: -replace or
+    replace_triggered_by. Refused at plan: at apply, the resources that depend on the subaccount
+    (its API keys, sending domains) would be destroyed before the refusal. (A tainted subaccount
+    is planned as a plain create, with no prior state or private data: only apply refuses it.)"""
+    summary, detail = protected_message(prior)
+    return summary, (
+        "This plan replaces the subaccount (the -replace option, or lifecycle { replace_triggered_by }), "
+        "which destroys it first. To keep it: drop the -replace option or the replace_triggered_by.\n\n" + detail)
+
+
 def refuse_terminated_import(ctx: Context, sub_id: int) -> None:
     """Read treats a terminated subaccount as gone, which Terraform reports as a "non-existent
     remote object": say what it is instead. One GET, only at import. A subaccount that does not

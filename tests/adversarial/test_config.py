@@ -21,7 +21,15 @@ IKEY = '  initial_api_key = {\n    label = "k"\n    grants = ["smtp/inject"]\n  
 CASES: list[ConfigCase] = [
     # provider block
     P("provider-region-unknown", '  region = "ap"\n', "region", "must be one of"),
+    P("provider-api-key-empty", '  api_key = ""\n', "api_key", "api_key is set to an empty string", phase="plan"),
     P("provider-base-url-ftp", '  base_url = "ftp://x"\n', "base_url", "https://"),
+    P("provider-base-url-http-remote", '  base_url = "http://api.sparkpost.com/api/v1"\n', "base_url",
+      "would send the API key unencrypted"),
+    P("provider-base-url-userinfo", '  base_url = "https://user:pw@api.sparkpost.com"\n', "base_url",
+      "must not contain credentials", phase="plan"),
+    P("provider-base-url-query", '  base_url = "https://api.sparkpost.com/api/v1?x=1"\n', "base_url",
+      "must not contain a query", phase="plan"),
+    P("provider-base-url-http-private-ip", '  base_url = "http://10.0.0.7:8025"\n', "base_url", "use https://"),
     P("provider-key-and-secret", '  api_key = "k"\n  api_key_secret = "projects/my-project/secrets/k/versions/1"\n',
       "api_key_secret", "either api_key or api_key_secret"),
     P("provider-secret-no-version", '  api_key_secret = "projects/my-project/secrets/k"\n', "api_key_secret", "versions"),
@@ -108,6 +116,10 @@ CASES: list[ConfigCase] = [
     C("data-subaccount-both", 'data "sparkpost_subaccount" "CASE" {\n  id = "1"\n  name = "a"\n}\n', "name",
       "exactly one of id or name"),
     C("data-subaccounts-status", 'data "sparkpost_subaccounts" "CASE" {\n  status = "gone"\n}\n', "status", "must be one of"),
+    C("data-subaccounts-name-contains-newline", 'data "sparkpost_subaccounts" "CASE" {\n  name_contains = "cloud-\\n"\n}\n',
+      "name_contains", "U+000A"),
+    C("data-subaccounts-name-contains-zero-width",
+      'data "sparkpost_subaccounts" "CASE" {\n  name_contains = "cloud\\u200b"\n}\n', "name_contains", "U+200B"),
     C("data-sending-domain-spaces", 'data "sparkpost_sending_domain" "CASE" {\n  domain = "no spaces.example"\n}\n',
       "domain", "host name"),
     # null where a value is needed (issue 13 item 1): a literal null at validate, ...

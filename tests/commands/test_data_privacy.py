@@ -54,3 +54,20 @@ def test_bad_input_and_missing_grant(emu):
     p = run(DP, ["delete", "a@example.com", "--send"], emu)  # the operator key lacks the grant
     assert p.returncode == 1 and "data_privacy/manage" in p.stderr
     assert OPERATOR_KEY not in p.stderr
+
+
+def test_flags_between_the_kind_and_the_addresses(emu):
+    """`opt-out --include-subaccounts a@b.com`: argparse had closed the addresses list after the
+    kind, and the address was "unrecognized"."""
+    emu.add_key(key=DP_KEY, grants=["data_privacy/manage"])
+    p = run(DP, ["opt-out", "--include-subaccounts", "a@example.com", "--send", "b@example.com"], emu, key=DP_KEY)
+    assert p.returncode == 0, p.stderr
+    got = [(r["kind"], sorted(r["recipients"]), r["scope"]) for r in emu.dump_state()["privacy_requests"]]
+    assert got == [("opt-out", ["a@example.com", "b@example.com"], "primary_and_subaccounts")]
+
+
+def test_subaccount_id_in_other_digits_or_signed_is_refused(emu):
+    for typed in ("\uff11\uff12", "-1", "+3", " 3", "3.0"):
+        p = run(DP, ["delete", "a@example.com", f"--subaccount={typed}", "--send"], emu)
+        assert p.returncode == 2 and "is not a subaccount id" in p.stderr, (typed, p.stderr)
+    assert emu.request_log()["total"] == 0

@@ -87,6 +87,9 @@ def test_time_window(emu):
     _traffic(emu, sid, 1000, bounce=500, hard=500, ts=_ago(days=3))  # a bad day, three days ago
     assert run(CHECK, [], emu).returncode == 0            # last 24 hours: healthy
     assert run(CHECK, ["--window", "7d"], emu).returncode == 2
+    for huge in ("9999999999d", "99999999d", "3661d"):  # the first two overflowed a timedelta: a traceback
+        p = run(CHECK, ["--window", huge], emu)
+        assert p.returncode == 3 and "Traceback" not in p.stderr and "longer than 3660d" in p.stderr, p.stderr
 
 
 def test_names_from_terraform_output_include_silent_instances(emu, tmp_path):

@@ -541,3 +541,18 @@ resource "sparkpost_sending_domain" "b" {
         ("0/a.example.com", "b.example.com")
     now = {d["domain"]: d["dkim"]["public"] for d in sp.emulator.dump_state()["sending_domains"]}
     assert now == keys  # the same domains, with the same DKIM keys
+
+
+def test_import_id_in_other_case_plans_no_change(sp: SparkPostWorld) -> None:
+    """SparkPost keeps domain names lowercase; an import ID typed in capitals records the name as
+    SparkPost has it, so the configuration's lowercase name plans nothing."""
+    sub = sp.api("POST", "/subaccounts", json={"name": "x", "setup_api_key": False}).json()["results"]["subaccount_id"]
+    assert sp.api("POST", "/sending-domains", subaccount=sub, json={"domain": "mail.case.example"}).status_code == 200
+    sp.write(f'resource "sparkpost_sending_domain" "d" {{\n  domain        = "mail.case.example"\n'
+             f'  subaccount_id = {sub}\n}}\n')
+    sp.tf.init()
+    sp.tf.run("import", "-no-color", "sparkpost_sending_domain.d", f"{sub}/MAIL.Case.Example")
+    got = values(sp, "sparkpost_sending_domain.d")
+    assert (got["id"], got["domain"]) == (f"{sub}/mail.case.example", "mail.case.example")
+    result, plan = sp.tf.plan()
+    assert result.returncode == 0, changes(plan)

@@ -341,3 +341,53 @@ def test_creating_a_second_subaccount_with_a_taken_name_fails_and_creates_nothin
     sp.tf.run("import", "-no-color", "sparkpost_subaccount.s", existing)
     sp.tf.apply()
     assert sp.tf.plan()[0].returncode == 0
+
+
+REPLACED = """
+resource "terraform_data" "trigger" {
+  input = "%s"
+}
+resource "sparkpost_subaccount" "s" {
+  name = "hooli"
+%s  lifecycle {
+    replace_triggered_by = [terraform_data.trigger]
+  }
+}
+resource "sparkpost_sending_domain" "d" {
+  domain        = "mail.hooli.example"
+  subaccount_id = sparkpost_subaccount.s.id
+}
+"""
+
+
+def test_replacing_a_protected_subaccount_is_refused_at_plan_and_its_domain_is_kept(sp: SparkPostWorld) -> None:
+    """-replace and replace_triggered_by plan a destroy of the subaccount that Terraform asks the
+    provider to plan only as a create. It used to pass the plan: apply destroyed the sending
+    domain (which depends on the subaccount) and then stopped at the protected subaccount."""
+    sp.write(REPLACED % ("one", ""))
+    sp.tf.init()
+    sp.tf.apply()
+    sub_id = sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]["id"]
+    sp.emulator.reset_request_log()
+
+    for args, trigger in ((["-replace=sparkpost_subaccount.s"], "one"), ([], "two")):
+        sp.write(REPLACED % (trigger, ""))
+        result = sp.tf.run("apply", "-auto-approve", "-json", *args, check=False)
+        assert result.returncode == 1, result.stdout[-3000:]
+        [err] = result.errors()
+        assert err["summary"] == "Subaccount is protected from destruction"
+        assert "This plan replaces the subaccount" in err["detail"] and f"(id {sub_id})" in err["detail"]
+        domains = sp.emulator.dump_state()["sending_domains"]
+        assert [(d["domain"], d["subaccount_id"]) for d in domains] == [("mail.hooli.example", int(sub_id))]
+        assert subaccount(sp, sub_id)["status"] == "active"
+    assert not [r for r in sp.by_route() if r.startswith(("DELETE", "PUT"))]  # nothing destroyed or changed
+    assert sp.api_calls() > 0  # the plans did refresh
+
+    # unprotected (an apply of its own, as for a destroy), the same replacement goes through
+    sp.write(REPLACED % ("one", "  deletion_protection = false\n"))
+    sp.tf.apply()
+    sp.tf.apply("-replace=sparkpost_subaccount.s")
+    new_id = sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]["id"]
+    assert new_id != sub_id and subaccount(sp, sub_id)["status"] == "terminated"
+    domains = sp.emulator.dump_state()["sending_domains"]
+    assert [(d["domain"], d["subaccount_id"]) for d in domains] == [("mail.hooli.example", int(new_id))]

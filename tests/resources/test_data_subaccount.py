@@ -39,7 +39,7 @@ def test_exact_name_is_found_with_one_request() -> None:
     assert read(client, "acme")["id"] == "1" and client.lists == ["acme"]
 
 
-@pytest.mark.parametrize("typed", ["acme ", " acme", "ACME", "Acme\u00a0"])
+@pytest.mark.parametrize("typed", ["acme ", " acme", "ACME", "Acme\u00a0", "\uff41\uff43\uff4d\uff45", "ACM\uff25 "])
 def test_a_name_differing_by_case_or_spaces_is_named_in_the_error(typed: str) -> None:
     client = FakeClient("acme", "acme-2", "other")
     with pytest.raises(ResourceError) as caught:
