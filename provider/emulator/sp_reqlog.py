@@ -4,6 +4,10 @@ Only method, path, route template, status, acting subaccount and times are kept 
 when the request arrived, before any injected latency; `time`: when it was answered): never a
 header, so an Authorization value can never end up here. The two times let a test see which
 requests were in flight together.
+
+A request is logged when it is answered; `arrived` counts requests when they arrive (before any
+injected latency) and `in_flight` those arrived and not yet answered, so a test can wait for a
+request to be at the emulator, or for nothing to be left in flight, instead of sleeping.
 """
 
 from __future__ import annotations
@@ -19,13 +23,24 @@ MAX_LOG = 10_000  # bounded: long benchmark runs must not grow memory without li
 class RequestLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._in_flight = 0  # a live count: a reset does not forget requests still in flight
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
             self._total = 0
+            self._arrived = 0
             self._by_route: Counter[str] = Counter()
             self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
+
+    def arrive(self) -> None:
+        with self._lock:
+            self._arrived += 1
+            self._in_flight += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def record(self, method: str, path: str, route: str | None, status: int | None,
                subaccount: int | None, started: float | None = None) -> None:
@@ -40,4 +55,5 @@ class RequestLog:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"total": self._total, "by_route": dict(self._by_route), "log": list(self._log)}
+            return {"total": self._total, "arrived": self._arrived, "in_flight": self._in_flight,
+                    "by_route": dict(self._by_route), "log": list(self._log)}
