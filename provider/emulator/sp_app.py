@@ -110,17 +110,17 @@ class App:
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
             outcome: Outcome = self.control.handle(method, path.rstrip("/"), query, body)  # never counted
             return outcome
-        self.reqlog.arrive()  # in flight until answered (or dropped): tests wait on this
-        try:
-            return self._handle_api(method, path, query, headers, body, client_ip, started)
-        finally:
-            self.reqlog.leave()
-
-    def _handle_api(self, method: str, path: str, query: dict[str, str],
-                    headers: Mapping[str, str], body: bytes, client_ip: str, started: float) -> Outcome:
         path = path.rstrip("/") or "/"  # trailing slashes are ignored (D-idx)
         match = self.router.match(method, path)
         route = f"{method} {match.template}" if match.template else None
+        key = self.reqlog.arrive(method, route)  # in flight until answered (or dropped): tests wait on this
+        try:
+            return self._handle_api(method, path, query, headers, body, client_ip, started, match, route)
+        finally:
+            self.reqlog.leave(key)
+
+    def _handle_api(self, method: str, path: str, query: dict[str, str], headers: Mapping[str, str],
+                    body: bytes, client_ip: str, started: float, match: Any, route: str | None) -> Outcome:
         decision = self.faults.decide(_resource_of(path), route)
         if decision.latency_s > 0:
             time.sleep(decision.latency_s)  # in this request's own thread: others proceed

@@ -6,8 +6,9 @@ header, so an Authorization value can never end up here. The two times let a tes
 requests were in flight together.
 
 A request is logged when it is answered; `arrived` counts requests when they arrive (before any
-injected latency) and `in_flight` those arrived and not yet answered, so a test can wait for a
-request to be at the emulator, or for nothing to be left in flight, instead of sleeping.
+injected latency) and `in_flight` (`in_flight_by_route`) those arrived and not yet answered, so a
+test can wait for a request to be at the emulator, or for nothing to be left in flight, instead of
+sleeping.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ MAX_LOG = 10_000  # bounded: long benchmark runs must not grow memory without li
 class RequestLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._in_flight = 0  # a live count: a reset does not forget requests still in flight
+        self._in_flight: Counter[str] = Counter()  # live: a reset does not forget requests in flight
         self.reset()
 
     def reset(self) -> None:
@@ -33,14 +34,18 @@ class RequestLog:
             self._by_route: Counter[str] = Counter()
             self._log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG)
 
-    def arrive(self) -> None:
+    def arrive(self, method: str, route: str | None) -> str:
+        key = route or f"{method} (unmatched)"
         with self._lock:
             self._arrived += 1
-            self._in_flight += 1
+            self._in_flight[key] += 1
+        return key
 
-    def leave(self) -> None:
+    def leave(self, key: str) -> None:
         with self._lock:
-            self._in_flight -= 1
+            self._in_flight[key] -= 1
+            if not self._in_flight[key]:
+                del self._in_flight[key]
 
     def record(self, method: str, path: str, route: str | None, status: int | None,
                subaccount: int | None, started: float | None = None) -> None:
@@ -55,5 +60,6 @@ class RequestLog:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"total": self._total, "arrived": self._arrived, "in_flight": self._in_flight,
-                    "by_route": dict(self._by_route), "log": list(self._log)}
+            return {"total": self._total, "arrived": self._arrived, "in_flight": sum(self._in_flight.values()),
+                    "in_flight_by_route": dict(self._in_flight), "by_route": dict(self._by_route),
+                    "log": list(self._log)}

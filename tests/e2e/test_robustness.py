@@ -117,9 +117,10 @@ def test_provider_sigkilled_mid_rpc_leaves_nothing_behind(sp: SparkPostWorld) ->
     sp.emulator.set_faults(hold=True, routes=["GET /api/v1/subaccounts"])
     proc, lines = start(sp.tf, "apply", "-auto-approve", "-input=false", "-no-color")
     try:
-        wait_for(lambda: sp.emulator.request_log()["in_flight"] >= 1 or proc.poll() is not None,
-                 "a create's first request")
-        assert proc.poll() is None and any("Creating..." in line for line in lines), "".join(lines)
+        wait_for(lambda: "GET /api/v1/subaccounts" in sp.emulator.request_log()["in_flight_by_route"]
+                 or proc.poll() is not None, "a create's first request")
+        assert proc.poll() is None, "".join(lines)
+        wait_for(lambda: any("Creating..." in line for line in lines), "terraform to say so")  # (read by a thread)
         wait_for(lambda: len(provider_pids(sp.tf.workdir)) == 1, "the apply's provider process")
         dirs = sorted(p.name for p in sp.tf.tmpdir.glob("tfprovider-*"))
         # The process that serves Terraform's socket, whose directory this is: a cold launch's

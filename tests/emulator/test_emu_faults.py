@@ -86,6 +86,7 @@ def test_hold_keeps_requests_in_flight_until_the_faults_change(emu):
         _wait_in_flight(emu, 1)
         log = emu.request_log()
         assert (log["arrived"], log["in_flight"], log["total"]) == (1, 1, 0)  # logged once answered
+        assert log["in_flight_by_route"] == {"GET /api/v1/sending-domains": 1}
         assert _get(emu).status_code == 200  # another route is not held
         emu.reset_request_log()  # a reset forgets the history, not what is in flight
         assert (emu.request_log()["arrived"], emu.request_log()["in_flight"]) == (0, 1)
@@ -93,7 +94,7 @@ def test_hold_keeps_requests_in_flight_until_the_faults_change(emu):
         _faults(emu, method="DELETE")
         assert held.result(timeout=60).status_code == 200
     log = emu.request_log()
-    assert (log["arrived"], log["in_flight"], log["total"]) == (0, 0, 1)
+    assert (log["arrived"], log["in_flight"], log["total"], log["in_flight_by_route"]) == (0, 0, 1, {})
 
 
 def test_hold_is_released_by_a_put_and_by_stop(emu):
