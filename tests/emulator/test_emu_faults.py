@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -95,6 +96,24 @@ def test_hold_keeps_requests_in_flight_until_the_faults_change(emu):
         assert held.result(timeout=60).status_code == 200
     log = emu.request_log()
     assert (log["arrived"], log["in_flight"], log["total"], log["in_flight_by_route"]) == (0, 0, 1, {})
+
+
+def _wait_connections(emu, cond) -> None:
+    deadline = time.monotonic() + 60
+    while not cond(emu.request_log()["connections"]):
+        assert time.monotonic() < deadline, emu.request_log()["connections"]
+        time.sleep(0.01)
+
+
+def test_connections_count_open_client_connections(emu):
+    _wait_connections(emu, lambda n: n == 0)  # (the fixture's own calls have closed)
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=30) as s:
+        _wait_connections(emu, lambda n: n == 1)
+        # a request sent just before the client goes is still handled, and the count drops after
+        s.sendall(b"GET /api/v1/subaccounts HTTP/1.1\r\nHost: x\r\nAuthorization: " + OPERATOR_KEY.encode() + b"\r\n\r\n")
+    _wait_connections(emu, lambda n: n == 0)
+    log = emu.request_log()
+    assert (log["arrived"], log["in_flight"], log["total"]) == (1, 0, 1)
 
 
 def test_hold_is_released_by_a_put_and_by_stop(emu):
