@@ -83,18 +83,31 @@ def provider_pids(workdir: Path) -> list[int]:
     return pids
 
 
-def start(tf: Terraform, *args: str) -> tuple[subprocess.Popen[str], list[str]]:
+class Output(list[str]):
+    """The lines terraform printed so far, read by a thread; ``whole()`` once it has exited."""
+
+    reader: threading.Thread
+
+    def whole(self) -> str:
+        # Everything, up to the end of the pipe: the reader may lag behind an exited terraform on
+        # a loaded machine (its last lines, the error, were missing once).
+        self.reader.join(60)
+        return "".join(self)
+
+
+def start(tf: Terraform, *args: str) -> tuple[subprocess.Popen[str], Output]:
     """terraform in its own process group (as a shell runs it), its output collected."""
     proc = subprocess.Popen([tf.binary, *args], cwd=tf.workdir, env=tf.env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines: list[str] = []
+    lines = Output()
 
     def read() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
 
-    threading.Thread(target=read, daemon=True).start()
+    lines.reader = threading.Thread(target=read, daemon=True)
+    lines.reader.start()
     return proc, lines
 
 
@@ -132,7 +145,7 @@ def test_provider_sigkilled_mid_rpc_leaves_nothing_behind(sp: SparkPostWorld) ->
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    output = "".join(lines)
+    output = lines.whole()
     assert code == 1, output
     assert "plugin" in output.lower() and "Error" in output, output
     wait_for(lambda: not _processes_in(sp.tf.workdir), "no process left", timeout=10)
@@ -233,7 +246,7 @@ def test_ctrl_c_during_a_slow_api_call_stops_promptly(sp: SparkPostWorld) -> Non
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    output = "".join(lines)
+    output = lines.whole()
     print(f"terraform exited {took:.2f} s after Ctrl-C, its request still held in the emulator")
     assert code == 1, output
     assert "Interrupt received" in output or "Stopping operation" in output, output
