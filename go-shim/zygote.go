@@ -437,6 +437,7 @@ func fastLaunch(cold launch) {
 	}
 	c, err := dialZygote(z.name)
 	if err != nil && zygoteAbsent(err) && zygoteStarting(z.name) {
+		debugf("the zygote is starting: waiting up to %v for it", zygoteBindWait)
 		c, err = awaitZygote(z.name, zygoteBindWait)
 	}
 	if err == nil {

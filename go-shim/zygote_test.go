@@ -215,14 +215,18 @@ func TestRequestChildGivesUp(t *testing.T) {
 	old := replyTimeout
 	replyTimeout = 300 * time.Millisecond
 	defer func() { replyTimeout = old }()
+	var gaveUp chan struct{}
 	cases := map[string]func(c *net.UnixConn){
 		"error":   func(c *net.UnixConn) { readRequest(t, c); c.Write([]byte("{\"error\": \"no\"}\n")) },
 		"eof":     func(c *net.UnixConn) { readRequest(t, c) },
 		"garbage": func(c *net.UnixConn) { readRequest(t, c); c.Write([]byte("pid 3\n")) },
 		"no pid":  func(c *net.UnixConn) { readRequest(t, c); c.Write([]byte("{}\n")) },
-		"silence": func(c *net.UnixConn) { readRequest(t, c); time.Sleep(time.Second) },
+		// silent until requestChild has given up: only its timeout can end the wait (a 1 s
+		// silence ended in EOF, an error too, when a loaded machine woke the timeout late)
+		"silence": func(c *net.UnixConn) { readRequest(t, c); <-gaveUp },
 	}
 	for what, serve := range cases {
+		gaveUp = make(chan struct{})
 		name, done := fakeZygote(t, serve)
 		c, err := dialZygote(name)
 		if err != nil {
@@ -232,6 +236,7 @@ func TestRequestChildGivesUp(t *testing.T) {
 		if child, err := requestChild(c, []int{0, 1, 2}, payload); err == nil {
 			t.Fatalf("%s: got child %d", what, child.pid)
 		}
+		close(gaveUp)
 		c.Close()
 		<-done
 	}

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote
 from . import (sp_account, sp_api_keys, sp_dkim_keys, sp_errors, sp_sending_domains, sp_subaccounts,
                sp_tracking_domains)
 from . import sp_data_privacy, sp_ip_pools, sp_metrics, sp_webhooks
-from .sp_faults import FaultInjector
+from .sp_faults import MAX_LATENCY_MS, FaultInjector
 from .sp_grants import PRIMARY_ONLY_RESOURCES, accepted_grants
 from .sp_model import ApiKey, Store
 from .sp_reqlog import RequestLog
@@ -113,9 +113,19 @@ class App:
         path = path.rstrip("/") or "/"  # trailing slashes are ignored (D-idx)
         match = self.router.match(method, path)
         route = f"{method} {match.template}" if match.template else None
+        key = self.reqlog.arrive(method, route)  # in flight until answered (or dropped): tests wait on this
+        try:
+            return self._handle_api(method, path, query, headers, body, client_ip, started, match, route)
+        finally:
+            self.reqlog.leave(key)
+
+    def _handle_api(self, method: str, path: str, query: dict[str, str], headers: Mapping[str, str],
+                    body: bytes, client_ip: str, started: float, match: Any, route: str | None) -> Outcome:
         decision = self.faults.decide(_resource_of(path), route)
         if decision.latency_s > 0:
             time.sleep(decision.latency_s)  # in this request's own thread: others proceed
+        if decision.hold is not None:
+            decision.hold.wait(MAX_LATENCY_MS / 1000)  # until the fault settings change
         sub_hint = self._header_hint(headers)
         if decision.action == "drop" and not decision.drop_after:
             self.reqlog.record(method, path, route, None, sub_hint, started)

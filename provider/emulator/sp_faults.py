@@ -7,6 +7,11 @@ requesting again. Heavier usage patterns may require a more sophisticated and in
 backoff strategy" (SparkPost/developers.sparkpost.com content/api/index.apib, "Rate
 Limiting"), so by default the client's own backoff is what a test exercises.
 
+`hold` (an extension, for tests) keeps each matching request, after its latency, until the
+settings next change (a PUT or DELETE of the faults, or `Emulator.stop()`), at most
+MAX_LATENCY_MS: a test can keep a request in flight for exactly as long as it needs, however slow
+the machine, where a latency is a guess.
+
 Settings come from CLI flags at start and from `PUT /__emulator/faults` at run time; a
 PUT replaces every setting (omitted fields fall back to their defaults).  Random draws
 come from one seeded `random.Random`, so a run with a fixed `seed` and a fixed request
@@ -39,6 +44,8 @@ class FaultSettings:
     drop_mode: str = "before"
     routes: list[str] | None = None     # resource names ("subaccounts") or route templates
     seed: int | None = None
+    # Extension: hold each matching request (after its latency) until the settings change.
+    hold: bool = False
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Decision:
     action: str | None = None           # None | "drop" | "429" | "503"
     retry_after: int | None = None      # header value for a 429, when sent
     drop_after: bool = False            # "drop" only: process the request first
+    hold: threading.Event | None = None  # wait for it (set when the settings change) before going on
 
 
 def parse_settings(data: Any) -> FaultSettings:
@@ -86,6 +94,10 @@ def parse_settings(data: Any) -> FaultSettings:
         if r is not None and not (isinstance(r, list) and all(isinstance(x, str) for x in r)):
             raise ValueError("routes must be a list of strings or null")
         s.routes = list(r) if r is not None else None
+    if "hold" in data:
+        if not isinstance(data["hold"], bool):
+            raise ValueError("hold must be true or false")
+        s.hold = data["hold"]
     if "seed" in data:
         if data["seed"] is not None and (isinstance(data["seed"], bool) or not isinstance(data["seed"], int)):
             raise ValueError("seed must be an integer or null")
@@ -98,12 +110,21 @@ class FaultInjector:
 
     def __init__(self, settings: FaultSettings | None = None) -> None:
         self._lock = threading.Lock()
+        self._released = threading.Event()  # set when these settings are replaced: held requests go
         self.configure(settings or FaultSettings())
 
     def configure(self, settings: FaultSettings) -> None:
         with self._lock:
             self._s = settings
             self._rng = random.Random(settings.seed)
+            self._released.set()
+            self._released = threading.Event()
+
+    def release_held(self) -> None:
+        """Let the requests held now go (requests that come later are held again)."""
+        with self._lock:
+            self._released.set()
+            self._released = threading.Event()
 
     def clear(self) -> None:
         self.configure(FaultSettings())
@@ -121,7 +142,7 @@ class FaultInjector:
             s = self._s
             if not self._matches(resource, route):
                 return Decision()
-            d = Decision(latency_s=s.latency_ms / 1000.0)
+            d = Decision(latency_s=s.latency_ms / 1000.0, hold=self._released if s.hold else None)
             rng = self._rng
             if s.drop_rate and rng.random() < s.drop_rate:
                 d.action, d.drop_after = "drop", s.drop_mode == "after"

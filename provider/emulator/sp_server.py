@@ -132,6 +132,15 @@ class _Handler(BaseHTTPRequestHandler):
         phrase = message or self.responses.get(code, ("error",))[0]
         self._send(json_outcome(code, sp_errors.message_only(code, phrase).body))
 
+    def handle(self) -> None:
+        # Counted from accept to close: once a client is gone and its connections are closed
+        # here, nothing it sent can still arrive (tests wait on this after killing a client).
+        self.server.app.reqlog.connected()
+        try:
+            super().handle()
+        finally:
+            self.server.app.reqlog.disconnected()
+
     def setup(self) -> None:
         super().setup()
         try:

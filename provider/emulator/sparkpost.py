@@ -159,6 +159,7 @@ class Emulator:
         server, self._server = self._server, None
         if server is None:
             return
+        self.faults.release_held()
         server.stop()
         server.server_close()
         if self._thread is not None:

@@ -4,6 +4,7 @@ Terraform pointed at them the way a user points the provider at SparkPost."""
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,21 @@ class SparkPostWorld:
     def write(self, body: str) -> None:
         self.tf.write(PROVIDER_BLOCK, "versions.tf")
         self.tf.write(body)
+
+    def settle(self, limit: float = 120.0) -> None:
+        """Once every process that talked to the emulator is gone (a killed apply's): wait until
+        their connections are closed and every request they sent has been answered, so that the
+        emulator's state is final. Nothing is timed but the limit: a request sent just before a
+        kill and still in the socket, or in its injected latency, is waited for however long it
+        takes (a quiet spell shorter than a latency, on a loaded machine, judged too early)."""
+        deadline = time.monotonic() + limit
+        while True:
+            log = self.emulator.request_log()
+            if log["connections"] == 0 and log["in_flight"] == 0:
+                return
+            assert time.monotonic() < deadline, f"the emulator did not settle: {log['connections']} " \
+                f"connection(s), {log['in_flight_by_route']} in flight"
+            time.sleep(0.05)
 
     def api_calls(self) -> int:
         return int(self.emulator.request_log()["total"])

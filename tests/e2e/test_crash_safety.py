@@ -85,8 +85,9 @@ def test_sigkill_mid_apply_then_apply_converges_and_orphans_are_reported(sp: Spa
     # one (a zygote's child, in the zygote's session) outlives the group by its lifeline's
     # grace, removing its own directory: either way nothing of the killed apply is left.
     # Requests in flight at the kill still complete inside SparkPost (the emulator sleeps the
-    # latency, then acts): wait for the log to settle before judging.
-    settle(sp)
+    # latency, then acts): wait for every one of them before judging (a quiet spell of 1.3 s
+    # could come too early on a loaded machine).
+    sp.settle()
     sp.emulator.clear_faults()
     made_by_killed = {s["id"] for s in sp.emulator.dump_state()["subaccounts"]}
     assert KILL_AFTER_POSTS <= len(made_by_killed) < INSTANCES, "the kill did not land mid-way"
@@ -162,17 +163,8 @@ def test_sigkill_mid_apply_then_apply_converges_and_orphans_are_reported(sp: Spa
         assert stored == any(k["id"] in in_secrets for k in o["keys"]), o
 
 
-def wait_until(check: Any, what: str, timeout: float = 15) -> None:
+def wait_until(check: Any, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
-def settle(sp: SparkPostWorld) -> None:
-    last, quiet_since = -1, time.monotonic()
-    while time.monotonic() - quiet_since < 2 * LATENCY_MS / 1000 + 0.5:
-        now = sp.api_calls()
-        if now != last:
-            last, quiet_since = now, time.monotonic()
         time.sleep(0.1)

@@ -186,15 +186,18 @@ def test_terraform_ended_mid_apply_leaves_nothing_of_ours_after_a_second(sp: Spa
     Terraform stops its providers and exits), with the fast launch on and off."""
     sp.write(subaccounts(6))
     sp.tf.init()
-    sp.emulator.set_faults(latency_ms=1500)  # every request is slow: the apply is mid-flight for seconds
+    # Every subaccount request is held in the emulator until the faults change: the apply is
+    # mid-flight, its creates at SparkPost, for as long as the test needs (a 1.5 s latency and a
+    # 0.5 s sleep were a guess a loaded machine could miss).
+    sp.emulator.set_faults(hold=True, routes=["subaccounts"])
     proc = subprocess.Popen([sp.tf.binary, "apply", "-auto-approve", "-input=false", "-no-color"],
                             cwd=sp.tf.workdir, env=dict(sp.tf.env, **{SWITCH: fast}), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and sp.emulator.request_log()["total"] < 2:
+        while not any("/subaccounts" in r for r in sp.emulator.request_log()["in_flight_by_route"]):
+            assert time.monotonic() < deadline and proc.poll() is None, "no create reached SparkPost"
             time.sleep(0.05)
-        time.sleep(0.5)
         before = ours(sp.tf)
         assert len(before) >= (3 if fast == "on" else 2), before  # (a zygote,) a launcher, its provider
         assert bool(zygotes_of(sp.tf)) == (fast == "on")
@@ -206,7 +209,7 @@ def test_terraform_ended_mid_apply_leaves_nothing_of_ours_after_a_second(sp: Spa
     finally:
         if proc.poll() is None:
             proc.kill()
-        sp.emulator.set_faults(latency_ms=0)
+        sp.emulator.clear_faults()
 
 
 @pytest.mark.parametrize("how", ["killed", "frozen"])
@@ -307,8 +310,14 @@ def test_a_relayed_child_killed_mid_call_fails_the_run_and_leaves_nothing(sp: Sp
     sp.write(subaccounts(2))
     sp.tf.init()
     sp.tf.apply()
-    sp.emulator.set_faults(latency_ms=3000)  # each read takes seconds: the refresh is mid-call for long
+    # Each subaccount read is held in the emulator until the faults change: the refresh is
+    # mid-call for as long as the test needs (a 3 s latency and a 1 s sleep could miss it).
+    sp.emulator.set_faults(hold=True, routes=["GET /api/v1/subaccounts/{id}"])
     sp.emulator.reset_request_log()
+
+    def reads_in_flight() -> int:
+        return int(sp.emulator.request_log()["in_flight_by_route"].get("GET /api/v1/subaccounts/{id}", 0))
+
     offset = Path(sp.tf.env_extra["TF_LOG_PATH"]).stat().st_size
     proc = subprocess.Popen([sp.tf.binary, "plan", "-input=false", "-no-color"], cwd=sp.tf.workdir, env=sp.tf.env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -319,19 +328,19 @@ def test_a_relayed_child_killed_mid_call_fails_the_run_and_leaves_nothing(sp: Sp
             assert proc.poll() is None, proc.communicate()
             zygotes = set(zygotes_of(sp.tf))
             children = [p for p in zygotes if parent_pid(p) in zygotes and "GRPCProvider.v6: ConfigureProvider" in log_since(sp.tf, offset)]
-            if children:
+            if children and reads_in_flight():  # a read is at SparkPost, held there
                 break
             time.sleep(0.05)
-        time.sleep(1.0)  # its reads are sent, and each takes 3 s
-        assert sp.emulator.request_log()["total"] == 0, "the reads were over before the kill"
         assert children, "no zygote child serving the refresh"
+        assert reads_in_flight(), "no read in flight"
+        assert not [e for e in sp.emulator.request_log()["log"] if e["route"] == "GET /api/v1/subaccounts/{id}"]
         for pid in children:
             os.kill(pid, signal.SIGKILL)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-        sp.emulator.set_faults(latency_ms=0)
+        sp.emulator.clear_faults()
     assert proc.returncode == 1
     assert "Error" in err and ("Unavailable" in err or "plugin" in err), err
 

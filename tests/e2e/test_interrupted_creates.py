@@ -28,7 +28,6 @@ POSTS = ["POST /api/v1/webhooks", "POST /api/v1/ip-pools", "POST /api/v1/sending
 # The first request each create makes once SparkPost has made its object (the webhook's rename,
 # the pool's and the domain's read back); nothing before a create's POST uses these routes.
 AFTER_CREATE = ["PUT /api/v1/webhooks/{id}", "GET /api/v1/ip-pools/{id}", "GET /api/v1/sending-domains/{domain}"]
-HELD_S = 10.0  # how long each of those is held: no create can return before all three objects exist
 
 
 @pytest.fixture
@@ -104,18 +103,6 @@ def test_lost_create_answers_converge_in_one_apply(sp: SparkPostWorld, receiver:
     assert result.returncode == 0, changes(plan)
 
 
-def _settle(sp: SparkPostWorld, quiet: float = 2.0, limit: float = 60.0) -> None:
-    end = time.monotonic() + limit
-    last, since = -1, time.monotonic()
-    while time.monotonic() < end:
-        n = sp.api_calls()
-        if n != last:
-            last, since = n, time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            return
-        time.sleep(0.1)
-
-
 def _wait(cond: Callable[[], bool], what: str, limit: float = 60.0) -> None:
     end = time.monotonic() + limit
     while not cond():
@@ -134,7 +121,9 @@ def test_sigkill_mid_apply_then_apply_names_the_imports_and_converges(sp: SparkP
     sp.tf.init()
     # Held from the start, not switched on once a first object appears: a switch raced the other
     # creates' first requests on a loaded machine, and a create could finish before the kill.
-    sp.emulator.set_faults(latency_ms=HELD_S * 1000, routes=AFTER_CREATE)
+    # They are held until the faults change (not for 10 s): no create can return before all three
+    # objects exist, however slow the machine.
+    sp.emulator.set_faults(hold=True, routes=AFTER_CREATE)
     out = sp.tf.base / "killed-apply.log"
     with open(out, "w") as log:
         proc = subprocess.Popen([sp.tf.binary, "apply", "-auto-approve", "-input=false", "-no-color"],
@@ -145,10 +134,10 @@ def test_sigkill_mid_apply_then_apply_names_the_imports_and_converges(sp: SparkP
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     _wait(lambda: not _processes_in(sp.tf.workdir), "the killed apply's processes to go")
-    sp.emulator.clear_faults()
-    # Requests in flight at the kill still complete, after their latency (the log counts a request
-    # when it is answered, so the quiet spell outlasts the hold).
-    _settle(sp, quiet=HELD_S + 2.0)
+    sp.emulator.clear_faults()  # the held requests go on
+    # Requests in flight at the kill still complete: wait for every one of them, and for the
+    # killed processes' connections to close (not a quiet spell, which only guessed).
+    sp.settle()
     # (read directly: `terraform show` starts no provider, which would sweep the killed one's socket directory)
     saved = sp.tf.workdir / "terraform.tfstate"
     text = saved.read_text() if saved.exists() else ""  # (empty: the kill came as terraform opened it)

@@ -4,12 +4,15 @@ that needs the provider) and a subaccount's send-key check (beside the refresh's
 subaccount). What they find, and what a plan or apply does about it, is what it was when they
 ran in sequence; only the waiting is gone.
 
-The overlap is read from the emulator's request log (arrival and answer of each request) under
-added latency; no test here times anything."""
+The overlap is shown by holding the requests in the emulator until all of them are in flight
+together, then read from its request log (arrival and answer of each request); no test here times
+anything."""
 
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from typing import Any
 
 from provider.tfplugin.background import FAILED_SUMMARY
@@ -17,10 +20,6 @@ from provider.tfplugin.background import FAILED_SUMMARY
 from .sparkpost_world import SparkPostWorld
 
 SECRET = "projects/cloud-acme-prod/secrets/SPARKPOST_SMTP_API_KEY"
-# Long enough that requests started together are surely in flight together, even on a loaded
-# machine: the send-key check reads Secret Manager before its GET, and the refreshing launch may
-# still be importing Secret Manager's client then (measured: over 800 ms with 4 busy processes on 2 cores).
-LATENCY_MS = 2500
 
 TWO = """
 resource "sparkpost_subaccount" "a" {
@@ -79,9 +78,25 @@ def test_a_refresh_overlaps_the_credentials_check_and_the_send_key_check(sp: Spa
     sp.tf.init()
     sp.tf.apply()
     sub_id = sp.tf.state_resources()["sparkpost_subaccount.s"]["values"]["id"]
-    sp.emulator.set_faults(latency_ms=LATENCY_MS)
+    # Every request is held in the emulator until all three are there at once: they can only
+    # get there if each was sent while the others were unanswered (a 2.5 s latency was a guess
+    # a loaded machine could outlast: the send-key check reads Secret Manager before its GET).
+    sp.emulator.set_faults(hold=True)
     sp.emulator.reset_request_log()
-    result = plan_json(sp)
+    done: list[Any] = []
+    plan = threading.Thread(target=lambda: done.append(plan_json(sp)), daemon=True)
+    plan.start()
+    try:
+        deadline = time.monotonic() + 120
+        while sp.emulator.request_log()["in_flight_by_route"] != {
+                "GET /api/v1/account": 2, "GET /api/v1/subaccounts/{id}": 1}:
+            assert plan.is_alive() and time.monotonic() < deadline, \
+                (sp.emulator.request_log()["in_flight_by_route"], done and done[0].stdout[-3000:])
+            time.sleep(0.05)
+    finally:
+        sp.emulator.clear_faults()
+        plan.join(120)
+    [result] = done
     assert result.returncode == 0, result.stdout[-3000:]  # nothing changed: the key is live
 
     entries = log(sp)

@@ -724,15 +724,17 @@ def test_terraform_killed_mid_apply_leaves_nothing_of_the_release_after_a_second
     tf.write(PROVIDER_BLOCK, "versions.tf")
     tf.write(subaccounts(6))
     tf.init()
-    emulator.set_faults(latency_ms=1500)  # every request is slow: the apply is mid-flight for seconds
+    # Every subaccount request is held in the emulator until the faults change: the apply is
+    # mid-flight, its creates at SparkPost, for as long as the test needs (a 1.5 s latency and a
+    # 0.5 s sleep were a guess a loaded machine could miss).
+    emulator.set_faults(hold=True, routes=["subaccounts"])
     proc = subprocess.Popen([tf.binary, "apply", "-auto-approve", "-input=false", "-no-color"], cwd=tf.workdir,
                             env=tf.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (zygotes_of(tf) and emulator.request_log()["total"] >= 2):
+        while not (zygotes_of(tf) and any("/subaccounts" in r for r in emulator.request_log()["in_flight_by_route"])):
+            assert time.monotonic() < deadline and proc.poll() is None, "no create reached SparkPost with a zygote up"
             time.sleep(0.05)
-        assert zygotes_of(tf), "no zygote came up"
-        time.sleep(0.5)
         before = ours(tf)
         names = {exe_name(pid) for pid in before}
         assert len(before) >= 3 and {EXE, FROZEN} <= names, (before, names)  # launcher, zygote, its child
@@ -741,4 +743,4 @@ def test_terraform_killed_mid_apply_leaves_nothing_of_the_release_after_a_second
     finally:
         if proc.poll() is None:
             proc.kill()
-        emulator.set_faults(latency_ms=0)
+        emulator.clear_faults()

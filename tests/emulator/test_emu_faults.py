@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -72,6 +73,62 @@ def test_drop_closes_the_connection_without_a_response(emu, op):
     assert log[-1]["status"] is None and log[-1]["route"] == "POST /api/v1/subaccounts"
 
 
+def _wait_in_flight(emu, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while emu.request_log()["in_flight"] < n:
+        assert time.monotonic() < deadline, emu.request_log()["in_flight"]
+        time.sleep(0.01)
+
+
+def test_hold_keeps_requests_in_flight_until_the_faults_change(emu):
+    _faults(emu, body={"hold": True, "routes": ["GET /api/v1/sending-domains"]})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        held = pool.submit(_get, emu, "/api/v1/sending-domains")
+        _wait_in_flight(emu, 1)
+        log = emu.request_log()
+        assert (log["arrived"], log["in_flight"], log["total"]) == (1, 1, 0)  # logged once answered
+        assert log["in_flight_by_route"] == {"GET /api/v1/sending-domains": 1}
+        assert _get(emu).status_code == 200  # another route is not held
+        emu.reset_request_log()  # a reset forgets the history, not what is in flight
+        assert (emu.request_log()["arrived"], emu.request_log()["in_flight"]) == (0, 1)
+        assert not held.done()
+        _faults(emu, method="DELETE")
+        assert held.result(timeout=60).status_code == 200
+    log = emu.request_log()
+    assert (log["arrived"], log["in_flight"], log["total"], log["in_flight_by_route"]) == (0, 0, 1, {})
+
+
+def _wait_connections(emu, cond) -> None:
+    deadline = time.monotonic() + 60
+    while not cond(emu.request_log()["connections"]):
+        assert time.monotonic() < deadline, emu.request_log()["connections"]
+        time.sleep(0.01)
+
+
+def test_connections_count_open_client_connections(emu):
+    _wait_connections(emu, lambda n: n == 0)  # (the fixture's own calls have closed)
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=30) as s:
+        _wait_connections(emu, lambda n: n == 1)
+        # a request sent just before the client goes is still handled, and the count drops after
+        s.sendall(b"GET /api/v1/subaccounts HTTP/1.1\r\nHost: x\r\nAuthorization: " + OPERATOR_KEY.encode() + b"\r\n\r\n")
+    _wait_connections(emu, lambda n: n == 0)
+    log = emu.request_log()
+    assert (log["arrived"], log["in_flight"], log["total"]) == (1, 0, 1)
+
+
+def test_hold_is_released_by_a_put_and_by_stop(emu):
+    _faults(emu, body={"hold": True})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(_get, emu)
+        _wait_in_flight(emu, 1)
+        _faults(emu, body={"hold": True})  # new settings: the held request goes; later ones wait
+        assert first.result(timeout=60).status_code == 200
+        second = pool.submit(_get, emu)
+        _wait_in_flight(emu, 1)
+        emu.faults.release_held()  # what Emulator.stop() does first
+        assert second.result(timeout=60).status_code == 200
+
+
 def test_drop_after_applies_the_request_then_loses_the_answer(emu, op):
     _faults(emu, body={"drop_rate": 1.0, "drop_mode": "after"})
     with pytest.raises(requests.ConnectionError):
@@ -80,14 +137,17 @@ def test_drop_after_applies_the_request_then_loses_the_answer(emu, op):
 
 
 def test_latency_does_not_serialise_concurrent_requests(emu):
-    _faults(emu, body={"latency_ms": 300})
-    t0 = time.monotonic()
+    # Ten requests held at once: a server that handled them one at a time would never have them
+    # all in flight together (no wall-clock bound: which a loaded machine could miss).
+    _faults(emu, body={"latency_ms": 300, "hold": True})
     with ThreadPoolExecutor(max_workers=10) as pool:
-        results = list(pool.map(lambda _: (_get(emu).status_code, time.monotonic() - t0), range(10)))
-    elapsed = time.monotonic() - t0
+        started = time.monotonic()
+        futures = [pool.submit(lambda: (_get(emu).status_code, time.monotonic() - started)) for _ in range(10)]
+        _wait_in_flight(emu, 10)
+        _faults(emu, method="DELETE")
+        results = [f.result(timeout=60) for f in futures]
     assert [s for s, _ in results] == [200] * 10
-    assert all(t >= 0.3 for _, t in results)
-    assert elapsed < 2.5  # 10 x 300 ms serialised would be 3 s
+    assert all(t >= 0.3 for _, t in results)  # each waited out its latency
 
 
 def test_put_replaces_delete_clears_get_reports(emu):
@@ -100,10 +160,10 @@ def test_put_replaces_delete_clears_get_reports(emu):
     assert cleared == _faults(emu, "GET").json()
     assert (cleared["rate_5xx"], cleared["burst_429"], cleared["drop_rate"]) == (0.0, 0, 0.0)
     assert set(cleared) >= {"latency_ms", "rate_429", "retry_after_fraction", "retry_after", "burst_429",
-                            "rate_5xx", "burst_5xx", "drop_rate", "routes", "seed"}
+                            "rate_5xx", "burst_5xx", "drop_rate", "routes", "seed", "hold"}
 
 
-@pytest.mark.parametrize("body", [{"rate_429": 2}, {"burst_429": -1}, {"latency_ms": "slow"},
+@pytest.mark.parametrize("body", [{"rate_429": 2}, {"burst_429": -1}, {"latency_ms": "slow"}, {"hold": 1},
                                   {"routes": "subaccounts"}, {"rate_428": 0.5}, {"drop_mode": "sometimes"}, [1]])
 def test_bad_fault_settings_are_400(emu, body):
     r = _faults(emu, body=body)

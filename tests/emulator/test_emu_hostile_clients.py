@@ -93,11 +93,12 @@ def test_a_stalled_client_is_disconnected(emu: Emulator, monkeypatch: pytest.Mon
     forever (IDLE_SECONDS; shortened here)."""
     assert sp_server._Handler.timeout == sp_server.IDLE_SECONDS <= 300  # http.server's default: None
     monkeypatch.setattr(sp_server._Handler, "timeout", 0.5)
-    with socket.create_connection(("127.0.0.1", emu.port), timeout=10) as s:
+    # Without the idle limit the emulator would wait for the rest forever: the recv would time
+    # out (raising) instead of seeing the connection closed. (No tighter bound: a loaded machine
+    # may take seconds to notice the 0.5 s idle spell.)
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=60) as s:
         s.sendall(b"GET /api/v1/acc")
-        started = time.monotonic()
         assert s.recv(1024) == b""  # closed by the emulator
-        assert time.monotonic() - started < 5
 
 
 @pytest.mark.parametrize("head,drip", [
@@ -132,7 +133,9 @@ def test_a_client_that_drips_bytes_is_cut_off_at_the_request_deadline(
                 closed_after = time.monotonic() - started
                 break
         assert closed_after is not None, "the dripping client was never cut off"
-        assert 1.0 <= closed_after < 5, closed_after
+        # cut at the 1.5 s request deadline, not at the end of a drip that takes at least
+        # 0.3 s a byte (over a minute): a loaded machine cannot make the one look like the other
+        assert 1.0 <= closed_after < 30, closed_after
 
 
 @pytest.mark.parametrize("body,phrase", [

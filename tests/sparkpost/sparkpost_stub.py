@@ -31,7 +31,13 @@ class Reply:
     status: int = 200
     body: Any = None  # dict/list -> JSON; str/bytes -> sent as is; None -> empty
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to wait before answering (read-timeout tests)
+    delay: float = 0.0  # seconds to wait before answering
+    # Not answered until the test calls ``Stub.release()`` (or the test ends): a slow answer that
+    # cannot arrive before a deadline or a cancel, however slow the machine (read-timeout tests).
+    held: bool = False
+    # Called in the server's thread when the request has arrived, before the reply's delay or
+    # hold: lets a test act (say, cancel) exactly while the request is in flight.
+    on_arrival: Callable[[], None] | None = None
     drop: bool = False  # close the connection without answering
 
     def payload(self) -> tuple[bytes, str | None]:
@@ -69,12 +75,18 @@ class Stub:
         self.requests: list[Recorded] = []
         self._scripts: dict[tuple[str, str], list[Reply]] = {}
         self.handler: Callable[[Recorded], Reply] | None = None
+        self.answered = 0  # requests answered (or dropped) so far
+        self.released = threading.Event()  # lets held replies go
         self._lock = threading.Lock()
         self.url = ""
 
     def script(self, method: str, path: str, *replies: Reply) -> None:
         """Replies in order for METHOD PATH (path without query); the last one repeats."""
         self._scripts[(method.upper(), path)] = list(replies)
+
+    def release(self) -> None:
+        """Let every held reply (``Reply(held=True)``) be answered, now and from now on."""
+        self.released.set()
 
     def count(self, method: str | None = None, path: str | None = None) -> int:
         return sum(1 for r in self.requests
@@ -105,8 +117,19 @@ def _make_handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             req = Recorded(self.command, self.path, dict(self.headers.items()), body,
                            time.monotonic())
             reply = stub.reply_for(req)
+            if reply.on_arrival is not None:
+                reply.on_arrival()
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.held:
+                stub.released.wait()
+            try:
+                self._answer(reply)
+            finally:
+                with stub._lock:
+                    stub.answered += 1
+
+        def _answer(self, reply: Reply) -> None:
             if reply.drop:
                 self.close_connection = True
                 try:
@@ -147,6 +170,7 @@ def stub() -> Iterator[Stub]:
     try:
         yield s
     finally:
+        s.release()
         server.shutdown()
         server.server_close()
 

@@ -247,7 +247,9 @@ def test_one_client_shared_by_threads_sends_each_request_with_its_own_key(emu, o
     revoked = operator.create_subaccount("tenant-threads-revoked", initial_key=InitialKey("send", ["smtp/inject"]))
     key_id = [k.id for k in admin.list_api_keys(subaccount=revoked.id)][0]
     admin.delete_api_key(key_id, subaccount=revoked.id)
-    control(emu, "PUT", "faults", {"latency_ms": 30})  # so that the requests are in flight together
+    # Held in the emulator until several are in flight together (a 30 ms latency left that to
+    # how fast threads start on a loaded machine).
+    control(emu, "PUT", "faults", {"hold": True})
     control(emu, "DELETE", "requests")
     jobs: list[tuple[str, Any]] = []
     for sub in live:
@@ -262,8 +264,15 @@ def test_one_client_shared_by_threads_sends_each_request_with_its_own_key(emu, o
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
     for t in threads:
         t.start()
+    try:
+        deadline = time.monotonic() + 60
+        while control(emu, "GET", "requests")["in_flight"] < 4:
+            assert time.monotonic() < deadline, "the requests never were in flight together"
+            time.sleep(0.01)
+    finally:
+        control(emu, "DELETE", "faults")
     for t in threads:
-        t.join(30)
+        t.join(60)
     assert results == [True if kind == "live" else False if kind == "revoked" else arg for kind, arg in jobs]
     log = [e for e in control(emu, "GET", "requests")["log"]]
     assert len(log) == len(jobs)

@@ -385,7 +385,7 @@ def test_api_key_never_in_errors_or_logs(stub, make_client, caplog):
     stub.script("GET", "/api/v1/b", Reply(429, {"errors": [{"message": "slow down"}]}))
     stub.script("GET", "/api/v1/c", Reply(200, f"<html>{API_KEY}</html>"))
     stub.script("POST", "/api/v1/d", Reply(500, f"echo Authorization: {API_KEY}"))
-    stub.script("GET", "/api/v1/e", Reply(200, {"results": {}}, delay=5.0))
+    stub.script("GET", "/api/v1/e", Reply(200, {"results": {}}, held=True))
     client = make_client(max_retries=2, timeout=0.2)
     errors = []
     for method, path in [("GET", "/a"), ("GET", "/b"), ("GET", "/c"), ("POST", "/d"),

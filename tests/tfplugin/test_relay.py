@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from typing import Any, Iterator
 
 import pytest
@@ -122,13 +121,15 @@ def test_a_malformed_request_is_an_internal_error_not_a_crash(served: Served, bo
 
 
 class Slow:
-    """A servicer whose ReadResource takes as long as its request's type name says (ms)."""
+    """A servicer whose ReadResource (type name N) waits until the test releases call N."""
 
     def __init__(self) -> None:
-        self.cancelled_seen = threading.Event()
+        self.entered = {n: threading.Event() for n in "123"}
+        self.release = {n: threading.Event() for n in "123"}
 
     def ReadResource(self, request: Any, context: Any) -> Any:
-        time.sleep(int(request.type_name) / 1000)
+        self.entered[request.type_name].set()
+        self.release[request.type_name].wait(60)
         return pb.ReadResource.Response(private=request.type_name.encode())
 
     def StopProvider(self, request: Any, context: Any) -> Any:
@@ -136,16 +137,27 @@ class Slow:
 
 
 def test_calls_run_at_once_and_are_answered_as_they_finish() -> None:
-    s = Served(Slow())
+    # Events, not sleeps of different lengths: which call finishes first is the test's choice,
+    # so a loaded machine cannot reorder them (nor a wall-clock bound fail).
+    slow = Slow()
+    s = Served(slow)
     try:
-        started = time.monotonic()
-        for call_id, ms in ((1, 900), (2, 50), (3, 450)):
+        for call_id in (1, 2, 3):
             send_call(s.ours, call_id, "/tfplugin6.Provider/ReadResource",
-                      relay.frame(pb.ReadResource.Request(type_name=str(ms)).SerializeToString()))
-        order = [read_answer(s.ours)[0] for _ in range(3)]
+                      relay.frame(pb.ReadResource.Request(type_name=str(call_id)).SerializeToString()))
+        # all three are running together: none has been let finish
+        assert all(slow.entered[n].wait(30) for n in "123")
+        order = []
+        for n in "231":
+            slow.release[n].set()
+            call_id, status, _, body = read_answer(s.ours)
+            order.append(call_id)
+            assert status == 0
+            assert pb.ReadResource.Response.FromString(next(relay.unframe(body))).private == str(call_id).encode()
         assert order == [2, 3, 1]
-        assert time.monotonic() - started < 1.35  # not 1.4 s one after another
     finally:
+        for event in slow.release.values():
+            event.set()
         s.close()
 
 
