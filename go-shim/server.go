@@ -95,6 +95,21 @@ func makePrivate(path string) error {
 	return syscall.Fchmod(fd, 0o700)
 }
 
+// alive says whether pid runs (or is another user's). A zombie does not: a SIGKILLed launcher
+// whose parent died with it waits for an init to reap it, and an init that never reaps (a
+// container's PID 1 that is an ordinary program) would keep its directory from being swept.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) == syscall.ESRCH {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc (or it went meanwhile): kill said it was there
+	}
+	state, err := statField(stat, 3)
+	return err != nil || state != "Z"
+}
+
 // sweepStaleSocketDirs removes the socket directories of launches that were SIGKILLed (no way
 // out runs then, and Terraform cleans up after no plugin), as handshake.py's
 // _remove_stale_socket_dirs does: only a directory with our naming (tfprovider-PID-XY) and
@@ -136,7 +151,7 @@ func sweepStaleSocketDirs(tmp string) {
 			continue
 		}
 		// Ours would be a dead namesake's: this launch has made none yet.
-		if int(pid) != os.Getpid() && syscall.Kill(int(pid), 0) != syscall.ESRCH {
+		if int(pid) != os.Getpid() && alive(int(pid)) {
 			continue // the owner lives (or its PID was reused, or is another user's): leave it be
 		}
 		if c, err := net.DialTimeout("unix", filepath.Join(path, "plugin.sock"), 200*time.Millisecond); err == nil {

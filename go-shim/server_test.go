@@ -5,12 +5,14 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -194,6 +196,41 @@ func TestSweepRemovesOnlyDeadLaunchesSocketDirectories(t *testing.T) {
 		if _, err := os.Stat(kept); err != nil {
 			t.Fatalf("%s was removed: %v", kept, err)
 		}
+	}
+}
+
+// A launcher SIGKILLed with its Terraform is a zombie until an init reaps it, and a container's
+// PID 1 may never reap: its PID still answers kill(0), but its directory goes.
+func TestSweepRemovesAZombieLaunchsDirectory(t *testing.T) {
+	tmp := t.TempDir()
+	zombie := exec.Command("true")
+	if err := zombie.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer zombie.Wait()
+	pid := zombie.Process.Pid
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if state, err := statField(stat, 3); err == nil && state == "Z" {
+			break // exited, not yet waited for
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the child did not exit")
+		}
+	}
+	stale := filepath.Join(tmp, "tfprovider-"+strconv.FormatInt(int64(pid), 36)+"-zz")
+	if err := os.Mkdir(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stale, "plugin.sock"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("the zombie does not answer kill(0) (%v): the test shows nothing", err)
+	}
+	sweepStaleSocketDirs(tmp)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("a zombie launch's directory is still there: %v", err)
 	}
 }
 

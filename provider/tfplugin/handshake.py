@@ -97,6 +97,21 @@ def _make_socket_dir(tmp: str) -> str:
     return tempfile.mkdtemp(prefix=SOCKET_DIR_PREFIX, dir=tmp)
 
 
+def _alive(pid: int) -> bool:
+    """Whether PID runs. A zombie does not: a SIGKILLed launcher whose parent died with it waits
+    for an init to reap it, and an init that never reaps (a container's PID 1 that is an ordinary
+    program) would keep its directory from ever being swept. Raises OSError on EPERM (a live
+    process of another user)."""
+    from .zygote import proc_stat  # stdlib only
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    fields = proc_stat(pid)  # None without /proc (or gone meanwhile): kill() said it was there
+    return fields is None or fields[:1] != ["Z"]
+
+
 def _remove_stale_socket_dirs(tmp: str) -> None:
     """Remove socket directories left by providers that were SIGKILLed (no way out runs then,
     and Terraform does not clean up after its plugins). A directory is stale only when it has
@@ -120,11 +135,8 @@ def _remove_stale_socket_dirs(tmp: str) -> None:
             if not all(n in ("plugin.sock", "grpc.sock", "server.pem") or n.startswith("tfprovider-c-") for n in os.listdir(path)):
                 continue
             pid = int(tag, 36)
-            if pid != os.getpid():  # ours would be a dead namesake's: this launch has made none yet
-                os.kill(pid, 0)
+            if pid != os.getpid() and _alive(pid):  # ours would be a dead namesake's: none made yet
                 continue  # the owner lives (or its PID was reused): leave it be
-        except ProcessLookupError:
-            pass
         except OSError:
             continue  # EPERM (a live process of another user), or gone already
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

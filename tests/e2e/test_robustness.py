@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from provider.tfplugin import handshake
+from provider.tfplugin import handshake, zygote
 
 from .harness import Terraform, _processes_in, changes
 from .sparkpost_world import PROVIDER_BLOCK, SparkPostWorld
@@ -192,6 +192,25 @@ def test_stale_socket_directories_are_swept_and_live_ones_kept(tmp_path: Path) -
     made = Path(handshake._make_socket_dir(str(tmp_path)))
     assert made.name.startswith(f"tfprovider-{handshake._b36(os.getpid())}-") and len(made.name) <= 19
     assert (made.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_zombie_launchs_directory_is_swept(tmp_path: Path) -> None:
+    """A launcher SIGKILLed with its Terraform is a zombie until an init reaps it, and a
+    container's PID 1 may never reap: its PID still answers kill(0), but its directory goes."""
+    zombie = subprocess.Popen(["true"])
+    deadline = time.monotonic() + 30
+    while (zygote.proc_stat(zombie.pid) or ["?"])[0] != "Z":  # exited, not yet waited for
+        assert time.monotonic() < deadline, "the child did not exit"
+        time.sleep(0.01)
+    stale = tmp_path / f"tfprovider-{handshake._b36(zombie.pid)}-zz"
+    stale.mkdir(mode=0o700)
+    (stale / "plugin.sock").touch()
+    try:
+        os.kill(zombie.pid, 0)  # what the sweep used to take for a live owner
+        handshake._remove_stale_socket_dirs(str(tmp_path))
+    finally:
+        zombie.wait()
+    assert not stale.exists()
 
 
 def test_the_sweep_follows_no_symlink_and_spares_other_users(tmp_path: Path) -> None:
