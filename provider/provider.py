@@ -59,11 +59,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _local(url: str) -> bool:
+def _host(url: str) -> str | None:
+    """The URL's host without a trailing dot; None when the URL cannot be parsed."""
     try:
-        return _is_loopback((urlsplit(url.strip()).hostname or "").rstrip("."))
+        return (urlsplit(url.strip()).hostname or "").rstrip(".")
     except ValueError:
-        return False
+        return None
+
+
+def _local(url: str) -> bool:
+    return _is_loopback(_host(url) or "")
 
 
 def _base_url_check(v: str) -> str | None:
@@ -72,9 +77,8 @@ def _base_url_check(v: str) -> str | None:
     if v.startswith("http://"):
         # Every request carries the API key in its Authorization header: over plain HTTP anyone
         # on the path reads it. Only a loopback endpoint (a local emulator) may be http://.
-        try:
-            host = (urlsplit(v).hostname or "").rstrip(".")
-        except ValueError:
+        host = _host(v)
+        if host is None:
             return None  # malformed: the client's own check says what is wrong
         if not _is_loopback(host):
             return (f"http:// to {host or 'a remote host'} would send the API key unencrypted: use https:// "
